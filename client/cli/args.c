@@ -1,0 +1,330 @@
+/* The argument parser and help printer, driven by the command table and
+ * the option table below. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum opt_kind { K_FLAG, K_STR, K_INT };
+
+typedef struct {
+	const char *name;  /* "--count" */
+	const char *alias; /* "-h", or NULL */
+	enum opt_kind kind;
+	const char *metavar; /* for options with a value */
+	const char *help;
+	size_t offset; /* of the bool, const char * or long in cli_args */
+	long min, max; /* for K_INT */
+} opt_desc;
+
+#define AT(member) offsetof(cli_args, member)
+
+static const opt_desc opt_table[O__COUNT] = {
+    [O_HELP] = {"--help", "-h", K_FLAG, NULL, "show this help and exit",
+		AT(help), 0, 0},
+    [O_VERSION] = {"--version", NULL, K_FLAG, NULL,
+		   "print the version and exit", AT(version), 0, 0},
+    [O_PROFILE] = {"--profile", NULL, K_STR, "FILE",
+		   "profile to use (default: $CARTA_PROFILE, then "
+		   "~/.config/carta/profile)",
+		   AT(profile), 0, 0},
+    [O_SERVER] = {"--server", NULL, K_STR, "HOST:PORT",
+		  "server address, instead of the profile's", AT(server), 0,
+		  0},
+    [O_SERVER_KEY] = {"--server-key", NULL, K_STR, "KEY",
+		      "server public key (base64), instead of the "
+		      "profile's",
+		      AT(server_key), 0, 0},
+    [O_KEY] = {"--key", NULL, K_STR, "FILE",
+	       "key file from 'carta keygen', instead of the profile's "
+	       "secret key",
+	       AT(key), 0, 0},
+    [O_JSON] = {"--json", NULL, K_FLAG, NULL, "print JSON", AT(json), 0, 0},
+    [O_TIMEOUT] = {"--timeout", NULL, K_INT, "MS",
+		   "connect and per-request timeout in milliseconds",
+		   AT(timeout_ms), 1, 3600000},
+    [O_OUT] = {"--out", NULL, K_STR, "FILE",
+	       "file to write (never overwritten)", AT(out), 0, 0},
+    [O_COUNT] = {"--count", NULL, K_INT, "N", "number of pings (default 1)",
+		 AT(count), 1, 100000},
+    [O_PIPELINE] = {"--pipeline", NULL, K_FLAG, NULL,
+		    "send the pings back to back, then read the answers",
+		    AT(pipeline), 0, 0},
+    [O_DEPARTMENT] = {"--department", NULL, K_STR, "DEPT",
+		      "department of the principal", AT(department), 0, 0},
+    [O_ADMIN] = {"--admin", NULL, K_FLAG, NULL,
+		 "make the principal an admin (default: member)", AT(admin),
+		 0, 0},
+    [O_PUBLIC_KEY] = {"--public-key", NULL, K_STR, "KEY",
+		      "enrol this public key (base64) made elsewhere",
+		      AT(public_key), 0, 0},
+};
+
+/* Writes "PATH: message" (or just the message at the root) into err. */
+static int usage_err(const cli_args *a, char *err, size_t errlen,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int usage_err(const cli_args *a, char *err, size_t errlen,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (a->path[0] != '\0')
+		n = snprintf(err, errlen, "%s: ", a->path);
+	if (n < 0 || (size_t)n >= errlen)
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return CLI_EXIT_USAGE;
+}
+
+/* Finds the option spelled name (namelen bytes); -1 when unknown. */
+static int find_opt(const char *name, size_t namelen)
+{
+	for (int i = 0; i < O__COUNT; i++) {
+		const opt_desc *d = &opt_table[i];
+
+		if (strlen(d->name) == namelen &&
+		    memcmp(d->name, name, namelen) == 0)
+			return i;
+		if (d->alias != NULL && strlen(d->alias) == namelen &&
+		    memcmp(d->alias, name, namelen) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static uint32_t allowed_opts(const cli_cmd *cmd, const cli_cmd *root)
+{
+	uint32_t bits = CLI_GLOBAL_OPTS | cmd->opts;
+
+	/* --version only makes sense on its own. */
+	if (cmd != root)
+		bits &= ~OPT(O_VERSION);
+	return bits;
+}
+
+static int parse_long(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (s[0] == '\0' || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return -1;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Stores the value of option id; *i advances past a separate value. */
+static int take_opt(cli_args *a, int id,
+		    const char *value, int argc, char **argv, int *i,
+		    char *err, size_t errlen)
+{
+	const opt_desc *d = &opt_table[id];
+	char *base = (char *)a;
+
+	if (a->seen & OPT(id))
+		return usage_err(a, err, errlen, "%s given twice", d->name);
+	a->seen |= OPT(id);
+
+	if (d->kind == K_FLAG) {
+		if (value != NULL)
+			return usage_err(a, err, errlen, "%s takes no value",
+					 d->name);
+		*(bool *)(base + d->offset) = true;
+		return 0;
+	}
+
+	if (value == NULL) {
+		if (*i + 1 >= argc)
+			return usage_err(a, err, errlen, "%s needs a value (%s)",
+					 d->name, d->metavar);
+		value = argv[++*i];
+	}
+	if (d->kind == K_STR) {
+		if (value[0] == '\0')
+			return usage_err(a, err, errlen, "%s: empty value",
+					 d->name);
+		*(const char **)(base + d->offset) = value;
+		return 0;
+	}
+
+	long v;
+	if (parse_long(value, &v) != 0 || v < d->min || v > d->max)
+		return usage_err(a, err, errlen,
+				 "%s must be a whole number from %ld to %ld, "
+				 "not '%s'",
+				 d->name, d->min, d->max, value);
+	*(long *)(base + d->offset) = v;
+	return 0;
+}
+
+static const cli_cmd *find_sub(const cli_cmd *cmd, const char *name)
+{
+	for (size_t i = 0; i < cmd->nsubs; i++)
+		if (strcmp(cmd->subs[i].name, name) == 0)
+			return &cmd->subs[i];
+	return NULL;
+}
+
+static void path_append(cli_args *a, const char *word)
+{
+	size_t n = strlen(a->path);
+
+	snprintf(a->path + n, sizeof a->path - n, "%s%s", n > 0 ? " " : "",
+		 word);
+}
+
+int cli_parse(const cli_cmd *root, int argc, char **argv, cli_args *a,
+	      char *err, size_t errlen)
+{
+	const cli_cmd *cmd = root;
+	bool only_pos = false;
+	int rv;
+
+	memset(a, 0, sizeof *a);
+	err[0] = '\0';
+	a->cmd = root;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!only_pos && arg[0] == '-' && arg[1] != '\0') {
+			if (strcmp(arg, "--") == 0) {
+				only_pos = true;
+				continue;
+			}
+			const char *eq =
+			    arg[1] == '-' ? strchr(arg, '=') : NULL;
+			size_t nlen = eq != NULL ? (size_t)(eq - arg)
+						 : strlen(arg);
+			int id = find_opt(arg, nlen);
+
+			if (id < 0 || !(allowed_opts(cmd, root) & OPT(id)))
+				return usage_err(a, err, errlen,
+						 "unknown option '%.*s'",
+						 (int)nlen, arg);
+			rv = take_opt(a, id, eq != NULL ? eq + 1 : NULL,
+				      argc, argv, &i, err, errlen);
+			if (rv != 0)
+				return rv;
+			continue;
+		}
+
+		/* A word: a subcommand while we are in a group. */
+		if (cmd->nsubs > 0) {
+			const cli_cmd *sub = find_sub(cmd, arg);
+
+			if (sub == NULL)
+				return usage_err(a, err, errlen,
+						 "unknown command '%s' (try "
+						 "'carta%s%s --help')",
+						 arg, a->path[0] ? " " : "",
+						 a->path);
+			cmd = sub;
+			a->cmd = cmd;
+			path_append(a, cmd->name);
+			continue;
+		}
+		if (a->npos >= cmd->max_pos || a->npos >= CLI_MAX_POS)
+			return usage_err(a, err, errlen,
+					 "unexpected argument '%s'", arg);
+		a->pos[a->npos++] = arg;
+	}
+
+	if (a->help || a->version)
+		return 0;
+	if (cmd->run == NULL)
+		return usage_err(a, err, errlen,
+				 "missing command (try 'carta%s%s --help')",
+				 a->path[0] ? " " : "", a->path);
+	if (a->npos < cmd->min_pos)
+		return usage_err(a, err, errlen, "missing %s", cmd->pos_name);
+	for (int id = 0; id < O__COUNT; id++)
+		if ((cmd->required & OPT(id)) && !(a->seen & OPT(id)))
+			return usage_err(a, err, errlen, "missing %s",
+					 opt_table[id].name);
+	if (cmd->check != NULL && cmd->check(a, err, errlen) != 0) {
+		char reason[CLI_ERR_MAX];
+
+		snprintf(reason, sizeof reason, "%s", err);
+		return usage_err(a, err, errlen, "%s", reason);
+	}
+	return 0;
+}
+
+/* ---- Help ----------------------------------------------------------- */
+
+/* Prints "  LEFT  help", wrapping help at 80 columns. */
+static void help_line(const char *left, const char *help, FILE *out)
+{
+	const int indent = 25, width = 80 - indent;
+
+	fprintf(out, "  %-22s ", left);
+	while ((int)strlen(help) > width) {
+		int cut = width;
+
+		while (cut > 0 && help[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			break;
+		fprintf(out, "%.*s\n%*s", cut, help, indent, "");
+		help += cut + 1;
+	}
+	fprintf(out, "%s\n", help);
+}
+
+static void help_opts(uint32_t bits, FILE *out)
+{
+	for (int id = 0; id < O__COUNT; id++) {
+		const opt_desc *d = &opt_table[id];
+		char left[48];
+
+		if (!(bits & OPT(id)))
+			continue;
+		if (d->alias != NULL)
+			snprintf(left, sizeof left, "%s, %s", d->alias,
+				 d->name);
+		else if (d->metavar != NULL)
+			snprintf(left, sizeof left, "%s %s", d->name,
+				 d->metavar);
+		else
+			snprintf(left, sizeof left, "%s", d->name);
+		help_line(left, d->help, out);
+	}
+}
+
+void cli_help(const cli_cmd *cmd, const char *path, FILE *out)
+{
+	const char *sep = path[0] != '\0' ? " " : "";
+
+	fprintf(out, "Usage: carta%s%s %s\n", sep, path, cmd->synopsis);
+	if (cmd->about != NULL)
+		fprintf(out, "\n%s\n", cmd->about);
+
+	if (cmd->nsubs > 0) {
+		fprintf(out, "\nCommands:\n");
+		for (size_t i = 0; i < cmd->nsubs; i++)
+			help_line(cmd->subs[i].name, cmd->subs[i].summary,
+				  out);
+	}
+	uint32_t own = cmd->opts & ~CLI_GLOBAL_OPTS;
+	if (own != 0) {
+		fprintf(out, "\nOptions:\n");
+		help_opts(own, out);
+	}
+	fprintf(out, "\nGlobal options (before or after the command):\n");
+	help_opts(CLI_GLOBAL_OPTS, out);
+	if (cmd->nsubs > 0)
+		fprintf(out,
+			"\nRun 'carta%s%s COMMAND --help' for the options of a "
+			"command.\n",
+			sep, path);
+}

@@ -1,0 +1,184 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "carta_error.h"
+
+void config_defaults(server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:%d",
+		 CARTA_DEFAULT_PORT);
+	cfg->max_connections = 256;
+	cfg->handshake_timeout_ms = 10000;
+	cfg->idle_timeout_ms = 300000;
+	cfg->session_max_age_ms = 86400000;
+	cfg->max_inflight = 32;
+	cfg->max_write_buffer = 4u << 20;
+	cfg->level = LOG_INFO;
+}
+
+struct config_parse {
+	server_config *cfg;
+	char what[128];
+};
+
+static int parse_uint(const char *value, uint64_t min, uint64_t max,
+		      uint64_t *out)
+{
+	char *end = NULL;
+
+	if (value[0] < '0' || value[0] > '9')
+		return CARTA_EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return CARTA_EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int config_handler(void *user, const char *section, const char *name,
+			  const char *value)
+{
+	struct config_parse *cp = user;
+	server_config *cfg = cp->cfg;
+	uint64_t v = 0;
+	int rv = CARTA_EINVAL;
+
+	if (cp->what[0] != '\0')
+		return 0;
+	if (strcmp(section, "server") != 0) {
+		snprintf(cp->what, sizeof(cp->what),
+			 "unknown section [%.40s] (expected [server])",
+			 section);
+		return 0;
+	}
+
+	if (strcmp(name, "listen") == 0) {
+		char host[CONFIG_LISTEN_MAX];
+		int port;
+		rv = config_split_address(value, host, sizeof(host), &port);
+		if (rv == 0)
+			snprintf(cfg->listen, sizeof(cfg->listen), "%s",
+				 value);
+	} else if (strcmp(name, "max_connections") == 0) {
+		rv = parse_uint(value, 1, 100000, &v);
+		cfg->max_connections = (unsigned)v;
+	} else if (strcmp(name, "handshake_timeout_ms") == 0) {
+		rv = parse_uint(value, 100, 600000, &v);
+		cfg->handshake_timeout_ms = v;
+	} else if (strcmp(name, "idle_timeout_ms") == 0) {
+		rv = parse_uint(value, 100, 86400000, &v);
+		cfg->idle_timeout_ms = v;
+	} else if (strcmp(name, "session_max_age_ms") == 0) {
+		rv = parse_uint(value, 1000, 604800000, &v);
+		cfg->session_max_age_ms = v;
+	} else if (strcmp(name, "max_inflight") == 0) {
+		rv = parse_uint(value, 1, 1024, &v);
+		cfg->max_inflight = (unsigned)v;
+	} else if (strcmp(name, "max_write_buffer") == 0) {
+		rv = parse_uint(value, 65536, 1u << 30, &v);
+		cfg->max_write_buffer = (size_t)v;
+	} else if (strcmp(name, "log_level") == 0) {
+		rv = log_level_parse(value, &cfg->level);
+	} else {
+		snprintf(cp->what, sizeof(cp->what), "unknown field '%.40s'",
+			 name);
+		return 0;
+	}
+	if (rv != 0) {
+		snprintf(cp->what, sizeof(cp->what),
+			 "invalid value for '%s': '%.40s'", name, value);
+		return 0;
+	}
+	return 1;
+}
+
+int config_load(const char *path, server_config *cfg, char *err,
+		size_t errlen)
+{
+	struct config_parse cp = {.cfg = cfg};
+
+	int line = ini_parse(path, config_handler, &cp);
+	if (line == -1) {
+		snprintf(err, errlen, "%s: cannot open", path);
+		return access(path, F_OK) == 0 ? CARTA_EIO : CARTA_ENOENT;
+	}
+	if (line != 0) {
+		snprintf(err, errlen, "%s: line %d: %s", path, line,
+			 cp.what[0] ? cp.what : "syntax error");
+		return CARTA_EINVAL;
+	}
+	return 0;
+}
+
+int config_write_default(const char *path, const char *listen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? CARTA_EEXIST : CARTA_EIO;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		return CARTA_EIO;
+	}
+	fprintf(f,
+		"# cartad configuration. Flags given to cartad override it.\n"
+		"[server]\n"
+		"# Address to listen on: HOST:PORT or [IPv6]:PORT.\n"
+		"listen = %s\n"
+		"# Connections beyond this are refused at once.\n"
+		"max_connections = 256\n"
+		"# Time allowed from TCP connect to a finished handshake.\n"
+		"handshake_timeout_ms = 10000\n"
+		"# An authenticated connection silent this long is closed.\n"
+		"idle_timeout_ms = 300000\n"
+		"# A session older than this is closed; clients reconnect.\n"
+		"session_max_age_ms = 86400000\n"
+		"# Requests one connection may have queued at once.\n"
+		"max_inflight = 32\n"
+		"# Response bytes queued per connection before reading pauses.\n"
+		"max_write_buffer = 4194304\n"
+		"# debug, info, warn or error.\n"
+		"log_level = info\n",
+		listen);
+	return fclose(f) == 0 ? 0 : CARTA_EIO;
+}
+
+int config_split_address(const char *addr, char *host, size_t hostcap,
+			 int *port)
+{
+	const char *colon, *hstart = addr;
+	size_t hlen;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+		if (close == NULL || close[1] != ':')
+			return CARTA_EINVAL;
+		hstart = addr + 1;
+		hlen = (size_t)(close - hstart);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (colon == NULL || memchr(addr, ':', (size_t)(colon - addr)))
+			return CARTA_EINVAL;
+		hlen = (size_t)(colon - addr);
+	}
+	if (hlen == 0 || hlen >= hostcap)
+		return CARTA_EINVAL;
+
+	uint64_t p = 0;
+	if (parse_uint(colon + 1, 0, 65535, &p) != 0)
+		return CARTA_EINVAL;
+	memcpy(host, hstart, hlen);
+	host[hlen] = '\0';
+	*port = (int)p;
+	return 0;
+}

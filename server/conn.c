@@ -1,0 +1,639 @@
+#include "conn.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carta.pb-c.h"
+#include "carta_error.h"
+#include "dispatch.h"
+#include "frame.h"
+#include "log.h"
+#include "secure.h"
+
+/* Raw bytes read but not yet consumed. */
+#define CONN_IN_CAP 16384
+
+typedef enum {
+	CONN_PREFACE,
+	CONN_HS_MSG1,
+	CONN_HS_MSG3,
+	CONN_AUTH, /* looking up the client's key off the loop */
+	CONN_OPEN,
+	CONN_CLOSING,
+} conn_state;
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer; /* handshake deadline, then idle and session age */
+	server *srv;
+	conn *prev, *next;
+	uint64_t id;
+	conn_state state;
+	int handles_open; /* tcp and timer, until their close callbacks */
+	unsigned inflight;
+	bool reading;
+	bool draining;
+	bool close_after_write;
+	size_t write_pending;
+	uint64_t opened_ms;
+	char peer[64];
+
+	uint8_t preface[SECURE_PREFACE_LEN];
+	size_t preface_have;
+	noise_hs *hs;	     /* sodium_malloc'd during the handshake */
+	secure_channel *ch;  /* sodium_malloc'd once established */
+	frame_decoder *dec;  /* fixed 64 KiB buffer */
+	uint8_t *plain;	     /* one decrypted message */
+	uint8_t client_pub[KEY_LEN];
+	store_principal principal;
+	bool authed;
+
+	uint8_t in[CONN_IN_CAP];
+	size_t in_off, in_len;
+};
+
+typedef struct {
+	uv_write_t req;
+	conn *c;
+	size_t len;
+	uint8_t data[];
+} conn_write;
+
+typedef enum { WORK_AUTH, WORK_REQUEST } work_kind;
+
+typedef struct {
+	uv_work_t req;
+	conn *c;
+	work_kind kind;
+	store_principal principal; /* the caller, or the auth result */
+	int rv;
+	Carta__V1__Request *request;
+	dispatch_out out;
+} conn_work;
+
+static void pump(conn *c);
+
+int64_t conn_principal_id(const conn *c)
+{
+	return c->authed ? c->principal.id : 0;
+}
+
+conn *conn_next(const conn *c)
+{
+	return c->next;
+}
+
+static void conn_free(conn *c)
+{
+	server *srv = c->srv;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+
+	if (c->hs != NULL)
+		sodium_free(c->hs); /* sodium_free wipes */
+	if (c->ch != NULL)
+		sodium_free(c->ch);
+	free(c->dec);
+	free(c->plain);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+	server_conn_gone(srv);
+}
+
+/* Freed once both handles are closed and no work item refers to it. */
+static void maybe_free(conn *c)
+{
+	if (c->state == CONN_CLOSING && c->handles_open == 0 &&
+	    c->inflight == 0 && c->write_pending == 0)
+		conn_free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	conn *c = h->data;
+
+	c->handles_open--;
+	maybe_free(c);
+}
+
+void conn_close(conn *c, const char *reason)
+{
+	if (c->state == CONN_CLOSING)
+		return;
+	log_event(LOG_INFO, c->id, "event=closed reason=%s principal=%s",
+		  reason, c->authed ? c->principal.name : "-");
+	c->state = CONN_CLOSING;
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+void conn_drain(conn *c)
+{
+	c->draining = true;
+	if (c->inflight == 0)
+		conn_close(c, "shutdown");
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	conn *c = t->data;
+
+	if (c->state == CONN_OPEN) {
+		uint64_t age = uv_now(&c->srv->loop) - c->opened_ms;
+		conn_close(c, age >= c->srv->cfg.session_max_age_ms
+				      ? "session_max_age"
+				      : "idle_timeout");
+	} else {
+		log_limited(LOG_WARN, c->id,
+			    "event=handshake_timeout peer=%s", c->peer);
+		conn_close(c, "handshake_timeout");
+	}
+}
+
+/* After each request: the sooner of the idle and the session deadline. */
+static void arm_idle_timer(conn *c)
+{
+	const server_config *cfg = &c->srv->cfg;
+	uint64_t age = uv_now(&c->srv->loop) - c->opened_ms;
+	uint64_t left = age < cfg->session_max_age_ms
+				? cfg->session_max_age_ms - age
+				: 0;
+	uv_timer_start(&c->timer, on_timer,
+		       left < cfg->idle_timeout_ms ? left : cfg->idle_timeout_ms,
+		       0);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+	conn_write *w = (conn_write *)req;
+	conn *c = w->c;
+
+	c->write_pending -= w->len;
+	free(w);
+	if (c->state == CONN_CLOSING) {
+		maybe_free(c);
+		return;
+	}
+	if (status < 0) {
+		conn_close(c, "write_error");
+		return;
+	}
+	if (c->close_after_write && c->write_pending == 0) {
+		conn_close(c, "refused");
+		return;
+	}
+	pump(c);
+}
+
+/* Queues data (already framed) for writing. */
+static int send_raw(conn *c, const uint8_t *data, size_t len)
+{
+	conn_write *w = malloc(sizeof(*w) + len);
+	if (w == NULL)
+		return CARTA_ENOMEM;
+	w->c = c;
+	w->len = len;
+	memcpy(w->data, data, len);
+	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)len);
+	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
+	if (rc != 0) {
+		free(w);
+		return CARTA_EIO;
+	}
+	c->write_pending += len;
+	return 0;
+}
+
+/* Encrypts one encoded Response and queues it. */
+static int send_message(conn *c, const uint8_t *msg, size_t len)
+{
+	size_t cap = len + FRAME_HEADER_LEN + NOISE_TAG_LEN, n = 0;
+	conn_write *w = malloc(sizeof(*w) + cap);
+
+	if (w == NULL)
+		return CARTA_ENOMEM;
+	int rv = secure_seal(c->ch, msg, len, w->data, cap, &n);
+	if (rv != 0) {
+		free(w);
+		return rv;
+	}
+	w->c = c;
+	w->len = n;
+	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)n);
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write)) {
+		free(w);
+		return CARTA_EIO;
+	}
+	c->write_pending += n;
+	return 0;
+}
+
+static void send_outputs(conn *c, dispatch_out *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		if (send_message(c, out->msgs[i].data, out->msgs[i].len) != 0) {
+			conn_close(c, "send_failed");
+			return;
+		}
+	}
+}
+
+/* An unsolicited error (id 0) and then close: for refused keys. */
+static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
+{
+	dispatch_out out = {0};
+
+	if (dispatch_error(&out, 0, code, why, NULL) == 0)
+		send_outputs(c, &out);
+	dispatch_out_free(&out);
+	if (c->state == CONN_CLOSING)
+		return;
+	if (c->write_pending == 0)
+		conn_close(c, "refused");
+	else
+		c->close_after_write = true;
+}
+
+static void work_run(uv_work_t *req)
+{
+	conn_work *w = req->data;
+
+	if (w->kind == WORK_AUTH) {
+		w->rv = store_principal_by_key(w->c->srv->db, w->c->client_pub,
+					       &w->principal);
+		return;
+	}
+	dispatch_request(w->c->srv->db, &w->principal, w->request, &w->out);
+	if (w->out.n == 0)
+		dispatch_error(&w->out, w->request->id,
+			       CARTA__V1__STATUS__CODE__INTERNAL,
+			       "the server could not build a response", NULL);
+}
+
+static void auth_done(conn *c, conn_work *w)
+{
+	char fp[KEY_FP_SIZE];
+
+	key_fingerprint(c->client_pub, fp);
+	if (w->rv == CARTA_ENOENT) {
+		log_limited(LOG_WARN, c->id,
+			    "event=auth_refused reason=unknown_key key_fp=%s "
+			    "peer=%s",
+			    fp, c->peer);
+		refuse(c, CARTA__V1__STATUS__CODE__UNAUTHENTICATED,
+		       "this key is not enrolled on the server");
+		return;
+	}
+	if (w->rv != 0) {
+		refuse(c, CARTA__V1__STATUS__CODE__UNAVAILABLE,
+		       "the server could not check the key");
+		return;
+	}
+	if (w->principal.state != STORE_STATE_ACTIVE) {
+		log_limited(LOG_WARN, c->id,
+			    "event=auth_refused reason=revoked principal=%s "
+			    "peer=%s",
+			    w->principal.name, c->peer);
+		refuse(c, CARTA__V1__STATUS__CODE__UNAUTHENTICATED,
+		       "this key has been revoked");
+		return;
+	}
+
+	c->principal = w->principal;
+	c->authed = true;
+	c->state = CONN_OPEN;
+	c->opened_ms = uv_now(&c->srv->loop);
+	frame_decoder_set_max(c->dec, FRAME_MAX_PAYLOAD);
+	arm_idle_timer(c);
+	log_event(LOG_INFO, c->id,
+		  "event=authenticated principal=%s department=%s key_fp=%s",
+		  c->principal.name, c->principal.department, fp);
+}
+
+static void work_after(uv_work_t *req, int status)
+{
+	conn_work *w = req->data;
+	conn *c = w->c;
+
+	c->inflight--;
+	if (c->state != CONN_CLOSING && status == 0) {
+		if (w->kind == WORK_AUTH) {
+			auth_done(c, w);
+		} else {
+			send_outputs(c, &w->out);
+			if (w->out.revoked_principal > 0)
+				server_close_principal(c->srv,
+						       w->out.revoked_principal);
+		}
+	}
+	if (w->request != NULL)
+		carta__v1__request__free_unpacked(w->request, NULL);
+	dispatch_out_free(&w->out);
+	free(w);
+
+	if (c->state == CONN_CLOSING) {
+		maybe_free(c);
+		return;
+	}
+	if (c->draining && c->inflight == 0) {
+		conn_close(c, "shutdown");
+		return;
+	}
+	pump(c);
+}
+
+static int queue_work(conn *c, work_kind kind, Carta__V1__Request *request)
+{
+	conn_work *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return CARTA_ENOMEM;
+	w->req.data = w;
+	w->c = c;
+	w->kind = kind;
+	w->request = request;
+	w->principal = c->principal;
+	if (uv_queue_work(&c->srv->loop, &w->req, work_run, work_after) != 0) {
+		free(w);
+		return CARTA_EIO;
+	}
+	c->inflight++;
+	return 0;
+}
+
+static void handle_request(conn *c, const uint8_t *frame, size_t len)
+{
+	size_t plen = 0;
+
+	if (secure_open(c->ch, frame, len, c->plain, SECURE_MAX_PLAINTEXT,
+			&plen) != 0) {
+		log_limited(LOG_WARN, c->id, "event=decrypt_failed peer=%s",
+			    c->peer);
+		conn_close(c, "decrypt_failed");
+		return;
+	}
+	arm_idle_timer(c);
+
+	Carta__V1__Request *req =
+		carta__v1__request__unpack(NULL, plen, c->plain);
+	if (req == NULL) {
+		dispatch_out out = {0};
+		log_limited(LOG_WARN, c->id, "event=bad_request reason=decode");
+		dispatch_error(&out, 0, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "request is not a valid carta.v1.Request",
+			       NULL);
+		send_outputs(c, &out);
+		dispatch_out_free(&out);
+		return;
+	}
+	if (req->id == 0) {
+		dispatch_out out = {0};
+		dispatch_error(&out, 0, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "request id must not be 0", "id");
+		send_outputs(c, &out);
+		dispatch_out_free(&out);
+		carta__v1__request__free_unpacked(req, NULL);
+		return;
+	}
+	if (queue_work(c, WORK_REQUEST, req) != 0) {
+		carta__v1__request__free_unpacked(req, NULL);
+		conn_close(c, "queue_failed");
+	}
+}
+
+static void handshake_failed(conn *c, const char *what, int rv)
+{
+	log_limited(LOG_WARN, c->id, "event=handshake_failed step=%s error=%s "
+		    "peer=%s",
+		    what, carta_strerror(rv), c->peer);
+	conn_close(c, "handshake_failed");
+}
+
+static void handle_frame(conn *c, const uint8_t *frame, size_t len)
+{
+	uint8_t reply[FRAME_HEADER_LEN + SECURE_MSG2_LEN];
+	size_t n = 0;
+	int rv;
+
+	switch (c->state) {
+	case CONN_HS_MSG1:
+		rv = secure_server_respond(c->hs, frame, len, reply,
+					   sizeof(reply), &n);
+		if (rv == 0)
+			rv = send_raw(c, reply, n);
+		if (rv != 0) {
+			handshake_failed(c, "message1", rv);
+			return;
+		}
+		c->state = CONN_HS_MSG3;
+		frame_decoder_set_max(c->dec, SECURE_MSG3_LEN);
+		break;
+	case CONN_HS_MSG3:
+		c->ch = sodium_malloc(sizeof(*c->ch));
+		rv = c->ch ? secure_server_finish(c->hs, frame, len, c->ch,
+						  c->client_pub)
+			   : CARTA_ENOMEM;
+		sodium_free(c->hs);
+		c->hs = NULL;
+		if (rv == 0) {
+			c->plain = malloc(SECURE_MAX_PLAINTEXT);
+			rv = c->plain ? 0 : CARTA_ENOMEM;
+		}
+		if (rv == 0)
+			rv = queue_work(c, WORK_AUTH, NULL);
+		if (rv != 0) {
+			handshake_failed(c, "message3", rv);
+			return;
+		}
+		c->state = CONN_AUTH;
+		break;
+	case CONN_OPEN:
+		handle_request(c, frame, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* True when the connection should take in more bytes now. */
+static bool can_process(const conn *c)
+{
+	if (c->state == CONN_CLOSING || c->state == CONN_AUTH ||
+	    c->close_after_write || c->draining)
+		return false;
+	if (c->state == CONN_OPEN && c->inflight >= c->srv->cfg.max_inflight)
+		return false;
+	return c->write_pending <= c->srv->cfg.max_write_buffer;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	conn *c = h->data;
+	(void)suggested;
+
+	if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	*buf = uv_buf_init((char *)c->in + c->in_len,
+			   (unsigned)(CONN_IN_CAP - c->in_len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Starts or stops reading to match what the connection can take. */
+static void update_reading(conn *c)
+{
+	bool want = c->state != CONN_CLOSING && !c->draining &&
+		    !c->close_after_write &&
+		    c->in_len - c->in_off < CONN_IN_CAP &&
+		    c->write_pending <= c->srv->cfg.max_write_buffer;
+
+	if (want && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) ==
+		    0)
+			c->reading = true;
+	} else if (!want && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+/* Consumes buffered input as far as the connection's state allows. */
+static void pump(conn *c)
+{
+	while (can_process(c) && c->in_off < c->in_len) {
+		const uint8_t *in = c->in + c->in_off;
+		size_t avail = c->in_len - c->in_off;
+
+		if (c->state == CONN_PREFACE) {
+			size_t take = SECURE_PREFACE_LEN - c->preface_have;
+			if (take > avail)
+				take = avail;
+			memcpy(c->preface + c->preface_have, in, take);
+			c->preface_have += take;
+			c->in_off += take;
+			if (c->preface_have < SECURE_PREFACE_LEN)
+				break;
+			int rv = secure_check_preface(c->preface);
+			if (rv != 0) {
+				log_limited(LOG_WARN, c->id,
+					    "event=bad_preface reason=%s "
+					    "peer=%s",
+					    rv == CARTA_EINVAL ? "version"
+							       : "magic",
+					    c->peer);
+				conn_close(c, "bad_preface");
+				return;
+			}
+			c->state = CONN_HS_MSG1;
+			continue;
+		}
+
+		const uint8_t *frame = NULL;
+		size_t used = 0, flen = 0;
+		int rv = frame_decoder_feed(c->dec, in, avail, &used, &frame,
+					    &flen);
+		c->in_off += used;
+		if (rv < 0) {
+			log_limited(LOG_WARN, c->id,
+				    "event=bad_frame reason=length peer=%s",
+				    c->peer);
+			conn_close(c, "bad_frame");
+			return;
+		}
+		if (rv == 1)
+			handle_frame(c, frame, flen);
+	}
+	if (c->state != CONN_CLOSING)
+		update_reading(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	conn *c = s->data;
+	(void)buf;
+
+	if (nread < 0) {
+		conn_close(c, nread == UV_EOF ? "eof" : "read_error");
+		return;
+	}
+	c->in_len += (size_t)nread;
+	pump(c);
+}
+
+static void peer_name(conn *c)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char host[48] = "?";
+	int port = 0;
+
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+			uv_ip6_name(a, host, sizeof(host));
+			port = ntohs(a->sin6_port);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+			uv_ip4_name(a, host, sizeof(host));
+			port = ntohs(a->sin_port);
+		}
+	}
+	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+}
+
+int conn_accept(server *srv)
+{
+	conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return CARTA_ENOMEM;
+
+	c->srv = srv;
+	c->id = ++srv->next_conn_id;
+	c->tcp.data = c;
+	c->timer.data = c;
+	uv_tcp_init(&srv->loop, &c->tcp);
+	uv_timer_init(&srv->loop, &c->timer);
+	c->handles_open = 2;
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+
+	if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp)) {
+		conn_close(c, "accept_failed");
+		return CARTA_EIO;
+	}
+	peer_name(c);
+	if (srv->nconns > srv->cfg.max_connections || srv->stopping) {
+		log_limited(LOG_WARN, c->id,
+			    "event=refused reason=connection_cap peer=%s",
+			    c->peer);
+		conn_close(c, "connection_cap");
+		return 0;
+	}
+
+	c->dec = malloc(sizeof(*c->dec));
+	c->hs = sodium_malloc(sizeof(*c->hs));
+	if (c->dec == NULL || c->hs == NULL ||
+	    secure_server_init(c->hs, srv->key_priv) != 0) {
+		conn_close(c, "no_memory");
+		return CARTA_ENOMEM;
+	}
+	frame_decoder_init(c->dec, SECURE_MSG1_LEN);
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_timer_start(&c->timer, on_timer, srv->cfg.handshake_timeout_ms, 0);
+	log_event(LOG_INFO, c->id, "event=accepted peer=%s", c->peer);
+	update_reading(c);
+	return 0;
+}

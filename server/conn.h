@@ -1,0 +1,31 @@
+/* One client connection: preface, Noise XK handshake, key look-up, then
+ * encrypted requests handed to the thread pool and answered in any order.
+ *
+ * Memory per connection is fixed: an input buffer, the frame decoder and
+ * one plaintext buffer; reading stops (uv_read_stop) while the input
+ * buffer is full, max_inflight requests are queued, or max_write_buffer
+ * bytes of responses wait to be written. */
+#ifndef CARTAD_CONN_H
+#define CARTAD_CONN_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "server.h"
+
+typedef struct conn conn;
+
+/* Accepts one pending connection from the listener. Returns 0 or a
+ * negative code; an accepted connection over the cap is closed at once. */
+int conn_accept(server *srv);
+
+/* Starts closing c; reason goes to the log. Safe to call twice. */
+void conn_close(conn *c, const char *reason);
+
+/* Closes c once its queued requests are answered (shutdown). */
+void conn_drain(conn *c);
+
+int64_t conn_principal_id(const conn *c);
+conn *conn_next(const conn *c);
+
+#endif

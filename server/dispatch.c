@@ -1,0 +1,319 @@
+#include "dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "carta_error.h"
+#include "log.h"
+#include "policy.h"
+#include "secure.h"
+
+/* Principals per streamed response of ListPrincipals: ~100 bytes each. */
+#define PRINCIPALS_PER_MSG 200
+#define PING_ECHO_MAX 1024
+
+static int out_push(dispatch_out *out, const Carta__V1__Response *resp)
+{
+	size_t len = carta__v1__response__get_packed_size(resp);
+
+	if (len > SECURE_MAX_PLAINTEXT)
+		return CARTA_ETOOBIG;
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 4;
+		dispatch_msg *m = realloc(out->msgs, cap * sizeof(*m));
+		if (m == NULL)
+			return CARTA_ENOMEM;
+		out->msgs = m;
+		out->cap = cap;
+	}
+	/* An empty Response packs to 0 bytes; keep at least one. */
+	uint8_t *data = malloc(len ? len : 1);
+	if (data == NULL)
+		return CARTA_ENOMEM;
+	carta__v1__response__pack(resp, data);
+	out->msgs[out->n].data = data;
+	out->msgs[out->n].len = len;
+	out->n++;
+	return 0;
+}
+
+int dispatch_error(dispatch_out *out, uint64_t id,
+		   Carta__V1__Status__Code code, const char *message,
+		   const char *field)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Status status = CARTA__V1__STATUS__INIT;
+
+	status.code = code;
+	status.message = (char *)message;
+	if (field != NULL)
+		status.field = (char *)field;
+	resp.id = id;
+	resp.status = &status;
+	return out_push(out, &resp);
+}
+
+void dispatch_out_free(dispatch_out *out)
+{
+	for (size_t i = 0; i < out->n; i++)
+		free(out->msgs[i].data);
+	free(out->msgs);
+	memset(out, 0, sizeof(*out));
+}
+
+static Carta__V1__Status ok_status = CARTA__V1__STATUS__INIT;
+
+static void handle_ping(const store_principal *caller,
+			const Carta__V1__Request *req, dispatch_out *out)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Pong pong = CARTA__V1__PONG__INIT;
+	Carta__V1__ServerInfo info = CARTA__V1__SERVER_INFO__INIT;
+
+	if (req->ping->echo.len > PING_ECHO_MAX) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "echo is longer than 1024 bytes", "ping.echo");
+		return;
+	}
+	info.server_version = (char *)CARTA_VERSION;
+	info.protocol_version = CARTA_PROTOCOL_VERSION;
+	info.principal = (char *)caller->name;
+	info.department = (char *)caller->department;
+	info.role = (Carta__V1__Role)caller->role;
+	pong.echo = req->ping->echo;
+	pong.info = &info;
+	resp.id = req->id;
+	resp.status = &ok_status;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_PONG;
+	resp.pong = &pong;
+	out_push(out, &resp);
+}
+
+static void principal_to_msg(const store_principal *p, Carta__V1__Principal *m)
+{
+	carta__v1__principal__init(m);
+	m->name = (char *)p->name;
+	m->department = (char *)p->department;
+	m->role = (Carta__V1__Role)p->role;
+	m->state = (Carta__V1__PrincipalState)p->state;
+	m->public_key.data = (uint8_t *)p->public_key;
+	m->public_key.len = KEY_LEN;
+	m->created_at = p->created_at;
+	m->revoked_at = p->revoked_at;
+}
+
+static void reply_principal(uint64_t id, const store_principal *p,
+			    dispatch_out *out)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Principal msg;
+
+	principal_to_msg(p, &msg);
+	resp.id = id;
+	resp.status = &ok_status;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_PRINCIPAL;
+	resp.principal = &msg;
+	out_push(out, &resp);
+}
+
+/* A principal or department name: 1..64 of [A-Za-z0-9._-], starting with
+ * a letter or digit. */
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
+static void handle_enrol(store *db, const Carta__V1__Request *req,
+			 dispatch_out *out)
+{
+	const Carta__V1__EnrolRequest *e = req->enrol;
+	store_principal p;
+	int role = e->role == CARTA__V1__ROLE__ROLE_UNSPECIFIED
+			   ? STORE_ROLE_MEMBER
+			   : (int)e->role;
+
+	if (!valid_name(e->name)) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "name must be 1-64 letters, digits, '.', '_' "
+			       "or '-', starting with a letter or digit",
+			       "enrol.name");
+		return;
+	}
+	if (!valid_name(e->department)) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "department is not a valid name",
+			       "enrol.department");
+		return;
+	}
+	if (role < STORE_ROLE_MEMBER || role > STORE_ROLE_BRANCH) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "unknown role", "enrol.role");
+		return;
+	}
+	if (e->public_key.len != KEY_LEN) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "public key must be 32 bytes",
+			       "enrol.public_key");
+		return;
+	}
+
+	int rv = store_principal_add(db, e->name, e->department, role,
+				     e->public_key.data, &p);
+	if (rv == CARTA_ENOENT)
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__NOT_FOUND,
+			       "no such department", "enrol.department");
+	else if (rv == CARTA_EEXIST)
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
+			       "a principal with this name or key exists",
+			       "enrol.name");
+	else if (rv != 0)
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
+			       "store error", NULL);
+	else
+		reply_principal(req->id, &p, out);
+}
+
+static void handle_revoke(store *db, const Carta__V1__Request *req,
+			  dispatch_out *out)
+{
+	store_principal p;
+
+	int rv = store_principal_revoke(db, req->revoke->name, &p);
+	if (rv == CARTA_ENOENT) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__NOT_FOUND,
+			       "no such principal", "revoke.name");
+		return;
+	}
+	if (rv != 0) {
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
+			       "store error", NULL);
+		return;
+	}
+	out->revoked_principal = p.id;
+	reply_principal(req->id, &p, out);
+}
+
+struct list_state {
+	uint64_t id;
+	dispatch_out *out;
+	store_principal page[PRINCIPALS_PER_MSG];
+	size_t n;
+	int rv;
+};
+
+static int flush_principals(struct list_state *ls, int more)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__PrincipalList list = CARTA__V1__PRINCIPAL_LIST__INIT;
+	Carta__V1__Principal msgs[PRINCIPALS_PER_MSG];
+	Carta__V1__Principal *ptrs[PRINCIPALS_PER_MSG];
+
+	for (size_t i = 0; i < ls->n; i++) {
+		principal_to_msg(&ls->page[i], &msgs[i]);
+		ptrs[i] = &msgs[i];
+	}
+	list.n_principals = ls->n;
+	list.principals = ptrs;
+	resp.id = ls->id;
+	resp.status = &ok_status;
+	resp.more = more != 0;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_PRINCIPALS;
+	resp.principals = &list;
+	ls->n = 0;
+	return out_push(ls->out, &resp);
+}
+
+static int collect_principal(void *user, const store_principal *p)
+{
+	struct list_state *ls = user;
+
+	if (ls->n == PRINCIPALS_PER_MSG) {
+		int rv = flush_principals(ls, 1);
+		if (rv != 0)
+			return rv;
+	}
+	ls->page[ls->n++] = *p;
+	return 0;
+}
+
+static void handle_list_principals(store *db, const Carta__V1__Request *req,
+				   dispatch_out *out)
+{
+	struct list_state *ls = calloc(1, sizeof(*ls));
+
+	if (ls == NULL) {
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
+			       "out of memory", NULL);
+		return;
+	}
+	ls->id = req->id;
+	ls->out = out;
+	int rv = store_principal_each(db, collect_principal, ls);
+	if (rv == 0)
+		rv = flush_principals(ls, 0);
+	if (rv != 0) {
+		/* Drop the partial stream: an error is the final answer. */
+		dispatch_out_free(out);
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
+			       "store error", NULL);
+	}
+	free(ls);
+}
+
+void dispatch_request(store *db, const store_principal *caller,
+		      const Carta__V1__Request *req, dispatch_out *out)
+{
+	const char *why = NULL;
+
+	if (req->body_case == CARTA__V1__REQUEST__BODY__NOT_SET) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__UNIMPLEMENTED,
+			       "unknown or empty request body", "body");
+		return;
+	}
+	if (policy_check_request(caller, req, &why) != 0) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__PERMISSION_DENIED, why,
+			       NULL);
+		return;
+	}
+
+	switch (req->body_case) {
+	case CARTA__V1__REQUEST__BODY_PING:
+		handle_ping(caller, req, out);
+		break;
+	case CARTA__V1__REQUEST__BODY_ENROL:
+		handle_enrol(db, req, out);
+		break;
+	case CARTA__V1__REQUEST__BODY_REVOKE:
+		handle_revoke(db, req, out);
+		break;
+	case CARTA__V1__REQUEST__BODY_LIST_PRINCIPALS:
+		handle_list_principals(db, req, out);
+		break;
+	default:
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__UNIMPLEMENTED,
+			       "request not implemented", "body");
+		break;
+	}
+}

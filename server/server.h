@@ -1,0 +1,44 @@
+/* The cartad process: one libuv loop that owns the listener, the signal
+ * handlers and every connection; store work runs on libuv's thread pool. */
+#ifndef CARTAD_SERVER_H
+#define CARTAD_SERVER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+struct conn;
+
+typedef struct server {
+	uv_loop_t loop;
+	uv_tcp_t listener;
+	uv_signal_t sigint, sigterm;
+	server_config cfg;
+	store *db;
+	uint8_t *key_priv; /* sodium_malloc'd: guarded, locked, no core */
+	uint8_t key_pub[KEY_LEN];
+	struct conn *conns; /* doubly linked list of live connections */
+	unsigned nconns;
+	uint64_t next_conn_id;
+	bool stopping;
+	char addr_path[PATH_MAX];
+	char pid_path[PATH_MAX];
+} server;
+
+/* Serves the data directory dir until SIGINT or SIGTERM. listen, when not
+ * NULL, overrides the config. Returns a process exit status: 0 after a
+ * clean shutdown in which every handle closed. */
+int server_run(const char *dir, const char *listen);
+
+/* Closes every connection of principal id at once (it was revoked). */
+void server_close_principal(server *srv, int64_t principal_id);
+
+/* Called by a connection when it is fully closed and unlinked. */
+void server_conn_gone(server *srv);
+
+#endif

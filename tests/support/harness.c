@@ -1,0 +1,194 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+uint64_t harness_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int harness_run(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t have = 0;
+
+	if (p == NULL)
+		return -1;
+	if (out != NULL && cap > 0) {
+		size_t n;
+		while (have + 1 < cap &&
+		       (n = fread(out + have, 1, cap - 1 - have, p)) > 0)
+			have += n;
+		out[have] = '\0';
+	}
+	char sink[256];
+	while (fread(sink, 1, sizeof(sink), p) > 0)
+		;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int read_addr(harness *h)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/cartad.addr", h->dir);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	int ok = fgets(h->addr, sizeof(h->addr), f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	h->addr[strcspn(h->addr, "\n")] = '\0';
+	char *colon = strrchr(h->addr, ':');
+	if (colon == NULL)
+		return -1;
+	snprintf(h->host, sizeof(h->host), "%.*s", (int)(colon - h->addr),
+		 h->addr);
+	h->port = atoi(colon + 1);
+	return h->port > 0 ? 0 : -1;
+}
+
+int harness_start(harness *h, const char *extra_config)
+{
+	char cmd[PATH_MAX * 2], err[256];
+	const char *tmp = getenv("TMPDIR");
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dir, sizeof(h->dir), "%s/carta-test-XXXXXX",
+		 tmp ? tmp : "/tmp");
+	if (mkdtemp(h->dir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' init --data '%s/data' --listen 127.0.0.1:0 >/dev/null",
+		 CARTAD_PATH, h->dir);
+	if (harness_run(cmd, NULL, 0) != 0) {
+		fprintf(stderr, "harness: cartad init failed\n");
+		return -1;
+	}
+	strcat(h->dir, "/data");
+	snprintf(h->admin_profile, sizeof(h->admin_profile),
+		 "%s/admin.profile", h->dir);
+	if (extra_config != NULL) {
+		snprintf(cmd, sizeof(cmd), "%s/cartad.conf", h->dir);
+		FILE *f = fopen(cmd, "a");
+		if (f == NULL)
+			return -1;
+		fputs(extra_config, f);
+		fclose(f);
+	}
+
+	profile p;
+	if (profile_read(h->admin_profile, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "harness: %s\n", err);
+		return -1;
+	}
+	memcpy(h->server_pub, p.server_key, 32);
+	memcpy(h->admin_priv, p.secret_key, 32);
+	profile_wipe(&p);
+
+	h->pid = fork();
+	if (h->pid < 0)
+		return -1;
+	if (h->pid == 0) {
+		char log[PATH_MAX + 16];
+		snprintf(log, sizeof(log), "%s/cartad.log", h->dir);
+		FILE *f = freopen(log, "w", stderr);
+		(void)f;
+		execl(CARTAD_PATH, "cartad", "--data", h->dir, (char *)NULL);
+		_exit(127);
+	}
+
+	uint64_t deadline = harness_now_ms() + 10000;
+	while (harness_now_ms() < deadline) {
+		if (read_addr(h) == 0)
+			return 0;
+		int st;
+		if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+			fprintf(stderr, "harness: cartad exited early\n");
+			h->pid = 0;
+			return -1;
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "harness: cartad did not start listening\n");
+	return -1;
+}
+
+int harness_stop(harness *h)
+{
+	int st = 0, status = -1;
+	char cmd[PATH_MAX + 32];
+
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		if (waitpid(h->pid, &st, 0) == h->pid && WIFEXITED(st))
+			status = WEXITSTATUS(st);
+		h->pid = 0;
+	}
+	if (status != 0) {
+		snprintf(cmd, sizeof(cmd), "cat '%s/cartad.log' >&2", h->dir);
+		harness_run(cmd, NULL, 0);
+	}
+	/* h->dir ends in /data; remove its parent, the mkdtemp directory. */
+	char *slash = strrchr(h->dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+	harness_run(cmd, NULL, 0);
+	return status;
+}
+
+int harness_connect_raw(const harness *h)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)h->port);
+	inet_pton(AF_INET, h->host, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int harness_wait_closed(int fd, int timeout_ms)
+{
+	uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+	char buf[4096];
+
+	for (;;) {
+		uint64_t now = harness_now_ms();
+		if (now >= deadline)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int n = poll(&p, 1, (int)(deadline - now));
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+			return 1;
+	}
+}
