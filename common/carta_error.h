@@ -13,7 +13,7 @@ extern "C" {
 enum carta_error {
 	CARTA_OK = 0,
 	CARTA_ENOMEM = -1,    /* out of memory */
-	CARTA_EIO = -2,       /* an operating-system call failed */
+	CARTA_EIO = -2,	      /* an operating-system call failed */
 	CARTA_EPROTO = -3,    /* the peer broke the framing or the protocol */
 	CARTA_ECRYPTO = -4,   /* authentication or a Diffie-Hellman failed */
 	CARTA_ETIMEDOUT = -5, /* a deadline passed */

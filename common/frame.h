@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAME_HEADER_LEN 2
+#define FRAME_HEADER_LEN  2
 #define FRAME_MAX_PAYLOAD 65535
 
 typedef struct {

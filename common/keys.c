@@ -191,8 +191,8 @@ static int keyfile_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int keyfile_read(const char *path, uint8_t priv[KEY_LEN],
-		 uint8_t pub[KEY_LEN], char *err, size_t errlen)
+int keyfile_read(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
+		 char *err, size_t errlen)
 {
 	struct keyfile_parse k;
 	char *text = NULL;
@@ -215,8 +215,7 @@ int keyfile_read(const char *path, uint8_t priv[KEY_LEN],
 
 	int line = ini_parse_string(text, keyfile_handler, &k);
 	if (k.bad_line != 0 || line != 0) {
-		snprintf(err, errlen, "%s: line %d: %s", path,
-			 line,
+		snprintf(err, errlen, "%s: line %d: %s", path, line,
 			 k.bad_what ? k.bad_what : "syntax error");
 		rv = CARTA_EINVAL;
 		goto out;

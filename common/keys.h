@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEY_LEN 32
+#define KEY_LEN	     32
 #define KEY_B64_SIZE 45 /* 44 characters and a NUL */
-#define KEY_FP_SIZE 20  /* 19 characters and a NUL */
+#define KEY_FP_SIZE  20 /* 19 characters and a NUL */
 
 void key_to_base64(const uint8_t key[KEY_LEN], char out[KEY_B64_SIZE]);
 
@@ -42,7 +42,7 @@ int secret_file_read(const char *path, size_t max, char **out);
  * `public` matches the secret key. On error, err (errlen bytes) says what
  * is wrong, with the line number where there is one. */
 int keyfile_write(const char *path, const uint8_t priv[KEY_LEN]);
-int keyfile_read(const char *path, uint8_t priv[KEY_LEN],
-		 uint8_t pub[KEY_LEN], char *err, size_t errlen);
+int keyfile_read(const char *path, uint8_t priv[KEY_LEN], uint8_t pub[KEY_LEN],
+		 char *err, size_t errlen);
 
 #endif

@@ -25,12 +25,12 @@ int log_level_parse(const char *text, log_level *out);
 
 /* conn is the connection id, or 0 for none. Thread-safe. */
 void log_event(log_level level, uint64_t conn, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* As log_event, but at most LOG_LIMIT_PER_SEC lines a second across all
  * callers; the first line after a suppression says how many were lost. */
 #define LOG_LIMIT_PER_SEC 20
 void log_limited(log_level level, uint64_t conn, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOISE_KEY_LEN 32
-#define NOISE_DH_LEN 32
+#define NOISE_KEY_LEN  32
+#define NOISE_DH_LEN   32
 #define NOISE_HASH_LEN 64
-#define NOISE_TAG_LEN 16
-#define NOISE_MAX_MSG 65535
+#define NOISE_TAG_LEN  16
+#define NOISE_MAX_MSG  65535
 /* Nonce 2^64-1 is reserved by the spec; we refuse to reach it. */
 #define NOISE_NONCE_MAX UINT64_MAX
 

@@ -71,8 +71,7 @@ int profile_parse(const char *text, profile *p, char *err, size_t errlen)
 
 	int line = ini_parse_string(text, profile_handler, &pp);
 	if (pp.bad_line != 0 || line != 0) {
-		snprintf(err, errlen, "line %d: %s",
-			 line,
+		snprintf(err, errlen, "line %d: %s", line,
 			 pp.bad_what[0] ? pp.bad_what : "syntax error");
 		profile_wipe(p);
 		return CARTA_EINVAL;
@@ -120,8 +119,8 @@ int profile_write(const char *path, const profile *p)
 			 "server_key = %s\nsecret_key = %s\n",
 			 p->name[0] ? p->name : "unnamed", p->server, pk, sk);
 	int rv = n > 0 && (size_t)n < sizeof(text)
-			 ? secret_file_write(path, text, (size_t)n)
-			 : CARTA_ETOOBIG;
+		     ? secret_file_write(path, text, (size_t)n)
+		     : CARTA_ETOOBIG;
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(text, sizeof(text));
 	return rv;

@@ -16,7 +16,7 @@
 
 #include "keys.h"
 
-#define PROFILE_NAME_MAX 128
+#define PROFILE_NAME_MAX   128
 #define PROFILE_SERVER_MAX 256
 
 typedef struct {

@@ -27,17 +27,17 @@ int secure_check_preface(const uint8_t in[SECURE_PREFACE_LEN])
 	return 0;
 }
 
-int secure_seal(secure_channel *ch, const uint8_t *pt, size_t len,
-		uint8_t *out, size_t cap, size_t *outlen)
+int secure_seal(secure_channel *ch, const uint8_t *pt, size_t len, uint8_t *out,
+		size_t cap, size_t *outlen)
 {
 	size_t ctlen = 0;
 
 	if (len > SECURE_MAX_PLAINTEXT ||
 	    cap < len + FRAME_HEADER_LEN + NOISE_TAG_LEN)
 		return CARTA_ETOOBIG;
-	int rv = noise_cs_encrypt(&ch->tx, NULL, 0, pt, len,
-				  out + FRAME_HEADER_LEN,
-				  cap - FRAME_HEADER_LEN, &ctlen);
+	int rv =
+	    noise_cs_encrypt(&ch->tx, NULL, 0, pt, len, out + FRAME_HEADER_LEN,
+			     cap - FRAME_HEADER_LEN, &ctlen);
 	if (rv != 0)
 		return rv;
 	frame_put_header(out, ctlen);
@@ -54,8 +54,8 @@ int secure_open(secure_channel *ch, const uint8_t *ct, size_t ctlen,
 {
 	if (ctlen < NOISE_TAG_LEN)
 		return CARTA_EPROTO;
-	int rv = noise_cs_decrypt(&ch->rx, NULL, 0, ct, ctlen, out, cap,
-				  outlen);
+	int rv =
+	    noise_cs_decrypt(&ch->rx, NULL, 0, ct, ctlen, out, cap, outlen);
 	if (rv != 0)
 		return rv;
 
@@ -84,8 +84,8 @@ int secure_client_begin(noise_hs *hs, const uint8_t client_priv[32],
 			const uint8_t server_pub[32], uint8_t *out, size_t cap,
 			size_t *outlen)
 {
-	const size_t need = SECURE_PREFACE_LEN + FRAME_HEADER_LEN +
-			    SECURE_MSG1_LEN;
+	const size_t need =
+	    SECURE_PREFACE_LEN + FRAME_HEADER_LEN + SECURE_MSG1_LEN;
 	size_t n = 0;
 
 	if (cap < need)

@@ -15,7 +15,7 @@
 #include "noise.h"
 
 #define CARTA_PROTOCOL_VERSION 1
-#define SECURE_PREFACE_LEN 8
+#define SECURE_PREFACE_LEN     8
 /* Handshake message sizes with empty payloads (XK, 25519, ChaChaPoly). */
 #define SECURE_MSG1_LEN 48
 #define SECURE_MSG2_LEN 48
@@ -42,8 +42,8 @@ typedef struct {
 /* Encrypts pt (len <= SECURE_MAX_PLAINTEXT) into a complete frame (header
  * and ciphertext) at out, which must hold len + FRAME_HEADER_LEN +
  * NOISE_TAG_LEN bytes. Returns 0, CARTA_ETOOBIG or CARTA_ECRYPTO. */
-int secure_seal(secure_channel *ch, const uint8_t *pt, size_t len,
-		uint8_t *out, size_t cap, size_t *outlen);
+int secure_seal(secure_channel *ch, const uint8_t *pt, size_t len, uint8_t *out,
+		size_t cap, size_t *outlen);
 
 /* Decrypts one frame payload ct into out (ctlen - NOISE_TAG_LEN bytes).
  * Returns 0, CARTA_EPROTO when too short, CARTA_ECRYPTO when forged. A

@@ -66,8 +66,7 @@ static int config_handler(void *user, const char *section, const char *name,
 		int port;
 		rv = config_split_address(value, host, sizeof(host), &port);
 		if (rv == 0)
-			snprintf(cfg->listen, sizeof(cfg->listen), "%s",
-				 value);
+			snprintf(cfg->listen, sizeof(cfg->listen), "%s", value);
 	} else if (strcmp(name, "max_connections") == 0) {
 		rv = parse_uint(value, 1, 100000, &v);
 		cfg->max_connections = (unsigned)v;
@@ -101,8 +100,7 @@ static int config_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int config_load(const char *path, server_config *cfg, char *err,
-		size_t errlen)
+int config_load(const char *path, server_config *cfg, char *err, size_t errlen)
 {
 	struct config_parse cp = {.cfg = cfg};
 
@@ -129,26 +127,27 @@ int config_write_default(const char *path, const char *listen)
 		close(fd);
 		return CARTA_EIO;
 	}
-	fprintf(f,
-		"# cartad configuration. Flags given to cartad override it.\n"
-		"[server]\n"
-		"# Address to listen on: HOST:PORT or [IPv6]:PORT.\n"
-		"listen = %s\n"
-		"# Connections beyond this are refused at once.\n"
-		"max_connections = 256\n"
-		"# Time allowed from TCP connect to a finished handshake.\n"
-		"handshake_timeout_ms = 10000\n"
-		"# An authenticated connection silent this long is closed.\n"
-		"idle_timeout_ms = 300000\n"
-		"# A session older than this is closed; clients reconnect.\n"
-		"session_max_age_ms = 86400000\n"
-		"# Requests one connection may have queued at once.\n"
-		"max_inflight = 32\n"
-		"# Response bytes queued per connection before reading pauses.\n"
-		"max_write_buffer = 4194304\n"
-		"# debug, info, warn or error.\n"
-		"log_level = info\n",
-		listen);
+	fprintf(
+	    f,
+	    "# cartad configuration. Flags given to cartad override it.\n"
+	    "[server]\n"
+	    "# Address to listen on: HOST:PORT or [IPv6]:PORT.\n"
+	    "listen = %s\n"
+	    "# Connections beyond this are refused at once.\n"
+	    "max_connections = 256\n"
+	    "# Time allowed from TCP connect to a finished handshake.\n"
+	    "handshake_timeout_ms = 10000\n"
+	    "# An authenticated connection silent this long is closed.\n"
+	    "idle_timeout_ms = 300000\n"
+	    "# A session older than this is closed; clients reconnect.\n"
+	    "session_max_age_ms = 86400000\n"
+	    "# Requests one connection may have queued at once.\n"
+	    "max_inflight = 32\n"
+	    "# Response bytes queued per connection before reading pauses.\n"
+	    "max_write_buffer = 4194304\n"
+	    "# debug, info, warn or error.\n"
+	    "log_level = info\n",
+	    listen);
 	return fclose(f) == 0 ? 0 : CARTA_EIO;
 }
 

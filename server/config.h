@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-#define CONFIG_LISTEN_MAX 256
+#define CONFIG_LISTEN_MAX  256
 #define CARTA_DEFAULT_PORT 7420
 
 typedef struct {
@@ -17,8 +17,8 @@ typedef struct {
 	uint64_t handshake_timeout_ms; /* preface to last handshake message */
 	uint64_t idle_timeout_ms;      /* no complete frame for this long */
 	uint64_t session_max_age_ms;   /* then the client must reconnect */
-	unsigned max_inflight;         /* requests queued per connection */
-	size_t max_write_buffer;       /* response bytes queued per connection */
+	unsigned max_inflight;	       /* requests queued per connection */
+	size_t max_write_buffer; /* response bytes queued per connection */
 	log_level level;
 } server_config;
 
@@ -26,8 +26,7 @@ void config_defaults(server_config *cfg);
 
 /* Reads path over the defaults. Returns 0, or CARTA_ENOENT/CARTA_EIO/
  * CARTA_EINVAL with err naming the line and the field. */
-int config_load(const char *path, server_config *cfg, char *err,
-		size_t errlen);
+int config_load(const char *path, server_config *cfg, char *err, size_t errlen);
 
 /* Writes a commented default config listening on listen. Never
  * overwrites (CARTA_EEXIST). */

@@ -41,10 +41,10 @@ struct conn {
 
 	uint8_t preface[SECURE_PREFACE_LEN];
 	size_t preface_have;
-	noise_hs *hs;	     /* sodium_malloc'd during the handshake */
-	secure_channel *ch;  /* sodium_malloc'd once established */
-	frame_decoder *dec;  /* fixed 64 KiB buffer */
-	uint8_t *plain;	     /* one decrypted message */
+	noise_hs *hs;	    /* sodium_malloc'd during the handshake */
+	secure_channel *ch; /* sodium_malloc'd once established */
+	frame_decoder *dec; /* fixed 64 KiB buffer */
+	uint8_t *plain;	    /* one decrypted message */
 	uint8_t client_pub[KEY_LEN];
 	store_principal principal;
 	bool authed;
@@ -148,11 +148,11 @@ static void on_timer(uv_timer_t *t)
 	if (c->state == CONN_OPEN) {
 		uint64_t age = uv_now(&c->srv->loop) - c->opened_ms;
 		conn_close(c, age >= c->srv->cfg.session_max_age_ms
-				      ? "session_max_age"
-				      : "idle_timeout");
+				  ? "session_max_age"
+				  : "idle_timeout");
 	} else {
-		log_limited(LOG_WARN, c->id,
-			    "event=handshake_timeout peer=%s", c->peer);
+		log_limited(LOG_WARN, c->id, "event=handshake_timeout peer=%s",
+			    c->peer);
 		conn_close(c, "handshake_timeout");
 	}
 }
@@ -162,12 +162,11 @@ static void arm_idle_timer(conn *c)
 {
 	const server_config *cfg = &c->srv->cfg;
 	uint64_t age = uv_now(&c->srv->loop) - c->opened_ms;
-	uint64_t left = age < cfg->session_max_age_ms
-				? cfg->session_max_age_ms - age
-				: 0;
-	uv_timer_start(&c->timer, on_timer,
-		       left < cfg->idle_timeout_ms ? left : cfg->idle_timeout_ms,
-		       0);
+	uint64_t left =
+	    age < cfg->session_max_age_ms ? cfg->session_max_age_ms - age : 0;
+	uv_timer_start(
+	    &c->timer, on_timer,
+	    left < cfg->idle_timeout_ms ? left : cfg->idle_timeout_ms, 0);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -329,8 +328,8 @@ static void work_after(uv_work_t *req, int status)
 		} else {
 			send_outputs(c, &w->out);
 			if (w->out.revoked_principal > 0)
-				server_close_principal(c->srv,
-						       w->out.revoked_principal);
+				server_close_principal(
+				    c->srv, w->out.revoked_principal);
 		}
 	}
 	if (w->request != NULL)
@@ -382,20 +381,21 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 	arm_idle_timer(c);
 
 	Carta__V1__Request *req =
-		carta__v1__request__unpack(NULL, plen, c->plain);
+	    carta__v1__request__unpack(NULL, plen, c->plain);
 	if (req == NULL) {
 		dispatch_out out = {0};
 		log_limited(LOG_WARN, c->id, "event=bad_request reason=decode");
-		dispatch_error(&out, 0, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
-			       "request is not a valid carta.v1.Request",
-			       NULL);
+		dispatch_error(&out, 0,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "request is not a valid carta.v1.Request", NULL);
 		send_outputs(c, &out);
 		dispatch_out_free(&out);
 		return;
 	}
 	if (req->id == 0) {
 		dispatch_out out = {0};
-		dispatch_error(&out, 0, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+		dispatch_error(&out, 0,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
 			       "request id must not be 0", "id");
 		send_outputs(c, &out);
 		dispatch_out_free(&out);
@@ -410,7 +410,8 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 
 static void handshake_failed(conn *c, const char *what, int rv)
 {
-	log_limited(LOG_WARN, c->id, "event=handshake_failed step=%s error=%s "
+	log_limited(LOG_WARN, c->id,
+		    "event=handshake_failed step=%s error=%s "
 		    "peer=%s",
 		    what, carta_strerror(rv), c->peer);
 	conn_close(c, "handshake_failed");
@@ -540,8 +541,8 @@ static void pump(conn *c)
 
 		const uint8_t *frame = NULL;
 		size_t used = 0, flen = 0;
-		int rv = frame_decoder_feed(c->dec, in, avail, &used, &frame,
-					    &flen);
+		int rv =
+		    frame_decoder_feed(c->dec, in, avail, &used, &frame, &flen);
 		c->in_off += used;
 		if (rv < 0) {
 			log_limited(LOG_WARN, c->id,

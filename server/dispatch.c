@@ -10,7 +10,7 @@
 
 /* Principals per streamed response of ListPrincipals: ~100 bytes each. */
 #define PRINCIPALS_PER_MSG 200
-#define PING_ECHO_MAX 1024
+#define PING_ECHO_MAX	   1024
 
 static int out_push(dispatch_out *out, const Carta__V1__Response *resp)
 {
@@ -37,9 +37,8 @@ static int out_push(dispatch_out *out, const Carta__V1__Response *resp)
 	return 0;
 }
 
-int dispatch_error(dispatch_out *out, uint64_t id,
-		   Carta__V1__Status__Code code, const char *message,
-		   const char *field)
+int dispatch_error(dispatch_out *out, uint64_t id, Carta__V1__Status__Code code,
+		   const char *message, const char *field)
 {
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
 	Carta__V1__Status status = CARTA__V1__STATUS__INIT;
@@ -141,8 +140,8 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 	const Carta__V1__EnrolRequest *e = req->enrol;
 	store_principal p;
 	int role = e->role == CARTA__V1__ROLE__ROLE_UNSPECIFIED
-			   ? STORE_ROLE_MEMBER
-			   : (int)e->role;
+		       ? STORE_ROLE_MEMBER
+		       : (int)e->role;
 
 	if (!valid_name(e->name)) {
 		dispatch_error(out, req->id,
@@ -153,10 +152,9 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 		return;
 	}
 	if (!valid_name(e->department)) {
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
-			       "department is not a valid name",
-			       "enrol.department");
+		dispatch_error(
+		    out, req->id, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+		    "department is not a valid name", "enrol.department");
 		return;
 	}
 	if (role < STORE_ROLE_MEMBER || role > STORE_ROLE_BRANCH) {
@@ -166,24 +164,21 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 		return;
 	}
 	if (e->public_key.len != KEY_LEN) {
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
-			       "public key must be 32 bytes",
-			       "enrol.public_key");
+		dispatch_error(
+		    out, req->id, CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+		    "public key must be 32 bytes", "enrol.public_key");
 		return;
 	}
 
 	int rv = store_principal_add(db, e->name, e->department, role,
 				     e->public_key.data, &p);
 	if (rv == CARTA_ENOENT)
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__NOT_FOUND,
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such department", "enrol.department");
 	else if (rv == CARTA_EEXIST)
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
-			       "a principal with this name or key exists",
-			       "enrol.name");
+		dispatch_error(
+		    out, req->id, CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
+		    "a principal with this name or key exists", "enrol.name");
 	else if (rv != 0)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
 			       "store error", NULL);
@@ -198,8 +193,7 @@ static void handle_revoke(store *db, const Carta__V1__Request *req,
 
 	int rv = store_principal_revoke(db, req->revoke->name, &p);
 	if (rv == CARTA_ENOENT) {
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__NOT_FOUND,
+		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such principal", "revoke.name");
 		return;
 	}

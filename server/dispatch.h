@@ -28,9 +28,8 @@ void dispatch_request(store *db, const store_principal *caller,
 
 /* Appends one encoded error response (a Status with code, message and,
  * when not NULL, the field at fault). Returns 0 or CARTA_ENOMEM. */
-int dispatch_error(dispatch_out *out, uint64_t id,
-		   Carta__V1__Status__Code code, const char *message,
-		   const char *field);
+int dispatch_error(dispatch_out *out, uint64_t id, Carta__V1__Status__Code code,
+		   const char *message, const char *field);
 
 void dispatch_out_free(dispatch_out *out);
 

@@ -16,7 +16,7 @@
 #include "profile.h"
 #include "store.h"
 
-const char *const init_departments[] = {"admin",     "sales",   "support",
+const char *const init_departments[] = {"admin",     "sales",	"support",
 					"marketing", "billing", NULL};
 
 /* 0 when dir is absent (created) or an empty directory. */
@@ -33,7 +33,8 @@ static int make_empty_dir(const char *dir)
 	struct dirent *e;
 	int rv = 0;
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+		if (strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0) {
 			rv = CARTA_EEXIST;
 			break;
 		}

@@ -5,13 +5,13 @@
 #define CARTAD_INIT_H
 
 /* The data directory's files. */
-#define DATA_SERVER_KEY "server.key"
-#define DATA_DB "carta.db"
-#define DATA_CONFIG "cartad.conf"
+#define DATA_SERVER_KEY	   "server.key"
+#define DATA_DB		   "carta.db"
+#define DATA_CONFIG	   "cartad.conf"
 #define DATA_ADMIN_PROFILE "admin.profile"
-#define DATA_ADDR "cartad.addr"
-#define DATA_PID "cartad.pid"
-#define DATA_LOCK "cartad.lock"
+#define DATA_ADDR	   "cartad.addr"
+#define DATA_PID	   "cartad.pid"
+#define DATA_LOCK	   "cartad.lock"
 
 /* The departments a new store starts with. */
 extern const char *const init_departments[];

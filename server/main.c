@@ -8,15 +8,15 @@
 #include "server.h"
 
 static const char usage[] =
-	"usage: cartad init --data DIR [--listen HOST:PORT]\n"
-	"       cartad --data DIR [--listen HOST:PORT]\n"
-	"\n"
-	"  init        create a data directory: server key pair, database,\n"
-	"              config file and the first admin's profile\n"
-	"  --data DIR  the data directory\n"
-	"  --listen    address to listen on (default 127.0.0.1:7420;\n"
-	"              port 0 picks a free port, written to DIR/cartad.addr)\n"
-	"  --version   print the version\n";
+    "usage: cartad init --data DIR [--listen HOST:PORT]\n"
+    "       cartad --data DIR [--listen HOST:PORT]\n"
+    "\n"
+    "  init        create a data directory: server key pair, database,\n"
+    "              config file and the first admin's profile\n"
+    "  --data DIR  the data directory\n"
+    "  --listen    address to listen on (default 127.0.0.1:7420;\n"
+    "              port 0 picks a free port, written to DIR/cartad.addr)\n"
+    "  --version   print the version\n";
 
 int main(int argc, char **argv)
 {
@@ -38,8 +38,9 @@ int main(int argc, char **argv)
 			printf("cartad %s\n", CARTA_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "cartad: unknown or incomplete "
-					"argument '%s'\n%s",
+			fprintf(stderr,
+				"cartad: unknown or incomplete "
+				"argument '%s'\n%s",
 				a, usage);
 			return 2;
 		}

@@ -96,8 +96,9 @@ static int bind_listener(server *srv)
 	else
 		rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
 	if (rc != 0) {
-		fprintf(stderr, "cartad: listen address '%s' is not an IP "
-				"address\n",
+		fprintf(stderr,
+			"cartad: listen address '%s' is not an IP "
+			"address\n",
 			srv->cfg.listen);
 		return CARTA_EINVAL;
 	}
@@ -141,8 +142,8 @@ static int load_key(server *srv, const char *dir)
 	srv->key_priv = sodium_malloc(KEY_LEN);
 	if (srv->key_priv == NULL)
 		return CARTA_ENOMEM;
-	int rv = keyfile_read(path, srv->key_priv, srv->key_pub, err,
-			      sizeof(err));
+	int rv =
+	    keyfile_read(path, srv->key_priv, srv->key_pub, err, sizeof(err));
 	if (rv != 0)
 		fprintf(stderr, "cartad: %s\n", err);
 	return rv;
@@ -216,8 +217,7 @@ int server_run(const char *dir, const char *listen)
 		goto out;
 	}
 
-	snprintf(srv.addr_path, sizeof(srv.addr_path), "%s/%s", dir,
-		 DATA_ADDR);
+	snprintf(srv.addr_path, sizeof(srv.addr_path), "%s/%s", dir, DATA_ADDR);
 	snprintf(srv.pid_path, sizeof(srv.pid_path), "%s/%s", dir, DATA_PID);
 	uv_loop_init(&srv.loop);
 	if (bind_listener(&srv) != 0) {

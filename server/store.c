@@ -19,20 +19,20 @@ struct store {
 
 /* Migration N brings the schema from version N-1 to N. */
 static const char *const migrations[] = {
-	/* 1: principals and departments */
-	"CREATE TABLE departments ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  created_at INTEGER NOT NULL);"
-	"CREATE TABLE principals ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  department_id INTEGER NOT NULL REFERENCES departments(id),"
-	"  role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),"
-	"  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
-	"  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
-	"  created_at INTEGER NOT NULL,"
-	"  revoked_at INTEGER);",
+    /* 1: principals and departments */
+    "CREATE TABLE departments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE principals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  department_id INTEGER NOT NULL REFERENCES departments(id),"
+    "  role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),"
+    "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
+    "  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);",
 };
 
 static int map_rc(int rc)
@@ -72,7 +72,7 @@ static int user_version(store *s)
 	int v = -1;
 
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
-		    SQLITE_OK &&
+		SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -170,9 +170,8 @@ int store_department_add(store *s, const char *name)
 
 	pthread_mutex_lock(&s->lock);
 	int rc = sqlite3_prepare_v2(
-		s->db,
-		"INSERT INTO departments (name, created_at) VALUES (?, ?)", -1,
-		&st, NULL);
+	    s->db, "INSERT INTO departments (name, created_at) VALUES (?, ?)",
+	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
@@ -237,16 +236,16 @@ int store_principal_by_key(store *s, const uint8_t key[KEY_LEN],
 {
 	pthread_mutex_lock(&s->lock);
 	int rv = principal_query(
-		s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.public_key = ?", key,
-		KEY_LEN, out);
+	    s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.public_key = ?", key,
+	    KEY_LEN, out);
 	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
 
 static int principal_by_name(store *s, const char *name, store_principal *out)
 {
-	return principal_query(s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.name = ?",
-			       name, -1, out);
+	return principal_query(
+	    s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.name = ?", name, -1, out);
 }
 
 int store_principal_add(store *s, const char *name, const char *department,
@@ -258,11 +257,11 @@ int store_principal_add(store *s, const char *name, const char *department,
 
 	pthread_mutex_lock(&s->lock);
 	int rc = sqlite3_prepare_v2(
-		s->db,
-		"INSERT INTO principals (name, department_id, role, state, "
-		"public_key, created_at) SELECT ?, id, ?, 1, ?, ? FROM "
-		"departments WHERE name = ?",
-		-1, &st, NULL);
+	    s->db,
+	    "INSERT INTO principals (name, department_id, role, state, "
+	    "public_key, created_at) SELECT ?, id, ?, 1, ?, ? FROM "
+	    "departments WHERE name = ?",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		rv = map_rc(rc);
 		goto out;
@@ -293,10 +292,10 @@ int store_principal_revoke(store *s, const char *name, store_principal *out)
 
 	pthread_mutex_lock(&s->lock);
 	int rc = sqlite3_prepare_v2(
-		s->db,
-		"UPDATE principals SET state = 2, revoked_at = ? WHERE name = "
-		"? AND state = 1",
-		-1, &st, NULL);
+	    s->db,
+	    "UPDATE principals SET state = 2, revoked_at = ? WHERE name = "
+	    "? AND state = 1",
+	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -320,8 +319,8 @@ int store_principal_each(store *s,
 
 	pthread_mutex_lock(&s->lock);
 	int rc = sqlite3_prepare_v2(
-		s->db, "SELECT " PRINCIPAL_COLUMNS "ORDER BY p.name", -1, &st,
-		NULL);
+	    s->db, "SELECT " PRINCIPAL_COLUMNS "ORDER BY p.name", -1, &st,
+	    NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_principal(st, &p);
 		rv = fn(user, &p);

@@ -12,7 +12,7 @@
 #include "keys.h"
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_NAME_MAX 64
+#define STORE_NAME_MAX	     64
 
 /* Values match carta.v1.Role and carta.v1.PrincipalState. */
 enum { STORE_ROLE_MEMBER = 1, STORE_ROLE_ADMIN = 2, STORE_ROLE_BRANCH = 3 };

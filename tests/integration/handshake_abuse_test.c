@@ -43,9 +43,8 @@ static void assert_server_serves(void)
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	Carta__V1__Ping ping = CARTA__V1__PING__INIT;
 
-	assert_int_equal(raw_handshake(&rc, &srv, srv.admin_priv,
-				       srv.server_pub),
-			 0);
+	assert_int_equal(
+	    raw_handshake(&rc, &srv, srv.admin_priv, srv.server_pub), 0);
 	req.id = 7;
 	req.body_case = CARTA__V1__REQUEST__BODY_PING;
 	req.ping = &ping;
@@ -77,9 +76,8 @@ static size_t first_flight(const uint8_t *client_priv,
 {
 	noise_hs hs;
 	size_t n = 0;
-	assert_int_equal(secure_client_begin(&hs, client_priv, server_pub, out,
-					     128, &n),
-			 0);
+	assert_int_equal(
+	    secure_client_begin(&hs, client_priv, server_pub, out, 128, &n), 0);
 	noise_hs_wipe(&hs);
 	return n;
 }
@@ -148,9 +146,8 @@ static void test_revoked_client_key(void **state)
 	(void)state;
 
 	noise_keypair(priv, pub);
-	assert_int_equal(raw_handshake(&rc, &srv, srv.admin_priv,
-				       srv.server_pub),
-			 0);
+	assert_int_equal(
+	    raw_handshake(&rc, &srv, srv.admin_priv, srv.server_pub), 0);
 	enrol.name = "soon-revoked";
 	enrol.department = "sales";
 	enrol.public_key.data = pub;
@@ -214,9 +211,8 @@ static void test_bit_flip_in_message2(void **state)
 						     sizeof(out), &n),
 				 0);
 		assert_int_equal(raw_send_all(fd, out, n), 0);
-		assert_int_equal(raw_recv_frame(fd, msg2, sizeof(msg2), &m,
-						 5000),
-				 0);
+		assert_int_equal(
+		    raw_recv_frame(fd, msg2, sizeof(msg2), &m, 5000), 0);
 		assert_int_equal(m, SECURE_MSG2_LEN);
 		msg2[offsets[i]] ^= 0x80;
 		/* Our side refuses the forged message 2. */
@@ -245,9 +241,8 @@ static void send_bad_message3(void (*mutate)(uint8_t *frame, size_t *len))
 			 0);
 	assert_int_equal(raw_send_all(fd, out, n), 0);
 	assert_int_equal(raw_recv_frame(fd, msg2, sizeof(msg2), &m, 5000), 0);
-	assert_int_equal(secure_client_finish(&hs, msg2, m, out, sizeof(out),
-					      &n, &ch),
-			 0);
+	assert_int_equal(
+	    secure_client_finish(&hs, msg2, m, out, sizeof(out), &n, &ch), 0);
 	mutate(out, &n);
 	assert_int_equal(raw_send_all(fd, out, n), 0);
 	/* No response to anything: the connection is cut. */
@@ -318,9 +313,9 @@ static void test_truncated_message2(void **state)
 			 0);
 	assert_int_equal(raw_send_all(fd, out, n), 0);
 	assert_int_equal(raw_recv_frame(fd, msg2, sizeof(msg2), &m, 5000), 0);
-	assert_int_equal(secure_client_finish(&hs, msg2, m - 1, out,
-					      sizeof(out), &n, &ch),
-			 CARTA_EPROTO);
+	assert_int_equal(
+	    secure_client_finish(&hs, msg2, m - 1, out, sizeof(out), &n, &ch),
+	    CARTA_EPROTO);
 	noise_hs_wipe(&hs);
 	close(fd);
 }
@@ -389,11 +384,11 @@ static void test_low_order_public_key(void **state)
 	/* Points of small order on Curve25519: X25519 with them yields
 	 * all zeros, which must end the handshake. */
 	static const uint8_t low_order[][32] = {
-		{0},
-		{1},
-		{0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
-		 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
-		 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+	    {0},
+	    {1},
+	    {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+	     0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+	     0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
 	};
 	uint8_t buf[128];
 	(void)state;
@@ -439,23 +434,23 @@ static void test_one_byte_per_second_cut_at_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_handshake_is_served),
-		cmocka_unit_test(test_wrong_pinned_server_key),
-		cmocka_unit_test(test_unknown_client_key),
-		cmocka_unit_test(test_revoked_client_key),
-		cmocka_unit_test(test_bit_flip_in_message1),
-		cmocka_unit_test(test_bit_flip_in_message2),
-		cmocka_unit_test(test_bit_flip_in_message3),
-		cmocka_unit_test(test_truncated_message1),
-		cmocka_unit_test(test_truncated_message2),
-		cmocka_unit_test(test_truncated_message3),
-		cmocka_unit_test(test_trailing_bytes),
-		cmocka_unit_test(test_oversize_length),
-		cmocka_unit_test(test_zero_length_frame),
-		cmocka_unit_test(test_garbage_preface),
-		cmocka_unit_test(test_wrong_version_preface),
-		cmocka_unit_test(test_low_order_public_key),
-		cmocka_unit_test(test_one_byte_per_second_cut_at_deadline),
+	    cmocka_unit_test(test_good_handshake_is_served),
+	    cmocka_unit_test(test_wrong_pinned_server_key),
+	    cmocka_unit_test(test_unknown_client_key),
+	    cmocka_unit_test(test_revoked_client_key),
+	    cmocka_unit_test(test_bit_flip_in_message1),
+	    cmocka_unit_test(test_bit_flip_in_message2),
+	    cmocka_unit_test(test_bit_flip_in_message3),
+	    cmocka_unit_test(test_truncated_message1),
+	    cmocka_unit_test(test_truncated_message2),
+	    cmocka_unit_test(test_truncated_message3),
+	    cmocka_unit_test(test_trailing_bytes),
+	    cmocka_unit_test(test_oversize_length),
+	    cmocka_unit_test(test_zero_length_frame),
+	    cmocka_unit_test(test_garbage_preface),
+	    cmocka_unit_test(test_wrong_version_preface),
+	    cmocka_unit_test(test_low_order_public_key),
+	    cmocka_unit_test(test_one_byte_per_second_cut_at_deadline),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

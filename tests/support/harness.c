@@ -82,8 +82,8 @@ int harness_start(harness *h, const char *extra_config)
 		return -1;
 	}
 	strcat(h->dir, "/data");
-	snprintf(h->admin_profile, sizeof(h->admin_profile),
-		 "%s/admin.profile", h->dir);
+	snprintf(h->admin_profile, sizeof(h->admin_profile), "%s/admin.profile",
+		 h->dir);
 	if (extra_config != NULL) {
 		snprintf(cmd, sizeof(cmd), "%s/cartad.conf", h->dir);
 		FILE *f = fopen(cmd, "a");

@@ -8,9 +8,9 @@
 #include <sys/types.h>
 
 typedef struct {
-	char dir[PATH_MAX];	    /* the data directory */
+	char dir[PATH_MAX]; /* the data directory */
 	char admin_profile[PATH_MAX];
-	char addr[64];		    /* 127.0.0.1:PORT */
+	char addr[64]; /* 127.0.0.1:PORT */
 	char host[48];
 	int port;
 	pid_t pid;

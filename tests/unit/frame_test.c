@@ -50,9 +50,9 @@ static void feed_all(size_t total, size_t (*next_chunk)(size_t left))
 		while (pos < chunk) {
 			const uint8_t *p = NULL;
 			size_t used = 0, len = 0;
-			int rv = frame_decoder_feed(&dec, stream + off + pos,
-						    chunk - pos, &used, &p,
-						    &len);
+			int rv =
+			    frame_decoder_feed(&dec, stream + off + pos,
+					       chunk - pos, &used, &p, &len);
 			assert_true(rv >= 0);
 			assert_true(used > 0 || rv == 1);
 			pos += used;
@@ -61,9 +61,8 @@ static void feed_all(size_t total, size_t (*next_chunk)(size_t left))
 				assert_int_equal(len, lens[got]);
 				for (size_t j = 0; j < len; j++)
 					assert_int_equal(
-						p[j],
-						(uint8_t)((got * 31 + j) &
-							  0xff));
+					    p[j],
+					    (uint8_t)((got * 31 + j) & 0xff));
 				got++;
 			}
 		}
@@ -120,9 +119,9 @@ static void test_zero_length_refused(void **state)
 	(void)state;
 
 	frame_decoder_init(&dec, 100);
-	assert_int_equal(frame_decoder_feed(&dec, in, sizeof(in), &used, &p,
-					    &len),
-			 CARTA_ETOOBIG);
+	assert_int_equal(
+	    frame_decoder_feed(&dec, in, sizeof(in), &used, &p, &len),
+	    CARTA_ETOOBIG);
 }
 
 static void test_over_bound_refused_on_header(void **state)
@@ -151,9 +150,8 @@ static void test_exact_bound_accepted(void **state)
 	memset(in, 0xab, sizeof(in));
 	frame_put_header(in, 48);
 	frame_decoder_init(&dec, 48);
-	assert_int_equal(frame_decoder_feed(&dec, in, sizeof(in), &used, &p,
-					    &len),
-			 1);
+	assert_int_equal(
+	    frame_decoder_feed(&dec, in, sizeof(in), &used, &p, &len), 1);
 	assert_int_equal(used, sizeof(in));
 	assert_int_equal(len, 48);
 	assert_int_equal(p[47], 0xab);
@@ -168,9 +166,8 @@ static void test_stops_at_frame_end(void **state)
 	(void)state;
 
 	frame_decoder_init(&dec, 10);
-	assert_int_equal(frame_decoder_feed(&dec, in, sizeof(in), &used, &p,
-					    &len),
-			 1);
+	assert_int_equal(
+	    frame_decoder_feed(&dec, in, sizeof(in), &used, &p, &len), 1);
 	assert_int_equal(used, 4);
 	assert_memory_equal(p, "hi", 2);
 	assert_int_equal(frame_decoder_feed(&dec, in + 4, 3, &used, &p, &len),
@@ -196,14 +193,14 @@ static void test_header_encoding(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_whole_stream),
-		cmocka_unit_test(test_byte_by_byte),
-		cmocka_unit_test(test_random_chunks),
-		cmocka_unit_test(test_zero_length_refused),
-		cmocka_unit_test(test_over_bound_refused_on_header),
-		cmocka_unit_test(test_exact_bound_accepted),
-		cmocka_unit_test(test_stops_at_frame_end),
-		cmocka_unit_test(test_header_encoding),
+	    cmocka_unit_test(test_whole_stream),
+	    cmocka_unit_test(test_byte_by_byte),
+	    cmocka_unit_test(test_random_chunks),
+	    cmocka_unit_test(test_zero_length_refused),
+	    cmocka_unit_test(test_over_bound_refused_on_header),
+	    cmocka_unit_test(test_exact_bound_accepted),
+	    cmocka_unit_test(test_stops_at_frame_end),
+	    cmocka_unit_test(test_header_encoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,14 +78,14 @@ static void test_base64_rejects_bad_text(void **state)
 	assert_int_equal(key_from_base64("abc", key), CARTA_EINVAL);
 	/* 44 characters, but not base64. */
 	assert_int_equal(
-		key_from_base64("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=",
-				key),
-		CARTA_EINVAL);
+	    key_from_base64("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!=",
+			    key),
+	    CARTA_EINVAL);
 	/* 32 bytes of key need 43 characters and one '=' of padding. */
 	assert_int_equal(
-		key_from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-				key),
-		CARTA_EINVAL);
+	    key_from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			    key),
+	    CARTA_EINVAL);
 }
 
 static void test_fingerprint_shape_and_stability(void **state)
@@ -195,8 +195,7 @@ static void test_profile_round_trip(void **state)
 	assert_memory_equal(q.secret_key, p.secret_key, KEY_LEN);
 
 	chmod(path, 0604);
-	assert_int_equal(profile_read(path, &q, err, sizeof(err)),
-			 CARTA_EPERM);
+	assert_int_equal(profile_read(path, &q, err, sizeof(err)), CARTA_EPERM);
 	profile_wipe(&p);
 	profile_wipe(&q);
 }
@@ -213,29 +212,29 @@ static void test_profile_errors(void **state)
 	assert_non_null(strstr(err, "line 3"));
 	assert_non_null(strstr(err, "server_key"));
 
-	assert_int_equal(profile_parse("[profile]\ncolour = blue\n", &p, err,
-				       sizeof(err)),
-			 CARTA_EINVAL);
+	assert_int_equal(
+	    profile_parse("[profile]\ncolour = blue\n", &p, err, sizeof(err)),
+	    CARTA_EINVAL);
 	assert_non_null(strstr(err, "line 2"));
 	assert_non_null(strstr(err, "colour"));
 
-	assert_int_equal(profile_parse("[other]\nname = a\n", &p, err,
-				       sizeof(err)),
-			 CARTA_EINVAL);
+	assert_int_equal(
+	    profile_parse("[other]\nname = a\n", &p, err, sizeof(err)),
+	    CARTA_EINVAL);
 	assert_non_null(strstr(err, "section"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64_round_trip),
-		cmocka_unit_test(test_base64_rejects_bad_text),
-		cmocka_unit_test(test_fingerprint_shape_and_stability),
-		cmocka_unit_test(test_keyfile_round_trip_and_mode),
-		cmocka_unit_test(test_keyfile_refused_when_readable_by_others),
-		cmocka_unit_test(test_keyfile_errors_name_the_line),
-		cmocka_unit_test(test_profile_round_trip),
-		cmocka_unit_test(test_profile_errors),
+	    cmocka_unit_test(test_base64_round_trip),
+	    cmocka_unit_test(test_base64_rejects_bad_text),
+	    cmocka_unit_test(test_fingerprint_shape_and_stability),
+	    cmocka_unit_test(test_keyfile_round_trip_and_mode),
+	    cmocka_unit_test(test_keyfile_refused_when_readable_by_others),
+	    cmocka_unit_test(test_keyfile_errors_name_the_line),
+	    cmocka_unit_test(test_profile_round_trip),
+	    cmocka_unit_test(test_profile_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

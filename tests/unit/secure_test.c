@@ -44,9 +44,8 @@ static void handshake(secure_channel *client, secure_channel *server,
 
 	noise_keypair(spriv, spub);
 	noise_keypair(cpriv, cpub);
-	assert_int_equal(secure_client_begin(&chs, cpriv, spub, f1, sizeof(f1),
-					     &n1),
-			 0);
+	assert_int_equal(
+	    secure_client_begin(&chs, cpriv, spub, f1, sizeof(f1), &n1), 0);
 	assert_int_equal(n1, SECURE_PREFACE_LEN + 2 + SECURE_MSG1_LEN);
 	assert_int_equal(secure_check_preface(f1), 0);
 
@@ -61,9 +60,9 @@ static void handshake(secure_channel *client, secure_channel *server,
 					      sizeof(f3), &n3, client),
 			 0);
 	assert_int_equal(n3, 2 + SECURE_MSG3_LEN);
-	assert_int_equal(secure_server_finish(&shs, f3 + 2, n3 - 2, server,
-					      seen_client_pub),
-			 0);
+	assert_int_equal(
+	    secure_server_finish(&shs, f3 + 2, n3 - 2, server, seen_client_pub),
+	    0);
 	assert_memory_equal(seen_client_pub, cpub, 32);
 }
 
@@ -92,13 +91,13 @@ static void test_transport_across_rekeys(void **state)
 		memset(msg, (int)(i & 0xff), sizeof(msg));
 		secure_channel *tx = (i & 1) ? &s : &c;
 		secure_channel *rx = (i & 1) ? &c : &s;
-		assert_int_equal(secure_seal(tx, msg, sizeof(msg), frame,
-					     sizeof(frame), &n),
-				 0);
+		assert_int_equal(
+		    secure_seal(tx, msg, sizeof(msg), frame, sizeof(frame), &n),
+		    0);
 		assert_int_equal(n, 2 + sizeof(msg) + NOISE_TAG_LEN);
-		assert_int_equal(secure_open(rx, frame + 2, n - 2, back,
-					     sizeof(back), &m),
-				 0);
+		assert_int_equal(
+		    secure_open(rx, frame + 2, n - 2, back, sizeof(back), &m),
+		    0);
 		assert_int_equal(m, sizeof(msg));
 		assert_memory_equal(back, msg, sizeof(msg));
 	}
@@ -125,20 +124,18 @@ static void test_tampered_and_replayed_frames_fail(void **state)
 			 0);
 	memcpy(copy, frame, n);
 	copy[2 + 1] ^= 0x04;
-	assert_int_equal(secure_open(&s, copy + 2, n - 2, back, sizeof(back),
-				     &m),
-			 CARTA_ECRYPTO);
+	assert_int_equal(
+	    secure_open(&s, copy + 2, n - 2, back, sizeof(back), &m),
+	    CARTA_ECRYPTO);
 	/* The forgery did not advance the nonce: the real frame opens. */
-	assert_int_equal(secure_open(&s, frame + 2, n - 2, back, sizeof(back),
-				     &m),
-			 0);
+	assert_int_equal(
+	    secure_open(&s, frame + 2, n - 2, back, sizeof(back), &m), 0);
 	assert_memory_equal(back, "hello", 5);
 	/* A replay does not. */
-	assert_int_equal(secure_open(&s, frame + 2, n - 2, back, sizeof(back),
-				     &m),
-			 CARTA_ECRYPTO);
-	assert_int_equal(secure_open(&s, frame + 2, 10, back, sizeof(back),
-				     &m),
+	assert_int_equal(
+	    secure_open(&s, frame + 2, n - 2, back, sizeof(back), &m),
+	    CARTA_ECRYPTO);
+	assert_int_equal(secure_open(&s, frame + 2, 10, back, sizeof(back), &m),
 			 CARTA_EPROTO);
 	secure_channel_wipe(&c);
 	secure_channel_wipe(&s);
@@ -154,12 +151,12 @@ static void test_seal_refuses_oversize(void **state)
 	(void)state;
 
 	handshake(&c, &s, seen);
-	assert_int_equal(secure_seal(&c, big, sizeof(big), out, sizeof(out),
-				     &n),
-			 CARTA_ETOOBIG);
-	assert_int_equal(secure_seal(&c, big, SECURE_MAX_PLAINTEXT, out,
-				     sizeof(out), &n),
-			 0);
+	assert_int_equal(
+	    secure_seal(&c, big, sizeof(big), out, sizeof(out), &n),
+	    CARTA_ETOOBIG);
+	assert_int_equal(
+	    secure_seal(&c, big, SECURE_MAX_PLAINTEXT, out, sizeof(out), &n),
+	    0);
 	assert_int_equal(n, 2 + 65535);
 	secure_channel_wipe(&c);
 	secure_channel_wipe(&s);
@@ -168,11 +165,11 @@ static void test_seal_refuses_oversize(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_preface),
-		cmocka_unit_test(test_handshake_authenticates_client),
-		cmocka_unit_test(test_transport_across_rekeys),
-		cmocka_unit_test(test_tampered_and_replayed_frames_fail),
-		cmocka_unit_test(test_seal_refuses_oversize),
+	    cmocka_unit_test(test_preface),
+	    cmocka_unit_test(test_handshake_authenticates_client),
+	    cmocka_unit_test(test_transport_across_rekeys),
+	    cmocka_unit_test(test_tampered_and_replayed_frames_fail),
+	    cmocka_unit_test(test_seal_refuses_oversize),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -28,50 +28,50 @@ static const uint8_t server_eph[NOISE_DH_LEN] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static uint8_t payload[NOISE_MAX_MSG], out[NOISE_MAX_MSG];
-        noise_hs hs;
-        noise_cs tx, rx;
-        uint8_t *msg1 = NULL;
-        size_t split, len, plen;
+	static uint8_t payload[NOISE_MAX_MSG], out[NOISE_MAX_MSG];
+	noise_hs hs;
+	noise_cs tx, rx;
+	uint8_t *msg1 = NULL;
+	size_t split, len, plen;
 
-        if (size < 1 || sodium_init() < 0)
-                return 0;
-        split = data[0];
-        data++;
-        size--;
-        if (split > size)
-                split = size;
+	if (size < 1 || sodium_init() < 0)
+		return 0;
+	split = data[0];
+	data++;
+	size--;
+	if (split > size)
+		split = size;
 
-        /* Message 1 gets a buffer of its own length so that reading past
-         * it is caught instead of landing in message 3. */
-        msg1 = malloc(split > 0 ? split : 1);
-        if (msg1 == NULL)
-                return 0;
-        memcpy(msg1, data, split);
+	/* Message 1 gets a buffer of its own length so that reading past
+	 * it is caught instead of landing in message 3. */
+	msg1 = malloc(split > 0 ? split : 1);
+	if (msg1 == NULL)
+		return 0;
+	memcpy(msg1, data, split);
 
-        memset(&hs, 0, sizeof hs);
-        memset(&tx, 0, sizeof tx);
-        memset(&rx, 0, sizeof rx);
-        if (noise_hs_init(&hs, NOISE_XK, false, prologue, sizeof prologue,
-                          server_priv, NULL) != 0)
-                goto out;
-        noise_hs_set_ephemeral(&hs, server_eph);
+	memset(&hs, 0, sizeof hs);
+	memset(&tx, 0, sizeof tx);
+	memset(&rx, 0, sizeof rx);
+	if (noise_hs_init(&hs, NOISE_XK, false, prologue, sizeof prologue,
+			  server_priv, NULL) != 0)
+		goto out;
+	noise_hs_set_ephemeral(&hs, server_eph);
 
-        if (noise_hs_read(&hs, msg1, split, payload, sizeof payload, &plen) !=
-            0)
-                goto out;
-        if (noise_hs_write(&hs, payload, plen, out, sizeof out, &len) != 0)
-                goto out;
-        if (noise_hs_read(&hs, data + split, size - split, payload,
-                          sizeof payload, &plen) != 0)
-                goto out;
-        if (noise_hs_split(&hs, &tx, &rx) != 0)
-                goto out;
+	if (noise_hs_read(&hs, msg1, split, payload, sizeof payload, &plen) !=
+	    0)
+		goto out;
+	if (noise_hs_write(&hs, payload, plen, out, sizeof out, &len) != 0)
+		goto out;
+	if (noise_hs_read(&hs, data + split, size - split, payload,
+			  sizeof payload, &plen) != 0)
+		goto out;
+	if (noise_hs_split(&hs, &tx, &rx) != 0)
+		goto out;
 
 out:
-        noise_hs_wipe(&hs);
-        noise_cs_wipe(&tx);
-        noise_cs_wipe(&rx);
-        free(msg1);
-        return 0;
+	noise_hs_wipe(&hs);
+	noise_cs_wipe(&tx);
+	noise_cs_wipe(&rx);
+	free(msg1);
+	return 0;
 }

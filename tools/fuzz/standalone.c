@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 			rng_state = strtoull(argv[i] + 6, NULL, 10) | 1;
 		} else if (argv[i][0] != '-' && nseeds < MAX_SEEDS) {
 			seed_len[nseeds] =
-				read_file(argv[i], seeds[nseeds], MAX_INPUT);
+			    read_file(argv[i], seeds[nseeds], MAX_INPUT);
 			LLVMFuzzerTestOneInput(seeds[nseeds], seed_len[nseeds]);
 			nseeds++;
 		}
@@ -65,18 +65,20 @@ int main(int argc, char **argv)
 			memcpy(input, seeds[s], len);
 			/* A few byte flips, a cut or a growth. */
 			for (int k = (int)(rng() % 4); k >= 0 && len > 0; k--)
-				input[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
+				input[rng() % len] ^=
+				    (uint8_t)(1u << (rng() % 8));
 			if (rng() % 4 == 0 && len > 0)
 				len = rng() % len;
 		} else {
 			/* Mostly short inputs: that is where parsers branch. */
-			len = (rng() % 8 == 0) ? rng() % MAX_INPUT : rng() % 300;
+			len =
+			    (rng() % 8 == 0) ? rng() % MAX_INPUT : rng() % 300;
 			for (size_t k = 0; k < len; k++)
 				input[k] = (uint8_t)rng();
 		}
 		LLVMFuzzerTestOneInput(input, len);
 	}
-	printf("fuzz: %lu random inputs and %zu seed files ran cleanly\n",
-	       runs, nseeds);
+	printf("fuzz: %lu random inputs and %zu seed files ran cleanly\n", runs,
+	       nseeds);
 	return 0;
 }
