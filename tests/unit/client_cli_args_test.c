@@ -1,0 +1,341 @@
+/* The carta CLI's argument parser against the real command table: options
+ * before and after the command words, help at every level, and the
+ * one-line reasons for usage errors. Also the pieces of libcarta that need
+ * no server: profile resolution order and server address checks.
+ *
+ * tests/CMakeLists.txt links every test with libcarta but not with the
+ * CLI, so the CLI's sources (all but main.c) are compiled in here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../client/cli/args.c"
+#include "../../client/cli/cmd_admin.c"
+#include "../../client/cli/cmd_keygen.c"
+#include "../../client/cli/cmd_ping.c"
+#include "../../client/cli/commands.c"
+#include "../../client/cli/util.c"
+
+#define KEY_B64 "rzKzUWS6AJoiz4lQNhkwgp4D8Xpyi1s7h8L5RjGwpls="
+
+static cli_args args;
+static char err[CLI_ERR_MAX];
+
+/* Parses a NULL-terminated list of words after "carta". */
+static int parse(const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)"carta";
+	va_start(ap, first);
+	for (const char *w = first; w != NULL; w = va_arg(ap, const char *))
+		argv[argc++] = (char *)w;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_parse(&cli_root, argc, argv, &args, err, sizeof err);
+}
+
+static void test_globals_before_and_after(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--json", "--profile", "p.profile", "admin",
+			       "--server", "h:1", "enrol", "bob",
+			       "--department", "sales", "--out", "bob.profile",
+			       "--timeout=2500", "--key", "k.key", "--admin",
+			       NULL),
+			 0);
+	assert_string_equal(args.path, "admin enrol");
+	assert_ptr_equal(args.cmd->run, cmd_admin_enrol);
+	assert_true(args.json);
+	assert_true(args.admin);
+	assert_string_equal(args.profile, "p.profile");
+	assert_string_equal(args.server, "h:1");
+	assert_string_equal(args.key, "k.key");
+	assert_int_equal(args.timeout_ms, 2500);
+	assert_string_equal(args.department, "sales");
+	assert_string_equal(args.out, "bob.profile");
+	assert_null(args.public_key);
+	assert_int_equal(args.npos, 1);
+	assert_string_equal(args.pos[0], "bob");
+}
+
+static void test_ping_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("ping", "--count", "200", "--pipeline",
+			       "--server-key", KEY_B64, NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_ping);
+	assert_int_equal(args.count, 200);
+	assert_true(args.pipeline);
+	assert_string_equal(args.server_key, KEY_B64);
+
+	assert_int_equal(parse("ping", NULL), 0);
+	assert_int_equal(args.count, 0);
+	assert_false(args.json);
+}
+
+static void test_help_at_every_level(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--help", NULL), 0);
+	assert_true(args.help);
+	assert_ptr_equal(args.cmd, &cli_root);
+
+	assert_int_equal(parse("admin", "--help", NULL), 0);
+	assert_true(args.help);
+	assert_string_equal(args.path, "admin");
+	assert_null(args.cmd->run);
+
+	/* Required arguments are not checked when help is asked for. */
+	assert_int_equal(parse("admin", "enrol", "-h", NULL), 0);
+	assert_true(args.help);
+	assert_ptr_equal(args.cmd->run, cmd_admin_enrol);
+
+	assert_int_equal(parse("--version", NULL), 0);
+	assert_true(args.version);
+}
+
+static void test_help_text_fits_80_columns(void **state)
+{
+	const cli_cmd *cmds[] = {&cli_root, &root_cmds[0], &root_cmds[1],
+				 &root_cmds[2], &admin_cmds[0], &admin_cmds[1],
+				 &admin_cmds[2]};
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		FILE *f = open_memstream(&text, &len);
+
+		assert_non_null(f);
+		cli_help(cmds[i], cmds[i]->name, f);
+		fclose(f);
+		assert_non_null(strstr(text, "Usage: carta"));
+		assert_non_null(strstr(text, "--profile FILE"));
+		for (char *line = strtok(text, "\n"); line != NULL;
+		     line = strtok(NULL, "\n"))
+			assert_true(strlen(line) <= 80);
+		free(text);
+		text = NULL;
+	}
+}
+
+static void test_usage_errors(void **state)
+{
+	static const struct {
+		const char *words[12];
+		const char *reason;
+	} cases[] = {
+	    {{NULL}, "missing command (try 'carta --help')"},
+	    {{"frobnicate"}, "unknown command 'frobnicate' (try 'carta --help')"},
+	    {{"admin"}, "admin: missing command (try 'carta admin --help')"},
+	    {{"admin", "bogus"},
+	     "admin: unknown command 'bogus' (try 'carta admin --help')"},
+	    {{"admin", "enrol"}, "admin enrol: missing NAME"},
+	    {{"admin", "enrol", "bob"}, "admin enrol: missing --department"},
+	    {{"admin", "enrol", "bob", "--department", "d"},
+	     "admin enrol: missing --out FILE or --public-key KEY"},
+	    {{"admin", "enrol", "bob", "--department", "d", "--out", "f",
+	      "--public-key", KEY_B64},
+	     "admin enrol: give --out or --public-key, not both"},
+	    {{"admin", "enrol", "bob", "--department", "d", "--public-key",
+	      "short"},
+	     "admin enrol: --public-key: not a base64 public key (44 "
+	     "characters)"},
+	    {{"admin", "enrol", "", "--department", "d", "--out", "f"},
+	     "admin enrol: NAME must not be empty"},
+	    {{"admin", "revoke"}, "admin revoke: missing NAME"},
+	    {{"admin", "revoke", "a", "b"},
+	     "admin revoke: unexpected argument 'b'"},
+	    {{"admin", "principals", "--department", "d"},
+	     "admin principals: unknown option '--department'"},
+	    {{"--count", "3", "ping"}, "unknown option '--count'"},
+	    {{"ping", "--version"}, "ping: unknown option '--version'"},
+	    {{"ping", "--count", "0"},
+	     "ping: --count must be a whole number from 1 to 100000, not '0'"},
+	    {{"ping", "--count", "12x"},
+	     "ping: --count must be a whole number from 1 to 100000, not "
+	     "'12x'"},
+	    {{"ping", "--count"}, "ping: --count needs a value (N)"},
+	    {{"ping", "--json=yes"}, "ping: --json takes no value"},
+	    {{"ping", "--timeout", "-5"},
+	     "ping: --timeout must be a whole number from 1 to 3600000, not "
+	     "'-5'"},
+	    {{"ping", "--server", ""}, "ping: --server: empty value"},
+	    {{"ping", "--json", "--json"}, "ping: --json given twice"},
+	    {{"keygen"}, "keygen: missing --out"},
+	    {{"keygen", "--out", "k", "extra"},
+	     "keygen: unexpected argument 'extra'"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *argv[14];
+		int argc = 0;
+
+		argv[argc++] = (char *)"carta";
+		for (int w = 0; cases[i].words[w] != NULL; w++)
+			argv[argc++] = (char *)cases[i].words[w];
+		argv[argc] = NULL;
+		assert_int_equal(cli_parse(&cli_root, argc, argv, &args, err,
+					   sizeof err),
+				 CLI_EXIT_USAGE);
+		assert_string_equal(err, cases[i].reason);
+	}
+}
+
+static void test_double_dash_ends_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("admin", "revoke", "--json", "--", "-odd", NULL),
+			 0);
+	assert_true(args.json);
+	assert_string_equal(args.pos[0], "-odd");
+}
+
+static void test_sanitize_for_terminal(void **state)
+{
+	char out[64];
+
+	(void)state;
+	/* Escape sequences, C1 controls and invalid bytes become '?';
+	 * valid multi-byte text is kept and counted as one column each. */
+	assert_int_equal(cli_sanitize("ab\x1b[31mc", out, sizeof out), 8);
+	assert_string_equal(out, "ab?[31mc");
+	assert_int_equal(cli_sanitize("Jos\xc3\xa9", out, sizeof out), 4);
+	assert_string_equal(out, "Jos\xc3\xa9");
+	assert_int_equal(cli_sanitize("x\xc2\x9by\xff", out, sizeof out), 4);
+	assert_string_equal(out, "x?y?");
+	/* Overlong and surrogate encodings are invalid. */
+	cli_sanitize("\xc0\xaf\xed\xa0\x80", out, sizeof out);
+	assert_string_equal(out, "?????");
+	/* Truncation never splits a character. */
+	cli_sanitize("\xc3\xa9\xc3\xa9", out, 4);
+	assert_string_equal(out, "\xc3\xa9");
+}
+
+static void test_json_string_repairs_utf8(void **state)
+{
+	(void)state;
+	json_t *v = cli_json_str("a\xff" "b");
+	assert_non_null(v);
+	assert_string_equal(json_string_value(v), "a\xef\xbf\xbd" "b");
+	json_decref(v);
+}
+
+static void test_profile_resolution_order(void **state)
+{
+	char path[256];
+	enum carta_profile_source src;
+
+	(void)state;
+	setenv("HOME", "/home/tester", 1);
+	setenv("CARTA_PROFILE", "/env/profile", 1);
+	assert_int_equal(carta_profile_resolve("/flag/profile", path,
+					       sizeof path, &src),
+			 0);
+	assert_string_equal(path, "/flag/profile");
+	assert_int_equal(src, CARTA_PROFILE_FLAG);
+
+	assert_int_equal(carta_profile_resolve(NULL, path, sizeof path, &src),
+			 0);
+	assert_string_equal(path, "/env/profile");
+	assert_int_equal(src, CARTA_PROFILE_ENV);
+
+	setenv("CARTA_PROFILE", "", 1);
+	assert_int_equal(carta_profile_resolve(NULL, path, sizeof path, &src),
+			 0);
+	assert_string_equal(path, "/home/tester/.config/carta/profile");
+	assert_int_equal(src, CARTA_PROFILE_DEFAULT);
+
+	assert_int_equal(carta_profile_resolve(NULL, path, 8, &src),
+			 CARTA_ETOOBIG);
+	unsetenv("CARTA_PROFILE");
+}
+
+static void test_options_from_overrides_alone(void **state)
+{
+	carta_profile_args pa = {.server = "127.0.0.1:9",
+				 .server_key = KEY_B64,
+				 .key_file = "/nonexistent/key"};
+	carta_options opts;
+	char why[256];
+
+	(void)state;
+	setenv("HOME", "/nonexistent-home", 1);
+	unsetenv("CARTA_PROFILE");
+	/* No profile is needed, so the failure is the missing key file. */
+	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
+					    sizeof why),
+			 CARTA_ENOENT);
+	assert_non_null(strstr(why, "key file"));
+
+	pa.key_file = NULL;
+	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
+					    sizeof why),
+			 CARTA_ENOENT);
+	assert_non_null(strstr(why, "no profile"));
+
+	pa.key_file = "/nonexistent/key";
+	pa.server_key = "not-a-key";
+	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
+					    sizeof why),
+			 CARTA_EINVAL);
+	assert_non_null(strstr(why, "server key"));
+}
+
+static void test_bad_server_addresses(void **state)
+{
+	static const char *const bad[] = {
+	    "::1:7420", "[::1", "[::1]x", "host:", "host:0", "host:65536",
+	    "host:12ab", ":7420", "[]:1",
+	};
+	carta_options opts;
+
+	(void)state;
+	memset(&opts, 0, sizeof opts);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		carta_client *c = NULL;
+
+		snprintf(opts.server, sizeof opts.server, "%s", bad[i]);
+		assert_int_equal(carta_connect(&opts, &c), CARTA_EINVAL);
+		assert_non_null(c);
+		assert_non_null(strstr(carta_client_errmsg(c),
+				       "bad server address"));
+		/* A dead handle refuses requests and keeps its message. */
+		assert_int_equal(carta_admin_revoke(c, "x"), CARTA_ESTATE);
+		assert_non_null(strstr(carta_client_errmsg(c),
+				       "bad server address"));
+		carta_close(c);
+	}
+	opts.server[0] = '\0';
+	carta_client *c = NULL;
+	assert_int_equal(carta_client_new(&opts, &c), CARTA_EINVAL);
+	assert_null(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_globals_before_and_after),
+	    cmocka_unit_test(test_ping_options),
+	    cmocka_unit_test(test_help_at_every_level),
+	    cmocka_unit_test(test_help_text_fits_80_columns),
+	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_double_dash_ends_options),
+	    cmocka_unit_test(test_sanitize_for_terminal),
+	    cmocka_unit_test(test_json_string_repairs_utf8),
+	    cmocka_unit_test(test_profile_resolution_order),
+	    cmocka_unit_test(test_options_from_overrides_alone),
+	    cmocka_unit_test(test_bad_server_addresses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
