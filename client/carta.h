@@ -44,12 +44,12 @@
 extern "C" {
 #endif
 
-#define CARTA_KEY_LEN 32
-#define CARTA_DEFAULT_PORT 7420
-#define CARTA_SERVER_MAX 256 /* "HOST:PORT" with its NUL */
-#define CARTA_NAME_MAX 128   /* a profile's principal name with its NUL */
-#define CARTA_PATH_MAX 4096
-#define CARTA_ERRMSG_MAX 512
+#define CARTA_KEY_LEN		 32
+#define CARTA_DEFAULT_PORT	 7420
+#define CARTA_SERVER_MAX	 256 /* "HOST:PORT" with its NUL */
+#define CARTA_NAME_MAX		 128 /* a profile's principal name with its NUL */
+#define CARTA_PATH_MAX		 4096
+#define CARTA_ERRMSG_MAX	 512
 #define CARTA_CONNECT_TIMEOUT_MS 5000  /* default connect + handshake */
 #define CARTA_REQUEST_TIMEOUT_MS 30000 /* default wait for one response */
 
@@ -84,16 +84,16 @@ enum carta_profile_source {
  * the path into out (outlen bytes) and, when source is not NULL, where it
  * came from. Does not look at the file. Returns 0, CARTA_ENOENT when no
  * home directory is known, or CARTA_ETOOBIG when out is too small. */
-int carta_profile_resolve(const char *explicit_path, char *out,
-			  size_t outlen, enum carta_profile_source *source);
+int carta_profile_resolve(const char *explicit_path, char *out, size_t outlen,
+			  enum carta_profile_source *source);
 
 /* Where carta_options_load takes each item from; NULL members are not
  * given. The strings are borrowed for the duration of the call. */
 typedef struct {
-	const char *profile;    /* explicit profile file (--profile) */
-	const char *server;     /* overrides the profile's server */
+	const char *profile;	/* explicit profile file (--profile) */
+	const char *server;	/* overrides the profile's server */
 	const char *server_key; /* base64; overrides the profile's server_key */
-	const char *key_file;   /* key file from `carta keygen`; overrides the
+	const char *key_file;	/* key file from `carta keygen`; overrides the
 				   profile's secret_key */
 } carta_profile_args;
 
@@ -130,9 +130,11 @@ int carta_client_new(const carta_options *opts, carta_client **out);
  * handshake and refuses the first request (CARTA_EAUTH). */
 int carta_client_connect(carta_client *c);
 
-/* carta_client_new then carta_client_connect. On failure other than
- * CARTA_ENOMEM, *out is still set so that the message can be read: close
- * it in every case (carta_close(NULL) is allowed). */
+/* carta_client_new then carta_client_connect. When the handle was made
+ * but the connection failed, *out is still set so that the message can be
+ * read; when carta_client_new failed (CARTA_ENOMEM, or CARTA_EINVAL for an
+ * empty server) *out is NULL. Close *out in every case (carta_close(NULL)
+ * is allowed). */
 int carta_connect(const carta_options *opts, carta_client **out);
 
 /* Closes the connection, wipes every secret and frees c. NULL is a
@@ -150,7 +152,8 @@ const char *carta_client_errmsg(const carta_client *c);
 int carta_client_status(const carta_client *c);
 const char *carta_client_errfield(const carta_client *c);
 
-/* The "HOST:PORT" the handle connects to (borrowed from c). */
+/* The "HOST:PORT" the handle connects to (borrowed from c; "" for
+ * NULL). */
 const char *carta_client_server(const carta_client *c);
 
 /* ---- Raw requests and pipelining ---------------------------------- */
@@ -205,7 +208,7 @@ typedef struct {
 	uint32_t protocol_version;
 	char principal[CARTA_INFO_STR_MAX];  /* our principal's name */
 	char department[CARTA_INFO_STR_MAX]; /* our department */
-	int role;                            /* Carta__V1__Role */
+	int role;			     /* Carta__V1__Role */
 	uint64_t rtt_us; /* round trip of the ping, microseconds */
 } carta_server_info;
 
@@ -233,9 +236,8 @@ void carta_principals_free(carta_principal *list, size_t n);
  * (Carta__V1__Role; 0 means member). When out is not NULL and the server
  * answers with the principal, it is copied there (clear it after);
  * otherwise out is filled from the request. Admins only. */
-int carta_admin_enrol(carta_client *c, const char *name,
-		      const char *department, int role,
-		      const uint8_t public_key[CARTA_KEY_LEN],
+int carta_admin_enrol(carta_client *c, const char *name, const char *department,
+		      int role, const uint8_t public_key[CARTA_KEY_LEN],
 		      carta_principal *out);
 
 /* Revokes principal name; the server closes its connections. */
@@ -243,11 +245,13 @@ int carta_admin_revoke(carta_client *c, const char *name);
 
 /* Collects the streamed list of principals into a malloc'd array (*list,
  * *n; release with carta_principals_free). At most CARTA_PRINCIPALS_MAX
- * entries are accepted (CARTA_ETOOBIG beyond; the handle stays usable).
- * On error *list is NULL and *n is 0. */
-#define CARTA_PRINCIPALS_MAX 1000000
-int carta_admin_principals(carta_client *c, carta_principal **list,
-			   size_t *n);
+ * entries with at most CARTA_PRINCIPALS_MAX_BYTES of names and departments
+ * in all are accepted (CARTA_ETOOBIG beyond; the handle stays usable, the
+ * rest of the stream is discarded by the next call). On error *list is
+ * NULL and *n is 0. */
+#define CARTA_PRINCIPALS_MAX	   1000000
+#define CARTA_PRINCIPALS_MAX_BYTES (64 * 1024 * 1024)
+int carta_admin_principals(carta_client *c, carta_principal **list, size_t *n);
 
 /* Lower-case names for enum values ("member", "active", "not found"),
  * never NULL. */

@@ -30,8 +30,8 @@ _Static_assert(CARTA_SERVER_MAX >= PROFILE_SERVER_MAX, "server fits");
 _Static_assert(CARTA_NAME_MAX >= PROFILE_NAME_MAX, "name fits");
 
 #define PING_ECHO_LEN 16
-#define RBUF_LEN 16384
-#define FIELD_MAX 128
+#define RBUF_LEN      16384
+#define FIELD_MAX     128
 
 /* Everything secret, kept apart in guarded, locked memory. */
 struct carta_secrets {
@@ -106,7 +106,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 /* Records an error on c and returns code; the connection stays. */
 static int set_err(carta_client *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int set_err(carta_client *c, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -134,7 +134,7 @@ static void kill_conn(carta_client *c)
 
 /* Records an error, kills the connection, and returns code. */
 static int fail(carta_client *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail(carta_client *c, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -218,9 +218,9 @@ static int read_frame(carta_client *c, int64_t deadline,
 	for (;;) {
 		if (c->rpos < c->rlen) {
 			size_t used = 0;
-			int rv = frame_decoder_feed(
-			    &c->dec, c->rbuf + c->rpos, c->rlen - c->rpos,
-			    &used, payload, len);
+			int rv = frame_decoder_feed(&c->dec, c->rbuf + c->rpos,
+						    c->rlen - c->rpos, &used,
+						    payload, len);
 
 			c->rpos += used;
 			if (rv < 0)
@@ -255,9 +255,10 @@ static int read_frame(carta_client *c, int64_t deadline,
 
 /* ---- Connecting ----------------------------------------------------- */
 
-/* Splits "HOST:PORT", "[V6]:PORT", "HOST" or "[V6]" into host and port. */
-static int split_server(const char *server, char *host, size_t hostlen,
-			char *port, size_t portlen)
+/* Splits "HOST:PORT", "[V6]:PORT", "HOST" or "[V6]" into host and port.
+ * Returns NULL, or what is wrong with server. */
+static const char *split_server(const char *server, char *host, size_t hostlen,
+				char *port, size_t portlen)
 {
 	const char *h = server, *p = NULL;
 	size_t hlen;
@@ -266,47 +267,53 @@ static int split_server(const char *server, char *host, size_t hostlen,
 		const char *close_br = strchr(server, ']');
 
 		if (close_br == NULL)
-			return CARTA_EINVAL;
+			return "missing ']'";
 		h = server + 1;
 		hlen = (size_t)(close_br - h);
 		if (close_br[1] == ':')
 			p = close_br + 2;
 		else if (close_br[1] != '\0')
-			return CARTA_EINVAL;
+			return "want [IPV6]:PORT";
 	} else {
 		const char *colon = strchr(server, ':');
 
 		/* A bare IPv6 address would be ambiguous. */
 		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			return CARTA_EINVAL;
-		hlen = colon != NULL ? (size_t)(colon - server) : strlen(server);
+			return "put an IPv6 address in [brackets]";
+		hlen =
+		    colon != NULL ? (size_t)(colon - server) : strlen(server);
 		if (colon != NULL)
 			p = colon + 1;
 	}
-	if (hlen == 0 || hlen >= hostlen)
-		return CARTA_EINVAL;
+	if (hlen == 0)
+		return "no host";
+	if (hlen >= hostlen)
+		return "host name too long";
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 
 	if (p == NULL) {
 		snprintf(port, portlen, "%d", CARTA_DEFAULT_PORT);
-		return 0;
+		return NULL;
 	}
 	size_t plen = strlen(p);
 	if (plen == 0 || plen > 5 || strspn(p, "0123456789") != plen)
-		return CARTA_EINVAL;
+		return "the port must be a number from 1 to 65535";
 	long v = strtol(p, NULL, 10);
-	if (v < 1 || v > 65535)
-		return CARTA_EINVAL;
+	if (v == 0)
+		return "port 0 (a server started on port 0 writes its real "
+		       "address to DATA/cartad.addr)";
+	if (v < 0 || v > 65535)
+		return "the port must be a number from 1 to 65535";
 	snprintf(port, portlen, "%ld", v);
-	return 0;
+	return NULL;
 }
 
 /* One non-blocking connect attempt. Returns the socket or -1 (errno). */
 static int try_connect(const struct addrinfo *ai, int64_t deadline)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-					    SOCK_CLOEXEC,
+	int fd = socket(ai->ai_family,
+			ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
 	int err = 0;
 	socklen_t errlen = sizeof err;
@@ -346,12 +353,11 @@ static int open_socket(carta_client *c, int64_t deadline)
 	struct addrinfo hints, *res = NULL;
 	int last = ECONNREFUSED;
 
-	if (split_server(c->server, host, sizeof host, port, sizeof port) !=
-	    0)
-		return fail(c, CARTA_EINVAL,
-			    "bad server address '%s' (want HOST:PORT, "
-			    "[IPV6]:PORT)",
-			    c->server);
+	const char *bad =
+	    split_server(c->server, host, sizeof host, port, sizeof port);
+	if (bad != NULL)
+		return fail(c, CARTA_EINVAL, "bad server address '%s': %s",
+			    c->server, bad);
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -382,7 +388,8 @@ static int open_socket(carta_client *c, int64_t deadline)
 	if (c->fd < 0) {
 		errno_phrase(last, why, sizeof why);
 		return fail(c, last == ETIMEDOUT ? CARTA_ETIMEDOUT : CARTA_EIO,
-			    "%s (%s)", last == ETIMEDOUT ? "connection timed out" : why,
+			    "%s (%s)",
+			    last == ETIMEDOUT ? "connection timed out" : why,
 			    c->server);
 	}
 
@@ -425,8 +432,8 @@ static int handshake(carta_client *c, int64_t deadline)
 	size_t len1, len2, len3;
 	int rv;
 
-	rv = secure_client_begin(&c->sec->hs, c->sec->secret_key,
-				 c->server_key, out1, sizeof out1, &len1);
+	rv = secure_client_begin(&c->sec->hs, c->sec->secret_key, c->server_key,
+				 out1, sizeof out1, &len1);
 	if (rv != 0) {
 		rv = fail(c, rv, "handshake: cannot start: %s",
 			  carta_strerror(rv));
@@ -490,8 +497,8 @@ static const char *home_dir(void)
 	return pw != NULL ? pw->pw_dir : NULL;
 }
 
-int carta_profile_resolve(const char *explicit_path, char *out,
-			  size_t outlen, enum carta_profile_source *source)
+int carta_profile_resolve(const char *explicit_path, char *out, size_t outlen,
+			  enum carta_profile_source *source)
 {
 	const char *env = getenv("CARTA_PROFILE");
 	enum carta_profile_source src;
@@ -540,8 +547,8 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 	if (rv != 0) {
 		snprintf(err, errlen, "%s",
 			 rv == CARTA_ENOENT
-				 ? "no home directory to look for a profile in"
-				 : "profile path too long");
+			     ? "no home directory to look for a profile in"
+			     : "profile path too long");
 		goto out;
 	}
 
@@ -555,7 +562,13 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 			have = true;
 		} else if (!(rv == CARTA_ENOENT &&
 			     src == CARTA_PROFILE_DEFAULT)) {
-			if (perr[0] != '\0')
+			if (rv == CARTA_ENOENT)
+				snprintf(err, errlen,
+					 "profile %s does not exist%s", ppath,
+					 src == CARTA_PROFILE_ENV
+					     ? " (from CARTA_PROFILE)"
+					     : "");
+			else if (perr[0] != '\0')
 				snprintf(err, errlen, "%s", perr);
 			else
 				snprintf(err, errlen, "profile %s: %s", ppath,
@@ -572,8 +585,8 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 	if (args->server != NULL) {
 		if (args->server[0] == '\0' ||
 		    strlen(args->server) >= sizeof opts->server) {
-			snprintf(err, errlen, "server address: empty or too "
-					      "long");
+			snprintf(err, errlen,
+				 "server address: empty or too long");
 			rv = CARTA_EINVAL;
 			goto out;
 		}
@@ -583,7 +596,8 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 	} else {
 		rv = have ? CARTA_EINVAL : CARTA_ENOENT;
 		if (have)
-			snprintf(err, errlen, "profile %s has no server", ppath);
+			snprintf(err, errlen, "profile %s has no server",
+				 ppath);
 		else
 			snprintf(err, errlen,
 				 "no profile (%s does not exist) and no "
@@ -595,8 +609,9 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 	/* Server public key. */
 	if (args->server_key != NULL) {
 		if (key_from_base64(args->server_key, opts->server_key) != 0) {
-			snprintf(err, errlen, "server key: not a base64 "
-					      "public key (44 characters)");
+			snprintf(err, errlen,
+				 "server key: not a base64 public "
+				 "key (44 characters)");
 			rv = CARTA_EINVAL;
 			goto out;
 		}
@@ -621,8 +636,12 @@ int carta_options_load(const carta_profile_args *args, carta_options *opts,
 		rv = keyfile_read(args->key_file, opts->secret_key, pub, perr,
 				  sizeof perr);
 		if (rv != 0) {
-			snprintf(err, errlen, "key file %s: %s", args->key_file,
-				 perr[0] != '\0' ? perr : carta_strerror(rv));
+			/* keyfile_read's message names the file. */
+			if (perr[0] != '\0')
+				snprintf(err, errlen, "key file %s", perr);
+			else
+				snprintf(err, errlen, "key file %s: %s",
+					 args->key_file, carta_strerror(rv));
 			goto out;
 		}
 	} else if (have && p.has_secret_key) {
@@ -674,11 +693,11 @@ int carta_client_new(const carta_options *opts, carta_client **out)
 	memcpy(c->server_key, opts->server_key, KEY_LEN);
 	memcpy(c->sec->secret_key, opts->secret_key, KEY_LEN);
 	c->connect_timeout_ms = opts->connect_timeout_ms > 0
-					? opts->connect_timeout_ms
-					: CARTA_CONNECT_TIMEOUT_MS;
+				    ? opts->connect_timeout_ms
+				    : CARTA_CONNECT_TIMEOUT_MS;
 	c->request_timeout_ms = opts->request_timeout_ms > 0
-					? opts->request_timeout_ms
-					: CARTA_REQUEST_TIMEOUT_MS;
+				    ? opts->request_timeout_ms
+				    : CARTA_REQUEST_TIMEOUT_MS;
 	c->fd = -1;
 	c->state = ST_NEW;
 	c->next_id = 1;
@@ -712,7 +731,10 @@ int carta_client_connect(carta_client *c)
 
 int carta_connect(const carta_options *opts, carta_client **out)
 {
-	int rv = carta_client_new(opts, out);
+	int rv;
+
+	*out = NULL;
+	rv = carta_client_new(opts, out);
 
 	if (rv != 0)
 		return rv;
@@ -746,7 +768,7 @@ const char *carta_client_errfield(const carta_client *c)
 
 const char *carta_client_server(const carta_client *c)
 {
-	return c->server;
+	return c != NULL ? c->server : "";
 }
 
 /* ---- Public: requests ---------------------------------------------- */
@@ -827,10 +849,10 @@ static int recv_until(carta_client *c, int64_t deadline,
 			carta__v1__response__free_unpacked(r, NULL);
 			continue;
 		}
-		int code = r->status->code ==
-				   CARTA__V1__STATUS__CODE__UNAUTHENTICATED
-			       ? CARTA_EAUTH
-			       : CARTA_ECLOSED;
+		int code =
+		    r->status->code == CARTA__V1__STATUS__CODE__UNAUTHENTICATED
+			? CARTA_EAUTH
+			: CARTA_ECLOSED;
 		record_status(c, r->status);
 		carta__v1__response__free_unpacked(r, NULL);
 		/* kill_conn, not fail: keep the server's message. */
@@ -872,8 +894,8 @@ int carta_send(carta_client *c, Carta__V1__Request *req, uint64_t *id)
 	len = carta__v1__request__get_packed_size(req);
 	if (len > SECURE_MAX_PLAINTEXT)
 		return set_err(c, CARTA_ETOOBIG,
-			       "request too large (%zu bytes, at most %d)",
-			       len, SECURE_MAX_PLAINTEXT);
+			       "request too large (%zu bytes, at most %d)", len,
+			       SECURE_MAX_PLAINTEXT);
 	carta__v1__request__pack(req, c->pt);
 	c->next_id++;
 
@@ -1075,9 +1097,8 @@ static int on_enrolled(void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
-int carta_admin_enrol(carta_client *c, const char *name,
-		      const char *department, int role,
-		      const uint8_t public_key[CARTA_KEY_LEN],
+int carta_admin_enrol(carta_client *c, const char *name, const char *department,
+		      int role, const uint8_t public_key[CARTA_KEY_LEN],
 		      carta_principal *out)
 {
 	Carta__V1__EnrolRequest en = CARTA__V1__ENROL_REQUEST__INIT;
@@ -1092,8 +1113,8 @@ int carta_admin_enrol(carta_client *c, const char *name,
 			       "name, department and public key are needed");
 	en.name = (char *)name;
 	en.department = (char *)department;
-	en.role = role == 0 ? CARTA__V1__ROLE__ROLE_MEMBER
-			    : (Carta__V1__Role)role;
+	en.role =
+	    role == 0 ? CARTA__V1__ROLE__ROLE_MEMBER : (Carta__V1__Role)role;
 	en.public_key.data = (uint8_t *)public_key;
 	en.public_key.len = CARTA_KEY_LEN;
 	req.body_case = CARTA__V1__REQUEST__BODY_ENROL;
@@ -1138,13 +1159,22 @@ struct list_ctx {
 	carta_client *c;
 	carta_principal *list;
 	size_t n, cap;
+	size_t bytes; /* of the strings copied so far */
 };
 
 static int list_push(struct list_ctx *x, const Carta__V1__Principal *p)
 {
+	size_t len = (p->name != NULL ? strlen(p->name) : 0) +
+		     (p->department != NULL ? strlen(p->department) : 0);
+
 	if (x->n == CARTA_PRINCIPALS_MAX)
+		return set_err(x->c, CARTA_ETOOBIG, "more than %d principals",
+			       CARTA_PRINCIPALS_MAX);
+	if (len > CARTA_PRINCIPALS_MAX_BYTES - x->bytes)
 		return set_err(x->c, CARTA_ETOOBIG,
-			       "more than %d principals", CARTA_PRINCIPALS_MAX);
+			       "the list of principals exceeds %d bytes",
+			       CARTA_PRINCIPALS_MAX_BYTES);
+	x->bytes += len;
 	if (x->n == x->cap) {
 		size_t cap = x->cap == 0 ? 64 : x->cap * 2;
 		carta_principal *l = reallocarray(x->list, cap, sizeof *l);
@@ -1177,8 +1207,7 @@ static int on_principals(void *ud, const Carta__V1__Response *r)
 	return rv;
 }
 
-int carta_admin_principals(carta_client *c, carta_principal **list,
-			   size_t *n)
+int carta_admin_principals(carta_client *c, carta_principal **list, size_t *n)
 {
 	Carta__V1__ListPrincipalsRequest lp =
 	    CARTA__V1__LIST_PRINCIPALS_REQUEST__INIT;

@@ -73,6 +73,7 @@ typedef struct {
 } conn_work;
 
 static void pump(conn *c);
+static void update_reading(conn *c);
 
 int64_t conn_principal_id(const conn *c)
 {
@@ -145,7 +146,9 @@ static void on_timer(uv_timer_t *t)
 {
 	conn *c = t->data;
 
-	if (c->state == CONN_OPEN) {
+	if (c->close_after_write) {
+		conn_close(c, "refused");
+	} else if (c->state == CONN_OPEN) {
 		uint64_t age = uv_now(&c->srv->loop) - c->opened_ms;
 		conn_close(c, age >= c->srv->cfg.session_max_age_ms
 				  ? "session_max_age"
@@ -244,7 +247,10 @@ static void send_outputs(conn *c, dispatch_out *out)
 	}
 }
 
-/* An unsolicited error (id 0) and then close: for refused keys. */
+/* An unsolicited error (id 0) and then close: for refused keys. Nothing
+ * more is read or answered; a peer that does not take the message within
+ * REFUSE_GRACE_MS is cut off anyway. */
+#define REFUSE_GRACE_MS 1000
 static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
 {
 	dispatch_out out = {0};
@@ -254,10 +260,21 @@ static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
 	dispatch_out_free(&out);
 	if (c->state == CONN_CLOSING)
 		return;
-	if (c->write_pending == 0)
+	if (c->write_pending == 0) {
 		conn_close(c, "refused");
-	else
-		c->close_after_write = true;
+		return;
+	}
+	c->close_after_write = true;
+	uv_timer_start(&c->timer, on_timer, REFUSE_GRACE_MS, 0);
+	update_reading(c);
+}
+
+void conn_revoke(conn *c)
+{
+	log_event(LOG_INFO, c->id, "event=revoked principal=%s",
+		  c->principal.name);
+	refuse(c, CARTA__V1__STATUS__CODE__UNAUTHENTICATED,
+	       "this key has been revoked");
 }
 
 static void work_run(uv_work_t *req)
@@ -322,7 +339,7 @@ static void work_after(uv_work_t *req, int status)
 	conn *c = w->c;
 
 	c->inflight--;
-	if (c->state != CONN_CLOSING && status == 0) {
+	if (c->state != CONN_CLOSING && !c->close_after_write && status == 0) {
 		if (w->kind == WORK_AUTH) {
 			auth_done(c, w);
 		} else {

@@ -22,6 +22,10 @@ int conn_accept(server *srv);
 /* Starts closing c; reason goes to the log. Safe to call twice. */
 void conn_close(conn *c, const char *reason);
 
+/* Tells c's peer that its key was revoked, then closes c; nothing more is
+ * read or answered on it. */
+void conn_revoke(conn *c);
+
 /* Closes c once its queued requests are answered (shutdown). */
 void conn_drain(conn *c);
 

@@ -175,10 +175,15 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 	if (rv == CARTA_ENOENT)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such department", "enrol.department");
+	else if (rv == CARTA_EEXIST &&
+		 store_principal_by_name(db, e->name, &p) == 0)
+		dispatch_error(
+		    out, req->id, CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
+		    "a principal with this name exists", "enrol.name");
 	else if (rv == CARTA_EEXIST)
 		dispatch_error(
 		    out, req->id, CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
-		    "a principal with this name or key exists", "enrol.name");
+		    "this public key is already enrolled", "enrol.public_key");
 	else if (rv != 0)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
 			       "store error", NULL);

@@ -149,6 +149,11 @@ int init_data_dir(const char *dir, const char *listen)
 	       "--out NAME.profile\n",
 	       dir, b64, fp, listen, dir, DATA_ADMIN_PROFILE, dir, dir,
 	       DATA_ADMIN_PROFILE, dir, DATA_ADMIN_PROFILE);
+	if (port == 0)
+		printf("\nPort 0: cartad picks a free port when it starts and "
+		       "writes the address to %s/%s;\nadd --server $(cat "
+		       "%s/%s) to carta commands.\n",
+		       dir, DATA_ADDR, dir, DATA_ADDR);
 
 out:
 	if (rv != 0)

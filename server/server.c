@@ -35,7 +35,7 @@ void server_close_principal(server *srv, int64_t principal_id)
 {
 	for (struct conn *c = srv->conns; c != NULL; c = conn_next(c)) {
 		if (conn_principal_id(c) == principal_id)
-			conn_close(c, "principal_revoked");
+			conn_revoke(c);
 	}
 }
 

@@ -248,6 +248,14 @@ static int principal_by_name(store *s, const char *name, store_principal *out)
 	    s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.name = ?", name, -1, out);
 }
 
+int store_principal_by_name(store *s, const char *name, store_principal *out)
+{
+	pthread_mutex_lock(&s->lock);
+	int rv = principal_by_name(s, name, out);
+	pthread_mutex_unlock(&s->lock);
+	return rv;
+}
+
 int store_principal_add(store *s, const char *name, const char *department,
 			int role, const uint8_t key[KEY_LEN],
 			store_principal *out)

@@ -46,6 +46,9 @@ int store_department_add(store *s, const char *name);
 int store_principal_by_key(store *s, const uint8_t key[KEY_LEN],
 			   store_principal *out);
 
+/* CARTA_ENOENT when no principal has this name. */
+int store_principal_by_name(store *s, const char *name, store_principal *out);
+
 /* CARTA_ENOENT when the department does not exist, CARTA_EEXIST when the
  * name or the key is taken. */
 int store_principal_add(store *s, const char *name, const char *department,

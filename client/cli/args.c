@@ -32,8 +32,7 @@ static const opt_desc opt_table[O__COUNT] = {
 		   "~/.config/carta/profile)",
 		   AT(profile), 0, 0},
     [O_SERVER] = {"--server", NULL, K_STR, "HOST:PORT",
-		  "server address, instead of the profile's", AT(server), 0,
-		  0},
+		  "server address, instead of the profile's", AT(server), 0, 0},
     [O_SERVER_KEY] = {"--server-key", NULL, K_STR, "KEY",
 		      "server public key (base64), instead of the "
 		      "profile's",
@@ -56,8 +55,8 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_DEPARTMENT] = {"--department", NULL, K_STR, "DEPT",
 		      "department of the principal", AT(department), 0, 0},
     [O_ADMIN] = {"--admin", NULL, K_FLAG, NULL,
-		 "make the principal an admin (default: member)", AT(admin),
-		 0, 0},
+		 "make the principal an admin (default: member)", AT(admin), 0,
+		 0},
     [O_PUBLIC_KEY] = {"--public-key", NULL, K_STR, "KEY",
 		      "enrol this public key (base64) made elsewhere",
 		      AT(public_key), 0, 0},
@@ -65,7 +64,8 @@ static const opt_desc opt_table[O__COUNT] = {
 
 /* Writes "PATH: message" (or just the message at the root) into err. */
 static int usage_err(const cli_args *a, char *err, size_t errlen,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static int usage_err(const cli_args *a, char *err, size_t errlen,
 		     const char *fmt, ...)
 {
@@ -123,9 +123,8 @@ static int parse_long(const char *s, long *out)
 }
 
 /* Stores the value of option id; *i advances past a separate value. */
-static int take_opt(cli_args *a, int id,
-		    const char *value, int argc, char **argv, int *i,
-		    char *err, size_t errlen)
+static int take_opt(cli_args *a, int id, const char *value, int argc,
+		    char **argv, int *i, char *err, size_t errlen)
 {
 	const opt_desc *d = &opt_table[id];
 	char *base = (char *)a;
@@ -144,8 +143,9 @@ static int take_opt(cli_args *a, int id,
 
 	if (value == NULL) {
 		if (*i + 1 >= argc)
-			return usage_err(a, err, errlen, "%s needs a value (%s)",
-					 d->name, d->metavar);
+			return usage_err(a, err, errlen,
+					 "%s needs a value (%s)", d->name,
+					 d->metavar);
 		value = argv[++*i];
 	}
 	if (d->kind == K_STR) {
@@ -203,16 +203,16 @@ int cli_parse(const cli_cmd *root, int argc, char **argv, cli_args *a,
 			}
 			const char *eq =
 			    arg[1] == '-' ? strchr(arg, '=') : NULL;
-			size_t nlen = eq != NULL ? (size_t)(eq - arg)
-						 : strlen(arg);
+			size_t nlen =
+			    eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 			int id = find_opt(arg, nlen);
 
 			if (id < 0 || !(allowed_opts(cmd, root) & OPT(id)))
 				return usage_err(a, err, errlen,
 						 "unknown option '%.*s'",
 						 (int)nlen, arg);
-			rv = take_opt(a, id, eq != NULL ? eq + 1 : NULL,
-				      argc, argv, &i, err, errlen);
+			rv = take_opt(a, id, eq != NULL ? eq + 1 : NULL, argc,
+				      argv, &i, err, errlen);
 			if (rv != 0)
 				return rv;
 			continue;
@@ -262,23 +262,44 @@ int cli_parse(const cli_cmd *root, int argc, char **argv, cli_args *a,
 
 /* ---- Help ----------------------------------------------------------- */
 
-/* Prints "  LEFT  help", wrapping help at 80 columns. */
-static void help_line(const char *left, const char *help, FILE *out)
+/* The last space in text[0..width] outside brackets, or 0. */
+static int break_at(const char *text, int width)
 {
-	const int indent = 25, width = 80 - indent;
+	int depth = 0, cut = 0;
 
-	fprintf(out, "  %-22s ", left);
-	while ((int)strlen(help) > width) {
-		int cut = width;
+	for (int i = 0; i <= width && text[i] != '\0'; i++) {
+		if (text[i] == '(' || text[i] == '[')
+			depth++;
+		else if ((text[i] == ')' || text[i] == ']') && depth > 0)
+			depth--;
+		else if (text[i] == ' ' && depth == 0)
+			cut = i;
+	}
+	return cut;
+}
 
-		while (cut > 0 && help[cut] != ' ')
-			cut--;
+/* Prints text, already at column col, wrapped at 80 columns onto lines
+ * indented by indent; a bracketed group is kept on one line. */
+static void wrap(const char *text, int col, int indent, FILE *out)
+{
+	const int width = 80 - (col > indent ? col : indent);
+
+	while ((int)strlen(text) > width) {
+		int cut = break_at(text, width);
+
 		if (cut == 0)
 			break;
-		fprintf(out, "%.*s\n%*s", cut, help, indent, "");
-		help += cut + 1;
+		fprintf(out, "%.*s\n%*s", cut, text, indent, "");
+		text += cut + 1;
 	}
-	fprintf(out, "%s\n", help);
+	fprintf(out, "%s\n", text);
+}
+
+/* "  LEFT                   help", the help wrapped. */
+static void help_line(const char *left, const char *help, FILE *out)
+{
+	fprintf(out, "  %-22s ", left);
+	wrap(help, 25, 25, out);
 }
 
 static void help_opts(uint32_t bits, FILE *out)
@@ -305,15 +326,17 @@ void cli_help(const cli_cmd *cmd, const char *path, FILE *out)
 {
 	const char *sep = path[0] != '\0' ? " " : "";
 
-	fprintf(out, "Usage: carta%s%s %s\n", sep, path, cmd->synopsis);
-	if (cmd->about != NULL)
-		fprintf(out, "\n%s\n", cmd->about);
+	int col = fprintf(out, "Usage: carta%s%s ", sep, path);
+	wrap(cmd->synopsis, col, col, out);
+	if (cmd->about != NULL) {
+		fputc('\n', out);
+		wrap(cmd->about, 0, 0, out);
+	}
 
 	if (cmd->nsubs > 0) {
 		fprintf(out, "\nCommands:\n");
 		for (size_t i = 0; i < cmd->nsubs; i++)
-			help_line(cmd->subs[i].name, cmd->subs[i].summary,
-				  out);
+			help_line(cmd->subs[i].name, cmd->subs[i].summary, out);
 	}
 	uint32_t own = cmd->opts & ~CLI_GLOBAL_OPTS;
 	if (own != 0) {

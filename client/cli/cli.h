@@ -14,13 +14,13 @@
 #include "carta.h"
 
 /* Exit statuses. */
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAIL 1  /* the command ran and failed */
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1 /* the command ran and failed */
 #define CLI_EXIT_USAGE 2 /* the command line is wrong */
 
-#define CLI_MAX_POS 8
+#define CLI_MAX_POS  8
 #define CLI_PATH_MAX 64
-#define CLI_ERR_MAX 512
+#define CLI_ERR_MAX  512
 
 /* Every option the tool knows. Global ones are accepted by all commands;
  * the others only where a command lists them. */
@@ -43,8 +43,8 @@ enum cli_opt_id {
 };
 
 #define OPT(id) (UINT32_C(1) << (id))
-#define CLI_GLOBAL_OPTS                                                     \
-	(OPT(O_HELP) | OPT(O_PROFILE) | OPT(O_SERVER) | OPT(O_SERVER_KEY) | \
+#define CLI_GLOBAL_OPTS                                                        \
+	(OPT(O_HELP) | OPT(O_PROFILE) | OPT(O_SERVER) | OPT(O_SERVER_KEY) |    \
 	 OPT(O_KEY) | OPT(O_JSON) | OPT(O_TIMEOUT))
 
 /* Everything a command line can say, filled by cli_parse. Strings point
@@ -78,7 +78,7 @@ typedef struct cli_cmd {
 	const char *summary;  /* one line, for the parent's help */
 	const char *synopsis; /* after the command words, for "Usage:" */
 	const char *about;    /* a paragraph for the command's own help */
-	uint32_t opts;        /* OPT() bits of its own options */
+	uint32_t opts;	      /* OPT() bits of its own options */
 	uint32_t required;    /* OPT() bits that must be given */
 	int min_pos, max_pos;
 	const char *pos_name; /* for "missing NAME" */
@@ -103,7 +103,7 @@ void cli_help(const cli_cmd *cmd, const char *path, FILE *out);
 
 /* Prints "carta: PATH: message" on stderr and returns CLI_EXIT_FAIL. */
 int cli_fail(const cli_args *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Loads the options from the profile and overrides in a, applying
  * --timeout. Prints the reason and returns CLI_EXIT_FAIL on error. */
@@ -111,8 +111,7 @@ int cli_load_options(const cli_args *a, carta_options *opts);
 
 /* Connects with opts (wiped by the caller). Prints the reason and
  * returns CLI_EXIT_FAIL on error, with *c NULL. */
-int cli_connect(const cli_args *a, const carta_options *opts,
-		carta_client **c);
+int cli_connect(const cli_args *a, const carta_options *opts, carta_client **c);
 
 /* Prints the library's error for c ("carta: PATH: message"), returns
  * CLI_EXIT_FAIL. */

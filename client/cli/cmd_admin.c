@@ -59,8 +59,8 @@ static int check_out_path(const cli_args *a, const char *path)
 		return cli_fail(a, "out of memory");
 	const char *dir = dirname(copy);
 	if (access(dir, W_OK) != 0)
-		rv = cli_fail(a, "cannot write in %s: %s", dir,
-			      strerror(errno));
+		rv =
+		    cli_fail(a, "cannot write in %s: %s", dir, strerror(errno));
 	free(copy);
 	return rv;
 }
@@ -130,8 +130,8 @@ int cmd_admin_enrol(const cli_args *a)
 		goto out;
 	}
 	if (got.has_public_key && memcmp(got.public_key, pub, KEY_LEN) != 0) {
-		status = cli_fail(a, "the server reports another key for %s",
-				  name);
+		status =
+		    cli_fail(a, "the server reports another key for %s", name);
 		goto out;
 	}
 	memcpy(got.public_key, pub, KEY_LEN);
@@ -160,9 +160,9 @@ int cmd_admin_enrol(const cli_args *a)
 	if (a->json) {
 		json_t *o = principal_json(&got);
 
-		json_object_set_new(o, "profile", a->out != NULL
-							? cli_json_str(a->out)
-							: json_null());
+		json_object_set_new(o, "profile",
+				    a->out != NULL ? cli_json_str(a->out)
+						   : json_null());
 		status = cli_print_json(a, o);
 		goto out;
 	}
@@ -269,8 +269,7 @@ static void print_cell(const char *text, size_t width, size_t colw, bool last)
 		fputc(' ', stdout);
 }
 
-static int print_table(const cli_args *a, const carta_principal *list,
-		       size_t n)
+static int print_table(const cli_args *a, const carta_principal *list, size_t n)
 {
 	struct row *rows = calloc(n > 0 ? n : 1, sizeof *rows);
 	size_t colw[NCOL];

@@ -12,7 +12,7 @@
 /* Most pings in flight at once with --pipeline, so that the answers
  * always fit in the socket buffers. */
 #define PIPELINE_WINDOW 512
-#define ECHO_LEN 16
+#define ECHO_LEN	16
 
 static int64_t mono_us(void)
 {
@@ -34,8 +34,8 @@ static void copy_info(carta_server_info *info, const Carta__V1__ServerInfo *i)
 }
 
 struct pipe_state {
-	uint64_t *ids;  /* request id of ping i */
-	int64_t *sent;  /* when ping i was sent */
+	uint64_t *ids;	/* request id of ping i */
+	int64_t *sent;	/* when ping i was sent */
 	uint8_t tag[8]; /* random, first half of every echo */
 };
 
@@ -61,7 +61,7 @@ static int pipe_send(const cli_args *a, carta_client *c, struct pipe_state *s,
 	return 0;
 }
 
-/* Reads one pong; sets *which to the ping it answers. */
+/* Reads one pong, checks its echo and records its round trip. */
 static int pipe_recv(const cli_args *a, carta_client *c, struct pipe_state *s,
 		     long count, int64_t *rtt, carta_server_info *info,
 		     long got)
@@ -86,8 +86,7 @@ static int pipe_recv(const cli_args *a, carta_client *c, struct pipe_state *s,
 	}
 	for (int b = 0; b < 8; b++)
 		idx |= (uint64_t)pong->echo.data[8 + b] << (8 * b);
-	if (idx >= (uint64_t)count || s->ids[idx] != r->id ||
-	    rtt[idx] >= 0) {
+	if (idx >= (uint64_t)count || s->ids[idx] != r->id || rtt[idx] >= 0) {
 		cli_fail(a, "server answered ping id %llu with the wrong echo",
 			 (unsigned long long)r->id);
 		goto out;

@@ -54,8 +54,7 @@ int cli_load_options(const cli_args *a, carta_options *opts)
 	return 0;
 }
 
-int cli_connect(const cli_args *a, const carta_options *opts,
-		carta_client **c)
+int cli_connect(const cli_args *a, const carta_options *opts, carta_client **c)
 {
 	int rv = carta_connect(opts, c);
 

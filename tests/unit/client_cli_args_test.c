@@ -14,12 +14,7 @@
 
 #include <cmocka.h>
 
-#include "../../client/cli/args.c"
-#include "../../client/cli/cmd_admin.c"
-#include "../../client/cli/cmd_keygen.c"
-#include "../../client/cli/cmd_ping.c"
-#include "../../client/cli/commands.c"
-#include "../../client/cli/util.c"
+#include "cli.h"
 
 #define KEY_B64 "rzKzUWS6AJoiz4lQNhkwgp4D8Xpyi1s7h8L5RjGwpls="
 
@@ -103,29 +98,30 @@ static void test_help_at_every_level(void **state)
 	assert_true(args.version);
 }
 
-static void test_help_text_fits_80_columns(void **state)
+/* Checks one command's help, then its subcommands'. */
+static void check_help(const cli_cmd *cmd)
 {
-	const cli_cmd *cmds[] = {&cli_root, &root_cmds[0], &root_cmds[1],
-				 &root_cmds[2], &admin_cmds[0], &admin_cmds[1],
-				 &admin_cmds[2]};
 	char *text = NULL;
 	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
+	assert_non_null(f);
+	cli_help(cmd, cmd->name, f);
+	fclose(f);
+	assert_non_null(strstr(text, "Usage: carta"));
+	assert_non_null(strstr(text, "--profile FILE"));
+	for (char *line = strtok(text, "\n"); line != NULL;
+	     line = strtok(NULL, "\n"))
+		assert_true(strlen(line) <= 80);
+	free(text);
+	for (size_t i = 0; i < cmd->nsubs; i++)
+		check_help(&cmd->subs[i]);
+}
+
+static void test_help_text_fits_80_columns(void **state)
+{
 	(void)state;
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-		FILE *f = open_memstream(&text, &len);
-
-		assert_non_null(f);
-		cli_help(cmds[i], cmds[i]->name, f);
-		fclose(f);
-		assert_non_null(strstr(text, "Usage: carta"));
-		assert_non_null(strstr(text, "--profile FILE"));
-		for (char *line = strtok(text, "\n"); line != NULL;
-		     line = strtok(NULL, "\n"))
-			assert_true(strlen(line) <= 80);
-		free(text);
-		text = NULL;
-	}
+	check_help(&cli_root);
 }
 
 static void test_usage_errors(void **state)
@@ -135,7 +131,8 @@ static void test_usage_errors(void **state)
 		const char *reason;
 	} cases[] = {
 	    {{NULL}, "missing command (try 'carta --help')"},
-	    {{"frobnicate"}, "unknown command 'frobnicate' (try 'carta --help')"},
+	    {{"frobnicate"},
+	     "unknown command 'frobnicate' (try 'carta --help')"},
 	    {{"admin"}, "admin: missing command (try 'carta admin --help')"},
 	    {{"admin", "bogus"},
 	     "admin: unknown command 'bogus' (try 'carta admin --help')"},
@@ -185,9 +182,9 @@ static void test_usage_errors(void **state)
 		for (int w = 0; cases[i].words[w] != NULL; w++)
 			argv[argc++] = (char *)cases[i].words[w];
 		argv[argc] = NULL;
-		assert_int_equal(cli_parse(&cli_root, argc, argv, &args, err,
-					   sizeof err),
-				 CLI_EXIT_USAGE);
+		assert_int_equal(
+		    cli_parse(&cli_root, argc, argv, &args, err, sizeof err),
+		    CLI_EXIT_USAGE);
 		assert_string_equal(err, cases[i].reason);
 	}
 }
@@ -225,9 +222,11 @@ static void test_sanitize_for_terminal(void **state)
 static void test_json_string_repairs_utf8(void **state)
 {
 	(void)state;
-	json_t *v = cli_json_str("a\xff" "b");
+	json_t *v = cli_json_str("a\xff"
+				 "b");
 	assert_non_null(v);
-	assert_string_equal(json_string_value(v), "a\xef\xbf\xbd" "b");
+	assert_string_equal(json_string_value(v), "a\xef\xbf\xbd"
+						  "b");
 	json_decref(v);
 }
 
@@ -239,9 +238,8 @@ static void test_profile_resolution_order(void **state)
 	(void)state;
 	setenv("HOME", "/home/tester", 1);
 	setenv("CARTA_PROFILE", "/env/profile", 1);
-	assert_int_equal(carta_profile_resolve("/flag/profile", path,
-					       sizeof path, &src),
-			 0);
+	assert_int_equal(
+	    carta_profile_resolve("/flag/profile", path, sizeof path, &src), 0);
 	assert_string_equal(path, "/flag/profile");
 	assert_int_equal(src, CARTA_PROFILE_FLAG);
 
@@ -273,30 +271,30 @@ static void test_options_from_overrides_alone(void **state)
 	setenv("HOME", "/nonexistent-home", 1);
 	unsetenv("CARTA_PROFILE");
 	/* No profile is needed, so the failure is the missing key file. */
-	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
-					    sizeof why),
-			 CARTA_ENOENT);
+	assert_int_equal(
+	    carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why, sizeof why),
+	    CARTA_ENOENT);
 	assert_non_null(strstr(why, "key file"));
 
 	pa.key_file = NULL;
-	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
-					    sizeof why),
-			 CARTA_ENOENT);
+	assert_int_equal(
+	    carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why, sizeof why),
+	    CARTA_ENOENT);
 	assert_non_null(strstr(why, "no profile"));
 
 	pa.key_file = "/nonexistent/key";
 	pa.server_key = "not-a-key";
-	assert_int_equal(carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why,
-					    sizeof why),
-			 CARTA_EINVAL);
+	assert_int_equal(
+	    carta_options_load(&pa, &opts, NULL, 0, NULL, 0, why, sizeof why),
+	    CARTA_EINVAL);
 	assert_non_null(strstr(why, "server key"));
 }
 
 static void test_bad_server_addresses(void **state)
 {
 	static const char *const bad[] = {
-	    "::1:7420", "[::1", "[::1]x", "host:", "host:0", "host:65536",
-	    "host:12ab", ":7420", "[]:1",
+	    "::1:7420",	  "[::1",      "[::1]x", "host:", "host:0",
+	    "host:65536", "host:12ab", ":7420",	 "[]:1",
 	};
 	carta_options opts;
 
@@ -308,12 +306,12 @@ static void test_bad_server_addresses(void **state)
 		snprintf(opts.server, sizeof opts.server, "%s", bad[i]);
 		assert_int_equal(carta_connect(&opts, &c), CARTA_EINVAL);
 		assert_non_null(c);
-		assert_non_null(strstr(carta_client_errmsg(c),
-				       "bad server address"));
+		assert_non_null(
+		    strstr(carta_client_errmsg(c), "bad server address"));
 		/* A dead handle refuses requests and keeps its message. */
 		assert_int_equal(carta_admin_revoke(c, "x"), CARTA_ESTATE);
-		assert_non_null(strstr(carta_client_errmsg(c),
-				       "bad server address"));
+		assert_non_null(
+		    strstr(carta_client_errmsg(c), "bad server address"));
 		carta_close(c);
 	}
 	opts.server[0] = '\0';
