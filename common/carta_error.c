@@ -35,6 +35,8 @@ const char *carta_strerror(int code)
 		return "message too large";
 	case CARTA_ESTATE:
 		return "call made in the wrong state";
+	case CARTA_ECONFLICT:
+		return "changed since it was read";
 	default:
 		return "unknown error";
 	}

@@ -27,6 +27,7 @@ enum carta_error {
 	CARTA_ESTATUS = -13,  /* the server answered with a non-OK status */
 	CARTA_ETOOBIG = -14,  /* a message or input exceeds its bound */
 	CARTA_ESTATE = -15,   /* a call made in the wrong state */
+	CARTA_ECONFLICT = -16, /* the object moved on since it was read */
 };
 
 /* A static English phrase for code; never NULL. */

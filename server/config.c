@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "carta_error.h"
+#include "validate.h"
 
 void config_defaults(server_config *cfg)
 {
@@ -22,6 +23,7 @@ void config_defaults(server_config *cfg)
 	cfg->max_inflight = 32;
 	cfg->max_write_buffer = 4u << 20;
 	cfg->level = LOG_INFO;
+	snprintf(cfg->default_country, sizeof(cfg->default_country), "ES");
 }
 
 struct config_parse {
@@ -87,6 +89,10 @@ static int config_handler(void *user, const char *section, const char *name,
 		cfg->max_write_buffer = (size_t)v;
 	} else if (strcmp(name, "log_level") == 0) {
 		rv = log_level_parse(value, &cfg->level);
+	} else if (strcmp(name, "default_country") == 0) {
+		char why[128];
+		rv = validate_country(value, cfg->default_country, why,
+				      sizeof(why));
 	} else {
 		snprintf(cp->what, sizeof(cp->what), "unknown field '%.40s'",
 			 name);

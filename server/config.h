@@ -20,6 +20,7 @@ typedef struct {
 	unsigned max_inflight;	       /* requests queued per connection */
 	size_t max_write_buffer; /* response bytes queued per connection */
 	log_level level;
+	char default_country[3]; /* phones without a prefix, e.g. ES */
 } server_config;
 
 void config_defaults(server_config *cfg);

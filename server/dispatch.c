@@ -7,12 +7,13 @@
 #include "log.h"
 #include "policy.h"
 #include "secure.h"
+#include "store_card.h"
 
 /* Principals per streamed response of ListPrincipals: ~100 bytes each. */
 #define PRINCIPALS_PER_MSG 200
 #define PING_ECHO_MAX	   1024
 
-static int out_push(dispatch_out *out, const Carta__V1__Response *resp)
+int dispatch_reply(dispatch_out *out, const Carta__V1__Response *resp)
 {
 	size_t len = carta__v1__response__get_packed_size(resp);
 
@@ -49,7 +50,7 @@ int dispatch_error(dispatch_out *out, uint64_t id, Carta__V1__Status__Code code,
 		status.field = (char *)field;
 	resp.id = id;
 	resp.status = &status;
-	return out_push(out, &resp);
+	return dispatch_reply(out, &resp);
 }
 
 void dispatch_out_free(dispatch_out *out)
@@ -86,7 +87,7 @@ static void handle_ping(const store_principal *caller,
 	resp.status = &ok_status;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_PONG;
 	resp.pong = &pong;
-	out_push(out, &resp);
+	dispatch_reply(out, &resp);
 }
 
 static void principal_to_msg(const store_principal *p, Carta__V1__Principal *m)
@@ -113,7 +114,7 @@ static void reply_principal(uint64_t id, const store_principal *p,
 	resp.status = &ok_status;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_PRINCIPAL;
 	resp.principal = &msg;
-	out_push(out, &resp);
+	dispatch_reply(out, &resp);
 }
 
 /* A principal or department name: 1..64 of [A-Za-z0-9._-], starting with
@@ -238,7 +239,7 @@ static int flush_principals(struct list_state *ls, int more)
 	resp.body_case = CARTA__V1__RESPONSE__BODY_PRINCIPALS;
 	resp.principals = &list;
 	ls->n = 0;
-	return out_push(ls->out, &resp);
+	return dispatch_reply(ls->out, &resp);
 }
 
 static int collect_principal(void *user, const store_principal *p)
@@ -278,10 +279,13 @@ static void handle_list_principals(store *db, const Carta__V1__Request *req,
 	free(ls);
 }
 
-void dispatch_request(store *db, const store_principal *caller,
+void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		      const Carta__V1__Request *req, dispatch_out *out)
 {
 	const char *why = NULL;
+	Carta__V1__FieldDef *field = NULL;
+	policy_view view;
+	int section = 0;
 
 	if (req->body_case == CARTA__V1__REQUEST__BODY__NOT_SET) {
 		dispatch_error(out, req->id,
@@ -289,11 +293,34 @@ void dispatch_request(store *db, const store_principal *caller,
 			       "unknown or empty request body", "body");
 		return;
 	}
-	if (policy_check_request(caller, req, &why) != 0) {
+	if (policy_view_load(env->db, caller, &view) != 0) {
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__UNAVAILABLE,
+			       "the server could not load your policy", NULL);
+		return;
+	}
+	/* A custom value's section is its field's: look it up first. */
+	if (req->body_case == CARTA__V1__REQUEST__BODY_CUSTOM_SET) {
+		int rv = store_field_get(env->db, req->custom_set->field,
+					 &field);
+		if (rv != 0) {
+			dispatch_error(out, req->id,
+				       rv == CARTA_ENOENT
+					   ? CARTA__V1__STATUS__CODE__NOT_FOUND
+					   : CARTA__V1__STATUS__CODE__INTERNAL,
+				       rv == CARTA_ENOENT ? "no such field"
+							  : "store error",
+				       "custom_set.field");
+			return;
+		}
+		section = field->section;
+	}
+	policy_needs needs = policy_needs_of(req, section);
+	if (policy_check(&view, &needs, &why, &section) != 0) {
 		dispatch_error(out, req->id,
 			       CARTA__V1__STATUS__CODE__PERMISSION_DENIED, why,
-			       NULL);
-		return;
+			       card_section_name(section));
+		goto out;
 	}
 
 	switch (req->body_case) {
@@ -301,18 +328,29 @@ void dispatch_request(store *db, const store_principal *caller,
 		handle_ping(caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
-		handle_enrol(db, req, out);
+		handle_enrol(env->db, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_REVOKE:
-		handle_revoke(db, req, out);
+		handle_revoke(env->db, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_LIST_PRINCIPALS:
-		handle_list_principals(db, req, out);
+		handle_list_principals(env->db, req, out);
 		break;
-	default:
-		dispatch_error(out, req->id,
-			       CARTA__V1__STATUS__CODE__UNIMPLEMENTED,
-			       "request not implemented", "body");
+	default: {
+		dispatch_call call = {.env = env,
+				      .caller = caller,
+				      .view = &view,
+				      .req = req,
+				      .field = field,
+				      .out = out};
+		if (!handlers_card(&call))
+			dispatch_error(out, req->id,
+				       CARTA__V1__STATUS__CODE__UNIMPLEMENTED,
+				       "request not implemented", "body");
 		break;
 	}
+	}
+out:
+	if (field != NULL)
+		carta__v1__field_def__free_unpacked(field, NULL);
 }

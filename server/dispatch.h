@@ -4,10 +4,12 @@
 #ifndef CARTAD_DISPATCH_H
 #define CARTAD_DISPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "carta.pb-c.h"
+#include "policy.h"
 #include "store.h"
 
 typedef struct {
@@ -23,8 +25,18 @@ typedef struct {
 	int64_t revoked_principal; /* > 0: close this principal's conns */
 } dispatch_out;
 
-void dispatch_request(store *db, const store_principal *caller,
+/* What every handler may use. */
+typedef struct {
+	store *db;
+	const char *region; /* default region for phone numbers, e.g. "ES" */
+} dispatch_env;
+
+void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		      const Carta__V1__Request *req, dispatch_out *out);
+
+/* Appends one encoded response. Returns 0, CARTA_ETOOBIG when it would not
+ * fit in a transport frame, or CARTA_ENOMEM. */
+int dispatch_reply(dispatch_out *out, const Carta__V1__Response *resp);
 
 /* Appends one encoded error response (a Status with code, message and,
  * when not NULL, the field at fault). Returns 0 or CARTA_ENOMEM. */
@@ -32,5 +44,19 @@ int dispatch_error(dispatch_out *out, uint64_t id, Carta__V1__Status__Code code,
 		   const char *message, const char *field);
 
 void dispatch_out_free(dispatch_out *out);
+
+/* One request being answered: what the card handlers (handlers.c) get. */
+typedef struct {
+	const dispatch_env *env;
+	const store_principal *caller;
+	const policy_view *view;
+	const Carta__V1__Request *req;
+	const Carta__V1__FieldDef *field; /* CustomSet: the field it names */
+	dispatch_out *out;
+} dispatch_call;
+
+/* Answers the card, department, policy, field and audit requests. Returns
+ * false for a request kind it does not handle. */
+bool handlers_card(dispatch_call *call);
 
 #endif

@@ -14,7 +14,9 @@
 #include "keys.h"
 #include "noise.h"
 #include "profile.h"
+#include "policy.h"
 #include "store.h"
+#include "store_card.h"
 
 const char *const init_departments[] = {"admin",     "sales",	"support",
 					"marketing", "billing", NULL};
@@ -105,6 +107,14 @@ int init_data_dir(const char *dir, const char *listen)
 		rv = store_open(path, 1, &db);
 	for (int i = 0; rv == 0 && init_departments[i] != NULL; i++)
 		rv = store_department_add(db, init_departments[i]);
+	/* The default policy (README.md): what each department may read and
+	 * write of a card. */
+	store_actor seeder = {.principal = "cartad init", .department = "admin"};
+	for (int i = 0; rv == 0 && init_departments[i] != NULL; i++)
+		for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
+			rv = store_policy_set(
+			    db, &seeder, init_departments[i], s,
+			    policy_default_access(init_departments[i], s));
 	if (rv != 0)
 		goto out;
 

@@ -1,28 +1,278 @@
 #include "policy.h"
 
-#include "carta_error.h"
+#include <stdlib.h>
+#include <string.h>
 
-int policy_check_request(const store_principal *caller,
-			 const Carta__V1__Request *req, const char **why)
+#include "carta_error.h"
+#include "store_card.h"
+
+#define R CARTA__V1__ACCESS__ACCESS_READ
+#define W CARTA__V1__ACCESS__ACCESS_WRITE
+#define N CARTA__V1__ACCESS__ACCESS_NONE
+
+/* The default policy: rows are sections 1..8 in Carta__V1__Section order. */
+static const struct {
+	const char *department;
+	uint8_t access[CARD_SECTIONS];
+} defaults[] = {
+    /*                  -  iden con dem pur pref int not cons */
+    {"sales", {N, W, W, R, W, W, W, W, R}},
+    {"support", {N, W, W, R, R, R, W, W, W}},
+    {"marketing", {N, R, R, R, N, W, R, N, W}},
+    {"billing", {N, R, W, N, W, N, R, N, R}},
+};
+
+int policy_default_access(const char *department, int section)
 {
-	if (caller->state != STORE_STATE_ACTIVE) {
-		*why = "principal is revoked";
-		return CARTA_EPERM;
+	if (section <= 0 || section >= CARD_SECTIONS)
+		return N;
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (strcmp(defaults[i].department, department) == 0)
+			return defaults[i].access[section];
+	return N;
+}
+
+int policy_view_load(store *db, const store_principal *caller,
+		     policy_view *view)
+{
+	memset(view, 0, sizeof(*view));
+	if (caller->role == STORE_ROLE_ADMIN) {
+		view->admin = true;
+		memset(view->access, W, sizeof(view->access));
+		return 0;
 	}
+	return store_policy_get(db, caller->department, view->access);
+}
+
+#define BIT(section) (1u << (section))
+
+policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
+{
+	policy_needs n = {.known = true};
 
 	switch (req->body_case) {
 	case CARTA__V1__REQUEST__BODY_PING:
-		return 0;
+	case CARTA__V1__REQUEST__BODY_DEPARTMENT_LIST:
+	case CARTA__V1__REQUEST__BODY_POLICY_SHOW:
+	case CARTA__V1__REQUEST__BODY_FIELD_LIST:
+	/* A card is filtered on the way out; asking needs no section. */
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_GET:
+		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
 	case CARTA__V1__REQUEST__BODY_REVOKE:
 	case CARTA__V1__REQUEST__BODY_LIST_PRINCIPALS:
-		if (caller->role == STORE_ROLE_ADMIN)
-			return 0;
-		*why = "only admins may manage principals";
-		return CARTA_EPERM;
+	case CARTA__V1__REQUEST__BODY_DEPARTMENT_ADD:
+	case CARTA__V1__REQUEST__BODY_POLICY_SET:
+	case CARTA__V1__REQUEST__BODY_FIELD_DEFINE:
+	case CARTA__V1__REQUEST__BODY_AUDIT:
+		n.admin_only = true;
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_ADD: {
+		/* Creating a card writes its identity, and every section
+		 * the request fills in. */
+		const Carta__V1__Card *c =
+		    req->customer_add->card ? req->customer_add->card : NULL;
+		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+		if (c != NULL && c->contact != NULL)
+			n.write |= BIT(CARTA__V1__SECTION__SECTION_CONTACT);
+		if (c != NULL && c->demographics != NULL)
+			n.write |=
+			    BIT(CARTA__V1__SECTION__SECTION_DEMOGRAPHICS);
+		if (c != NULL && c->n_preferences > 0)
+			n.write |= BIT(CARTA__V1__SECTION__SECTION_PREFERENCES);
+		if (c != NULL && c->n_consents > 0)
+			n.write |= BIT(CARTA__V1__SECTION__SECTION_CONSENT);
+		for (size_t i = 0; c != NULL && i < c->n_custom; i++)
+			if (card_section_name(c->custom[i]->section))
+				n.write |= BIT(c->custom[i]->section);
+		if (c != NULL && (c->n_purchases || c->n_interactions ||
+				  c->n_notes))
+			n.write |= BIT(CARTA__V1__SECTION__SECTION_PURCHASES) |
+				   BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS) |
+				   BIT(CARTA__V1__SECTION__SECTION_NOTES);
+		break;
+	}
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT:
+		if (card_section_name(req->customer_edit->section))
+			n.write = BIT(req->customer_edit->section);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_ARCHIVE:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+		break;
+	case CARTA__V1__REQUEST__BODY_PURCHASE_ADD:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_PURCHASES);
+		break;
+	case CARTA__V1__REQUEST__BODY_PURCHASE_LIST:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_PURCHASES);
+		break;
+	case CARTA__V1__REQUEST__BODY_INTERACTION_ADD:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS);
+		break;
+	case CARTA__V1__REQUEST__BODY_INTERACTION_LIST:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS);
+		break;
+	case CARTA__V1__REQUEST__BODY_NOTE_ADD:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_NOTES);
+		break;
+	case CARTA__V1__REQUEST__BODY_NOTE_LIST:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_NOTES);
+		break;
+	case CARTA__V1__REQUEST__BODY_CONSENT_SET:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_CONSENT);
+		break;
+	case CARTA__V1__REQUEST__BODY_CONSENT_LIST:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_CONSENT);
+		break;
+	case CARTA__V1__REQUEST__BODY_PREF_SET:
+	case CARTA__V1__REQUEST__BODY_PREF_UNSET:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_PREFERENCES);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOM_SET:
+		if (card_section_name(field_section))
+			n.write = BIT(field_section);
+		break;
 	default:
-		/* A request kind added without a rule here is refused. */
+		n.known = false;
+		break;
+	}
+	return n;
+}
+
+int policy_check(const policy_view *view, const policy_needs *needs,
+		 const char **why, int *section)
+{
+	*section = 0;
+	if (!needs->known) {
 		*why = "no policy covers this request";
 		return CARTA_EPERM;
 	}
+	if (view->admin)
+		return 0;
+	if (needs->admin_only) {
+		*why = "only admins may do this";
+		return CARTA_EPERM;
+	}
+	for (int s = 1; s < CARD_SECTIONS; s++) {
+		if ((needs->write & BIT(s)) &&
+		    view->access[s] < CARTA__V1__ACCESS__ACCESS_WRITE) {
+			*why = "your department may not write this section";
+			*section = s;
+			return CARTA_EPERM;
+		}
+		if ((needs->read & BIT(s)) &&
+		    view->access[s] < CARTA__V1__ACCESS__ACCESS_READ) {
+			*why = "your department may not read this section";
+			*section = s;
+			return CARTA_EPERM;
+		}
+	}
+	return 0;
+}
+
+static void free_items(void **items, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+	*n = 0;
+}
+
+int policy_filter_card(const policy_view *view, Carta__V1__Card *c)
+{
+	Carta__V1__Section *withheld = NULL;
+	size_t nwithheld = 0;
+
+	for (int s = 1; s < CARD_SECTIONS; s++) {
+		if (view->access[s] >= CARTA__V1__ACCESS__ACCESS_READ)
+			continue;
+		Carta__V1__Section *grown =
+		    realloc(withheld, (nwithheld + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			free(withheld);
+			return CARTA_ENOMEM;
+		}
+		withheld = grown;
+		withheld[nwithheld++] = (Carta__V1__Section)s;
+
+		switch (s) {
+		case CARTA__V1__SECTION__SECTION_IDENTITY:
+			/* The number and id stay: they are how the card is
+			 * named, not what it says. */
+			if (c->identity != NULL) {
+				char *number = c->identity->number;
+				c->identity->number =
+				    (char *)protobuf_c_empty_string;
+				carta__v1__identity__free_unpacked(c->identity,
+								   NULL);
+				c->identity = malloc(sizeof(*c->identity));
+				if (c->identity == NULL) {
+					free(number);
+					free(withheld);
+					return CARTA_ENOMEM;
+				}
+				carta__v1__identity__init(c->identity);
+				c->identity->number = number;
+			}
+			break;
+		case CARTA__V1__SECTION__SECTION_CONTACT:
+			carta__v1__contact__free_unpacked(c->contact, NULL);
+			c->contact = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+			carta__v1__demographics__free_unpacked(c->demographics,
+							       NULL);
+			c->demographics = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_PURCHASES:
+			free_items((void **)c->purchases, &c->n_purchases);
+			c->purchases = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_PREFERENCES:
+			free_items((void **)c->preferences, &c->n_preferences);
+			c->preferences = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_INTERACTIONS:
+			free_items((void **)c->interactions,
+				   &c->n_interactions);
+			c->interactions = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_NOTES:
+			free_items((void **)c->notes, &c->n_notes);
+			c->notes = NULL;
+			break;
+		case CARTA__V1__SECTION__SECTION_CONSENT:
+			free_items((void **)c->consents, &c->n_consents);
+			c->consents = NULL;
+			break;
+		}
+	}
+
+	/* Custom values and section versions of withheld sections go too. */
+	size_t keep = 0;
+	for (size_t i = 0; i < c->n_custom; i++) {
+		int s = c->custom[i]->section;
+		if (s > 0 && s < CARD_SECTIONS &&
+		    view->access[s] >= CARTA__V1__ACCESS__ACCESS_READ)
+			c->custom[keep++] = c->custom[i];
+		else
+			carta__v1__custom_value__free_unpacked(c->custom[i],
+							       NULL);
+	}
+	c->n_custom = keep;
+	keep = 0;
+	for (size_t i = 0; i < c->n_sections; i++) {
+		int s = c->sections[i]->section;
+		if (s > 0 && s < CARD_SECTIONS &&
+		    view->access[s] >= CARTA__V1__ACCESS__ACCESS_READ)
+			c->sections[keep++] = c->sections[i];
+		else
+			carta__v1__section_version__free_unpacked(
+			    c->sections[i], NULL);
+	}
+	c->n_sections = keep;
+
+	free(c->withheld);
+	c->withheld = withheld;
+	c->n_withheld = nwithheld;
+	return 0;
 }

@@ -1,15 +1,54 @@
 /* Who may do what: the one place where the server decides whether a
- * principal may make a request. Every request passes through
- * policy_check_request before a handler runs. */
+ * principal may make a request and what of a card it may see. Every
+ * request passes policy_check before its handler runs, and every card a
+ * response carries passes policy_filter_card. A request kind without a
+ * rule here is refused, so a request added later cannot slip through. */
 #ifndef CARTAD_POLICY_H
 #define CARTAD_POLICY_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "card.h"
 #include "carta.pb-c.h"
 #include "store.h"
 
-/* Returns 0 when caller may make req; otherwise CARTA_EPERM and sets *why
- * to a static English reason. */
-int policy_check_request(const store_principal *caller,
-			 const Carta__V1__Request *req, const char **why);
+/* What the caller may do, per section (Carta__V1__Access). */
+typedef struct {
+	bool admin;
+	uint8_t access[CARD_SECTIONS];
+} policy_view;
+
+/* Loads the caller's view: admins may do everything; others get their
+ * department's policy. Returns 0 or a store error. */
+int policy_view_load(store *db, const store_principal *caller,
+		     policy_view *view);
+
+/* The sections a request reads and writes, as bit masks (1 << section),
+ * and whether it is for admins only. */
+typedef struct {
+	uint32_t read, write;
+	bool admin_only;
+	bool known;
+} policy_needs;
+
+/* The needs of req. field_section is the section of the custom field a
+ * CustomSet request names (0 otherwise). */
+policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section);
+
+/* Returns 0 when view allows needs; otherwise CARTA_EPERM with *why a
+ * static reason and *section the first section refused (0 when the
+ * refusal is not about a section). */
+int policy_check(const policy_view *view, const policy_needs *needs,
+		 const char **why, int *section);
+
+/* Removes from card every section the view cannot read, including custom
+ * values that belong to such sections, and lists them in card->withheld.
+ * Returns 0 or CARTA_ENOMEM. */
+int policy_filter_card(const policy_view *view, Carta__V1__Card *card);
+
+/* The access a new store grants department to section (the default
+ * table in README.md); ACCESS_NONE for departments not in it. */
+int policy_default_access(const char *department, int section);
 
 #endif

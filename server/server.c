@@ -217,6 +217,8 @@ int server_run(const char *dir, const char *listen)
 		goto out;
 	}
 
+	srv.env.db = srv.db;
+	srv.env.region = srv.cfg.default_country;
 	snprintf(srv.addr_path, sizeof(srv.addr_path), "%s/%s", dir, DATA_ADDR);
 	snprintf(srv.pid_path, sizeof(srv.pid_path), "%s/%s", dir, DATA_PID);
 	uv_loop_init(&srv.loop);

@@ -9,6 +9,7 @@
 
 #include "carta_error.h"
 #include "log.h"
+#include "store_internal.h"
 
 struct store {
 	sqlite3 *db;
@@ -33,9 +34,150 @@ static const char *const migrations[] = {
     "  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
     "  created_at INTEGER NOT NULL,"
     "  revoked_at INTEGER);",
+
+    /* 2: cards, their sections, policies, custom fields, audit */
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL);"
+    "INSERT INTO counters VALUES ('customer_number', 0);"
+    /* Identity and demographics are one row per card. */
+    "CREATE TABLE cards ("
+    "  id TEXT PRIMARY KEY CHECK (length(id) = 32),"
+    "  number TEXT NOT NULL UNIQUE,"
+    "  version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  given_name TEXT NOT NULL DEFAULT '',"
+    "  family_name TEXT NOT NULL DEFAULT '',"
+    "  company TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'active',"
+    "  home_branch TEXT NOT NULL DEFAULT '',"
+    "  birth_date TEXT NOT NULL DEFAULT '',"
+    "  gender TEXT NOT NULL DEFAULT '',"
+    "  profession TEXT NOT NULL DEFAULT '',"
+    "  language TEXT NOT NULL DEFAULT '',"
+    "  preferred_channels TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE card_sections ("
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
+    "  version INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (card_id, section)) WITHOUT ROWID;"
+    /* kind: 1 email, 2 phone, 3 postal address. value: the address,
+     * the E.164 number, or '' for postal addresses. */
+    "CREATE TABLE contact_points ("
+    "  id INTEGER PRIMARY KEY,"
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),"
+    "  position INTEGER NOT NULL,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  is_primary INTEGER NOT NULL DEFAULT 0,"
+    "  value TEXT NOT NULL DEFAULT '',"
+    "  original TEXT NOT NULL DEFAULT '',"
+    "  street TEXT NOT NULL DEFAULT '',"
+    "  city TEXT NOT NULL DEFAULT '',"
+    "  postal_code TEXT NOT NULL DEFAULT '',"
+    "  region TEXT NOT NULL DEFAULT '',"
+    "  country TEXT NOT NULL DEFAULT '',"
+    "  verified_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX contact_points_card ON contact_points(card_id, kind,"
+    "  position);"
+    /* Emails are found whatever the case of their letters. */
+    "CREATE INDEX contact_points_value ON contact_points(kind,"
+    "  value COLLATE NOCASE);"
+    "CREATE TABLE purchases ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  date TEXT NOT NULL,"
+    "  product TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL,"
+    "  amount_minor INTEGER NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  channel TEXT NOT NULL DEFAULT '',"
+    "  remarks TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL);"
+    "CREATE INDEX purchases_card ON purchases(card_id, seq);"
+    "CREATE TABLE interactions ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  at INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  department TEXT NOT NULL,"
+    "  author TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL DEFAULT '',"
+    "  satisfaction INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX interactions_card ON interactions(card_id, seq);"
+    "CREATE TABLE notes ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  at INTEGER NOT NULL,"
+    "  author TEXT NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX notes_card ON notes(card_id, seq);"
+    "CREATE TABLE preferences ("
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (card_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE consents ("
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  purpose TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
+    "  at INTEGER NOT NULL,"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (card_id, purpose, channel)) WITHOUT ROWID;"
+    "CREATE TABLE custom_fields ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  type INTEGER NOT NULL,"
+    "  section INTEGER NOT NULL,"
+    "  max_length INTEGER NOT NULL DEFAULT 0,"
+    "  choices TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE custom_values ("
+    "  card_id TEXT NOT NULL REFERENCES cards(id),"
+    "  field_id INTEGER NOT NULL REFERENCES custom_fields(id),"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (card_id, field_id)) WITHOUT ROWID;"
+    /* Idempotency: a principal's request key names one result. */
+    "CREATE TABLE request_keys ("
+    "  principal TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  card_id TEXT NOT NULL,"
+    "  section INTEGER NOT NULL,"
+    "  item_id TEXT NOT NULL,"
+    "  PRIMARY KEY (principal, key)) WITHOUT ROWID;"
+    "CREATE TABLE policies ("
+    "  department_id INTEGER NOT NULL REFERENCES departments(id),"
+    "  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
+    "  access INTEGER NOT NULL CHECK (access IN (0, 1, 2)),"
+    "  PRIMARY KEY (department_id, section)) WITHOUT ROWID;"
+    /* Append-only: no request can change or remove an entry. */
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL,"
+    "  principal TEXT NOT NULL,"
+    "  department TEXT NOT NULL,"
+    "  card_id TEXT NOT NULL DEFAULT '',"
+    "  section INTEGER NOT NULL DEFAULT 0,"
+    "  action TEXT NOT NULL,"
+    "  old_value TEXT NOT NULL DEFAULT '',"
+    "  new_value TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX audit_card ON audit(card_id, seq);"
+    "CREATE INDEX audit_principal ON audit(principal, seq);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
-static int map_rc(int rc)
+int store_map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -63,7 +205,7 @@ static int exec(store *s, const char *sql)
 			  msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 	}
-	return map_rc(rc);
+	return store_map_rc(rc);
 }
 
 static int user_version(store *s)
@@ -124,7 +266,7 @@ int store_open(const char *path, int create, store **out)
 		flags |= SQLITE_OPEN_CREATE;
 	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		rv = map_rc(rc);
+		rv = store_map_rc(rc);
 		goto err_after_open;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -144,6 +286,21 @@ int store_open(const char *path, int create, store **out)
 err_after_open:
 	sqlite3_close(s->db);
 	free(s);
+	return rv;
+}
+
+int store_run(store *s, int write, store_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->lock);
+	int rv = exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (rv == 0) {
+		rv = fn(s->db, arg);
+		if (rv == 0)
+			rv = exec(s, "COMMIT");
+		if (rv != 0)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&s->lock);
 	return rv;
 }
 
@@ -179,7 +336,7 @@ int store_department_add(store *s, const char *name)
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
-	return map_rc(rc);
+	return store_map_rc(rc);
 }
 
 #define PRINCIPAL_COLUMNS                                                      \
@@ -212,7 +369,7 @@ static int principal_query(store *s, const char *sql, const void *arg,
 
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		rv = map_rc(rc);
+		rv = store_map_rc(rc);
 		goto out;
 	}
 	if (arg_len < 0)
@@ -224,7 +381,7 @@ static int principal_query(store *s, const char *sql, const void *arg,
 		read_principal(st, out);
 		rv = 0;
 	} else {
-		rv = rc == SQLITE_DONE ? CARTA_ENOENT : map_rc(rc);
+		rv = rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
 	}
 out:
 	sqlite3_finalize(st);
@@ -271,7 +428,7 @@ int store_principal_add(store *s, const char *name, const char *department,
 	    "departments WHERE name = ?",
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		rv = map_rc(rc);
+		rv = store_map_rc(rc);
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -281,7 +438,7 @@ int store_principal_add(store *s, const char *name, const char *department,
 	sqlite3_bind_text(st, 5, department, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
-		rv = map_rc(rc);
+		rv = store_map_rc(rc);
 		goto out;
 	}
 	/* The INSERT ... SELECT inserts nothing for an unknown department. */
@@ -309,7 +466,7 @@ int store_principal_revoke(store *s, const char *name, store_principal *out)
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 	}
-	rv = map_rc(rc);
+	rv = store_map_rc(rc);
 	if (rv == 0)
 		rv = principal_by_name(s, name, out);
 	sqlite3_finalize(st);
@@ -337,7 +494,7 @@ int store_principal_each(store *s,
 		rc = SQLITE_OK;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
-		rv = map_rc(rc);
+		rv = store_map_rc(rc);
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return rv;

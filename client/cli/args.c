@@ -1,6 +1,7 @@
 /* The argument parser and help printer, driven by the command table and
  * the option table below. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 
 #include "cli.h"
 
-enum opt_kind { K_FLAG, K_STR, K_INT };
+/* K_LIST: a string option that may be repeated (a cli_list). */
+enum opt_kind { K_FLAG, K_STR, K_INT, K_LIST };
 
 typedef struct {
 	const char *name;  /* "--count" */
@@ -16,7 +18,7 @@ typedef struct {
 	enum opt_kind kind;
 	const char *metavar; /* for options with a value */
 	const char *help;
-	size_t offset; /* of the bool, const char * or long in cli_args */
+	size_t offset; /* of the bool, const char *, long or cli_list */
 	long min, max; /* for K_INT */
 } opt_desc;
 
@@ -60,6 +62,105 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_PUBLIC_KEY] = {"--public-key", NULL, K_STR, "KEY",
 		      "enrol this public key (base64) made elsewhere",
 		      AT(public_key), 0, 0},
+    [O_GIVEN_NAME] = {"--given-name", NULL, K_STR, "NAME", "given name",
+		      AT(given_name), 0, 0},
+    [O_FAMILY_NAME] = {"--family-name", NULL, K_STR, "NAME", "family name",
+		       AT(family_name), 0, 0},
+    [O_COMPANY] = {"--company", NULL, K_STR, "NAME", "company",
+		   AT(company), 0, 0},
+    [O_STATUS] = {"--status", NULL, K_STR, "STATUS",
+		  "active, prospect, inactive or archived", AT(status), 0, 0},
+    [O_HOME_BRANCH] = {"--home-branch", NULL, K_STR, "BRANCH",
+		       "the customer's home branch", AT(home_branch), 0, 0},
+    [O_EMAIL] = {"--email", NULL, K_LIST, "ADDR",
+		 "an email address (repeatable; the first is primary)",
+		 AT(emails), 0, 0},
+    [O_PHONE] = {"--phone", NULL, K_LIST, "NUMBER",
+		 "a phone number (repeatable; the first is primary)",
+		 AT(phones), 0, 0},
+    [O_BIRTH_DATE] = {"--birth-date", NULL, K_STR, "DATE",
+		      "birth date, YYYY-MM-DD", AT(birth_date), 0, 0},
+    [O_LANGUAGE] = {"--language", NULL, K_STR, "LANG",
+		    "preferred language (BCP 47: es, ca, en-GB)", AT(language),
+		    0, 0},
+    [O_FROM_JSON] = {"--from-json", NULL, K_STR, "FILE",
+		     "read the card from a JSON file ('-' for standard "
+		     "input; see docs/CARD.md)",
+		     AT(from_json), 0, 0},
+    [O_FORCE] = {"--force", NULL, K_FLAG, NULL,
+		 "add even when the card looks like a duplicate", AT(force),
+		 0, 0},
+    [O_REQUEST_KEY] = {"--request-key", NULL, K_STR, "KEY",
+		       "a retry with the same key is applied once (default: "
+		       "a random key)",
+		       AT(request_key), 0, 0},
+    [O_SECTION] = {"--section", NULL, K_STR, "SECTION",
+		   "identity, contact, demographics, purchases, preferences, "
+		   "interactions, notes or consent",
+		   AT(section), 0, 0},
+    [O_SET] = {"--set", NULL, K_LIST, "FIELD=VALUE",
+	       "set a field (repeatable); 'phones.1=' removes an item",
+	       AT(sets), 0, 0},
+    [O_IF_VERSION] = {"--if-version", NULL, K_INT, "N",
+		      "the section version you read (from 'customer show')",
+		      AT(if_version), 0, LONG_MAX},
+    [O_PRODUCT] = {"--product", NULL, K_STR, "TEXT", "product or service",
+		   AT(product), 0, 0},
+    [O_AMOUNT] = {"--amount", NULL, K_STR, "AMOUNT",
+		  "total amount, e.g. 49.90 (a dot before the decimals)",
+		  AT(amount), 0, 0},
+    [O_CURRENCY] = {"--currency", NULL, K_STR, "CODE",
+		    "ISO 4217 currency code (EUR, USD, JPY)", AT(currency), 0,
+		    0},
+    [O_DATE] = {"--date", NULL, K_STR, "DATE",
+		"date, YYYY-MM-DD (default: today)", AT(date), 0, 0},
+    [O_QUANTITY] = {"--quantity", NULL, K_INT, "N",
+		    "quantity (default 1)", AT(quantity), 1, 1000000000},
+    [O_CHANNEL] = {"--channel", NULL, K_STR, "CHANNEL",
+		   "channel (see the command's description)", AT(channel), 0,
+		   0},
+    [O_REMARKS] = {"--remarks", NULL, K_STR, "TEXT", "remarks",
+		   AT(remarks), 0, 0},
+    [O_SUMMARY] = {"--summary", NULL, K_STR, "TEXT",
+		   "what the interaction was about", AT(summary), 0, 0},
+    [O_OUTCOME] = {"--outcome", NULL, K_STR, "TEXT",
+		   "how it ended", AT(outcome), 0, 0},
+    [O_SATISFACTION] = {"--satisfaction", NULL, K_INT, "N",
+			"satisfaction score from 1 to 5", AT(satisfaction), 1,
+			5},
+    [O_AT] = {"--at", NULL, K_STR, "TIME",
+	      "when (2026-12-01, 2026-12-01T10:00:00Z or -2h; default: "
+	      "now)",
+	      AT(at), 0, 0},
+    [O_PURPOSE] = {"--purpose", NULL, K_STR, "PURPOSE",
+		   "purpose, e.g. marketing, newsletter, profiling",
+		   AT(purpose), 0, 0},
+    [O_SOURCE] = {"--source", NULL, K_STR, "SOURCE",
+		  "how it was given: form, phone, shop, ...", AT(source), 0,
+		  0},
+    [O_TYPE] = {"--type", NULL, K_STR, "TYPE",
+		"text, number, date, bool or choice", AT(type), 0, 0},
+    [O_MAX_LENGTH] = {"--max-length", NULL, K_INT, "N",
+		      "most characters of a text field (default 200)",
+		      AT(max_length), 1, 1000000},
+    [O_CHOICE] = {"--choice", NULL, K_LIST, "VALUE",
+		  "an allowed value of a choice field (repeatable)",
+		  AT(choices), 0, 0},
+    [O_CUSTOMER] = {"--customer", NULL, K_STR, "REF",
+		    "only this customer's card", AT(customer), 0, 0},
+    [O_PRINCIPAL] = {"--principal", NULL, K_STR, "NAME",
+		     "only what this principal did", AT(principal), 0, 0},
+    [O_SINCE] = {"--since", NULL, K_STR, "TIME",
+		 "only from TIME on (2026-12-01, 2026-12-01T10:00:00Z, -7d, "
+		 "-24h)",
+		 AT(since), 0, 0},
+    [O_LIMIT] = {"--limit", NULL, K_INT, "N",
+		 "items per page, 1 to 500 (default 50)", AT(limit), 1, 500},
+    [O_CURSOR] = {"--cursor", NULL, K_STR, "CURSOR",
+		  "start at this page (from a previous listing)", AT(cursor),
+		  0, 0},
+    [O_ALL] = {"--all", NULL, K_FLAG, NULL,
+	       "fetch every page, not just the first", AT(all), 0, 0},
 };
 
 /* Writes "PATH: message" (or just the message at the root) into err. */
@@ -98,9 +199,9 @@ static int find_opt(const char *name, size_t namelen)
 	return -1;
 }
 
-static uint32_t allowed_opts(const cli_cmd *cmd, const cli_cmd *root)
+static uint64_t allowed_opts(const cli_cmd *cmd, const cli_cmd *root)
 {
-	uint32_t bits = CLI_GLOBAL_OPTS | cmd->opts;
+	uint64_t bits = CLI_GLOBAL_OPTS | cmd->opts;
 
 	/* --version only makes sense on its own. */
 	if (cmd != root)
@@ -129,7 +230,7 @@ static int take_opt(cli_args *a, int id, const char *value, int argc,
 	const opt_desc *d = &opt_table[id];
 	char *base = (char *)a;
 
-	if (a->seen & OPT(id))
+	if ((a->seen & OPT(id)) && d->kind != K_LIST)
 		return usage_err(a, err, errlen, "%s given twice", d->name);
 	a->seen |= OPT(id);
 
@@ -155,6 +256,19 @@ static int take_opt(cli_args *a, int id, const char *value, int argc,
 		*(const char **)(base + d->offset) = value;
 		return 0;
 	}
+	if (d->kind == K_LIST) {
+		cli_list *l = (cli_list *)(base + d->offset);
+
+		if (value[0] == '\0')
+			return usage_err(a, err, errlen, "%s: empty value",
+					 d->name);
+		if (l->n >= CLI_LIST_MAX)
+			return usage_err(a, err, errlen,
+					 "%s given more than %d times",
+					 d->name, CLI_LIST_MAX);
+		l->v[l->n++] = value;
+		return 0;
+	}
 
 	long v;
 	if (parse_long(value, &v) != 0 || v < d->min || v > d->max)
@@ -164,6 +278,24 @@ static int take_opt(cli_args *a, int id, const char *value, int argc,
 				 d->name, d->min, d->max, value);
 	*(long *)(base + d->offset) = v;
 	return 0;
+}
+
+/* "missing KEY": the word of pos_name for the first positional not
+ * given. */
+static int missing_pos(const cli_args *a, const cli_cmd *cmd, char *err,
+		       size_t errlen)
+{
+	const char *w = cmd->pos_name != NULL ? cmd->pos_name : "ARGUMENT";
+
+	for (int i = 0; i < a->npos; i++) {
+		const char *sp = strchr(w, ' ');
+
+		if (sp == NULL)
+			break;
+		w = sp + 1;
+	}
+	return usage_err(a, err, errlen, "missing %.*s",
+			 (int)strcspn(w, " "), w);
 }
 
 static const cli_cmd *find_sub(const cli_cmd *cmd, const char *name)
@@ -246,7 +378,7 @@ int cli_parse(const cli_cmd *root, int argc, char **argv, cli_args *a,
 				 "missing command (try 'carta%s%s --help')",
 				 a->path[0] ? " " : "", a->path);
 	if (a->npos < cmd->min_pos)
-		return usage_err(a, err, errlen, "missing %s", cmd->pos_name);
+		return missing_pos(a, cmd, err, errlen);
 	for (int id = 0; id < O__COUNT; id++)
 		if ((cmd->required & OPT(id)) && !(a->seen & OPT(id)))
 			return usage_err(a, err, errlen, "missing %s",
@@ -302,7 +434,7 @@ static void help_line(const char *left, const char *help, FILE *out)
 	wrap(help, 25, 25, out);
 }
 
-static void help_opts(uint32_t bits, FILE *out)
+static void help_opts(uint64_t bits, FILE *out)
 {
 	for (int id = 0; id < O__COUNT; id++) {
 		const opt_desc *d = &opt_table[id];
@@ -338,7 +470,7 @@ void cli_help(const cli_cmd *cmd, const char *path, FILE *out)
 		for (size_t i = 0; i < cmd->nsubs; i++)
 			help_line(cmd->subs[i].name, cmd->subs[i].summary, out);
 	}
-	uint32_t own = cmd->opts & ~CLI_GLOBAL_OPTS;
+	uint64_t own = cmd->opts & ~CLI_GLOBAL_OPTS;
 	if (own != 0) {
 		fprintf(out, "\nOptions:\n");
 		help_opts(own, out);

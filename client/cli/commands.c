@@ -2,6 +2,56 @@
  * takes, and the function that runs it. */
 #include "cli.h"
 
+#define SUBS(list) .subs = list, .nsubs = sizeof list / sizeof list[0]
+
+static const cli_cmd department_cmds[] = {
+    {
+	.name = "add",
+	.summary = "add a department",
+	.synopsis = "NAME",
+	.about = "Adds department NAME. It may read and write nothing until "
+		 "'carta admin policy set' grants it sections.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "NAME",
+	.run = cmd_department_add,
+    },
+    {
+	.name = "list",
+	.summary = "list the departments",
+	.synopsis = "[--json]",
+	.about = "Lists the departments and when each was added.",
+	.run = cmd_department_list,
+    },
+};
+
+static const cli_cmd policy_cmds[] = {
+    {
+	.name = "set",
+	.summary = "set what a department may do with a section",
+	.synopsis = "DEPT SECTION none|read|write",
+	.about = "Sets the access of department DEPT to SECTION of every "
+		 "card: none, read, or write (which implies read). SECTION "
+		 "is identity, contact, demographics, purchases, "
+		 "preferences, interactions, notes or consent.",
+	.min_pos = 3,
+	.max_pos = 3,
+	.pos_name = "DEPT SECTION ACCESS",
+	.check = check_policy_set,
+	.run = cmd_policy_set,
+    },
+    {
+	.name = "show",
+	.summary = "show the policy: sections by departments",
+	.synopsis = "[--json]",
+	.about = "Shows what each department may do with each section of a "
+		 "card, as a table with a row per section and a column per "
+		 "department. With --json, an object of departments, each "
+		 "an object of sections.",
+	.run = cmd_policy_show,
+    },
+};
+
 static const cli_cmd admin_cmds[] = {
     {
 	.name = "enrol",
@@ -42,6 +92,276 @@ static const cli_cmd admin_cmds[] = {
 		 "fingerprint and when it was enrolled.",
 	.run = cmd_admin_principals,
     },
+    {
+	.name = "department",
+	.summary = "add and list departments",
+	.synopsis = "COMMAND [ARGS]",
+	.about = "The departments principals belong to.",
+	SUBS(department_cmds),
+    },
+    {
+	.name = "policy",
+	.summary = "set and show what each department may do",
+	.synopsis = "COMMAND [ARGS]",
+	.about = "The policy: per department and section of a card, none, "
+		 "read or write.",
+	SUBS(policy_cmds),
+    },
+};
+
+static const cli_cmd customer_cmds[] = {
+    {
+	.name = "add",
+	.summary = "add a customer's card",
+	.synopsis = "[--given-name X] [--family-name X] [--company X] "
+		    "[--status S] [--home-branch B] [--email ADDR]... "
+		    "[--phone NUM]... [--birth-date D] [--language L] "
+		    "[--request-key K] | --from-json FILE",
+	.about = "Adds a card and prints it with the customer number the "
+		 "server gives it. The options fill the identity, contact "
+		 "and demographics sections (only those given are sent); "
+		 "the first --email and --phone are marked primary. With "
+		 "--from-json, the whole card comes from a JSON file in the "
+		 "format of docs/CARD.md. A retry with the same request key "
+		 "returns the first card instead of adding another.",
+	.opts = OPT(O_GIVEN_NAME) | OPT(O_FAMILY_NAME) | OPT(O_COMPANY) |
+		OPT(O_STATUS) | OPT(O_HOME_BRANCH) | OPT(O_EMAIL) |
+		OPT(O_PHONE) | OPT(O_BIRTH_DATE) | OPT(O_LANGUAGE) |
+		OPT(O_FROM_JSON) | OPT(O_REQUEST_KEY) | OPT(O_FORCE),
+	.check = check_customer_add,
+	.run = cmd_customer_add,
+    },
+    {
+	.name = "show",
+	.summary = "show a customer's card",
+	.synopsis = "REF [--json]",
+	.about = "Shows the card of REF: a customer number (C-000001), a "
+		 "card id (32 hex digits), an email address or a phone "
+		 "number. Only the sections your department may read are "
+		 "shown; the others are named as withheld. The version of "
+		 "each section is the one to give to 'customer edit "
+		 "--if-version'.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_customer_show,
+    },
+    {
+	.name = "edit",
+	.summary = "change fields of one section of a card",
+	.synopsis = "REF --section S --set FIELD=VALUE [--set ...] "
+		    "--if-version N",
+	.about = "Changes fields of section S of REF's card, all or none. "
+		 "FIELD is a path inside the section: given_name, "
+		 "emails.0.address, phones.1.number, addresses.0.city; "
+		 "'phones.1=' with nothing after '=' removes that item. N is "
+		 "the section's version as 'customer show' printed it; when "
+		 "someone changed the section since, nothing is changed and "
+		 "the command fails with a conflict.",
+	.opts = OPT(O_SECTION) | OPT(O_SET) | OPT(O_IF_VERSION),
+	.required = OPT(O_SECTION) | OPT(O_SET) | OPT(O_IF_VERSION),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.check = check_customer_edit,
+	.run = cmd_customer_edit,
+    },
+    {
+	.name = "archive",
+	.summary = "archive a customer's card",
+	.synopsis = "REF",
+	.about = "Sets the status of REF's card to archived.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_customer_archive,
+    },
+};
+
+static const cli_cmd purchase_cmds[] = {
+    {
+	.name = "add",
+	.summary = "record a purchase",
+	.synopsis = "REF --product TEXT --amount 49.90 --currency EUR "
+		    "[--date D] [--quantity N] [--channel C] [--remarks T] "
+		    "[--request-key K]",
+	.about = "Records a purchase on REF's card. The amount is the "
+		 "total, with at most as many decimals as the currency has "
+		 "(EUR 2, JPY 0, KWD 3). A random request key is sent unless "
+		 "one is given, so that sending again after a lost "
+		 "connection never records the purchase twice.",
+	.opts = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY) |
+		OPT(O_DATE) | OPT(O_QUANTITY) | OPT(O_CHANNEL) |
+		OPT(O_REMARKS) | OPT(O_REQUEST_KEY),
+	.required = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.check = check_purchase_add,
+	.run = cmd_purchase_add,
+    },
+    {
+	.name = "list",
+	.summary = "list a customer's purchases",
+	.synopsis = "REF [--limit N] [--cursor C] [--all]",
+	.about = "Lists REF's purchases, most recent first, one page (or "
+		 "every page with --all). With --json, one object per line.",
+	.opts = CLI_PAGE_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_purchase_list,
+    },
+};
+
+static const cli_cmd interaction_cmds[] = {
+    {
+	.name = "add",
+	.summary = "log a call, email, visit or complaint",
+	.synopsis = "REF --channel C --summary T [--outcome O] "
+		    "[--satisfaction 1-5] [--at TIME] [--request-key K]",
+	.about = "Logs an interaction with REF. The channel is phone, "
+		 "email, visit, chat, letter or other; your department and "
+		 "name are recorded as its author.",
+	.opts = OPT(O_CHANNEL) | OPT(O_SUMMARY) | OPT(O_OUTCOME) |
+		OPT(O_SATISFACTION) | OPT(O_AT) | OPT(O_REQUEST_KEY),
+	.required = OPT(O_CHANNEL) | OPT(O_SUMMARY),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.check = check_interaction_add,
+	.run = cmd_interaction_add,
+    },
+    {
+	.name = "list",
+	.summary = "list a customer's interactions",
+	.synopsis = "REF [--limit N] [--cursor C] [--all]",
+	.about = "Lists REF's interactions, most recent first.",
+	.opts = CLI_PAGE_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_interaction_list,
+    },
+};
+
+static const cli_cmd note_cmds[] = {
+    {
+	.name = "add",
+	.summary = "add a note to a card",
+	.synopsis = "REF TEXT [--request-key K]",
+	.about = "Adds a free observation to REF's card.",
+	.opts = OPT(O_REQUEST_KEY),
+	.min_pos = 2,
+	.max_pos = 2,
+	.pos_name = "REF TEXT",
+	.run = cmd_note_add,
+    },
+    {
+	.name = "list",
+	.summary = "list a card's notes",
+	.synopsis = "REF [--limit N] [--cursor C] [--all]",
+	.about = "Lists the notes on REF's card, most recent first.",
+	.opts = CLI_PAGE_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_note_list,
+    },
+};
+
+static const cli_cmd consent_cmds[] = {
+    {
+	.name = "set",
+	.summary = "record a consent granted or withdrawn",
+	.synopsis = "REF --purpose P --channel C granted|withdrawn "
+		    "[--source S]",
+	.about = "Records that REF granted or withdrew consent for purpose "
+		 "P (marketing, newsletter, profiling, ...) on channel C "
+		 "(email, phone, sms, post), and how (--source: form, "
+		 "phone, shop, ...).",
+	.opts = OPT(O_PURPOSE) | OPT(O_CHANNEL) | OPT(O_SOURCE),
+	.required = OPT(O_PURPOSE) | OPT(O_CHANNEL),
+	.min_pos = 2,
+	.max_pos = 2,
+	.pos_name = "REF STATE",
+	.check = check_consent_set,
+	.run = cmd_consent_set,
+    },
+    {
+	.name = "list",
+	.summary = "list a customer's consents",
+	.synopsis = "REF [--json]",
+	.about = "Lists REF's consents per purpose and channel.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_consent_list,
+    },
+};
+
+static const cli_cmd pref_cmds[] = {
+    {
+	.name = "set",
+	.summary = "set a preference",
+	.synopsis = "REF KEY VALUE",
+	.about = "Sets preference KEY of REF's card to VALUE.",
+	.min_pos = 3,
+	.max_pos = 3,
+	.pos_name = "REF KEY VALUE",
+	.run = cmd_pref_set,
+    },
+    {
+	.name = "unset",
+	.summary = "remove a preference",
+	.synopsis = "REF KEY",
+	.about = "Removes preference KEY from REF's card.",
+	.min_pos = 2,
+	.max_pos = 2,
+	.pos_name = "REF KEY",
+	.run = cmd_pref_unset,
+    },
+};
+
+static const cli_cmd field_cmds[] = {
+    {
+	.name = "define",
+	.summary = "define a custom field (admins)",
+	.synopsis = "NAME --type text|number|date|bool|choice --section S "
+		    "[--max-length N] [--choice X]...",
+	.about = "Defines custom field NAME (lower case letters, digits "
+		 "and '_'). Its values belong to section S: the policy of S "
+		 "says who may read and write them. A text field holds at "
+		 "most --max-length characters (200 by default); a choice "
+		 "field one of its --choice values.",
+	.opts = OPT(O_TYPE) | OPT(O_SECTION) | OPT(O_MAX_LENGTH) |
+		OPT(O_CHOICE),
+	.required = OPT(O_TYPE) | OPT(O_SECTION),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "NAME",
+	.check = check_field_define,
+	.run = cmd_field_define,
+    },
+    {
+	.name = "list",
+	.summary = "list the custom fields",
+	.synopsis = "[--json]",
+	.about = "Lists the custom fields with their type, section and "
+		 "validation.",
+	.run = cmd_field_list,
+    },
+    {
+	.name = "set",
+	.summary = "set a custom field of a card",
+	.synopsis = "REF NAME VALUE",
+	.about = "Sets custom field NAME of REF's card to VALUE, checked "
+		 "against the field's type.",
+	.min_pos = 3,
+	.max_pos = 3,
+	.pos_name = "REF NAME VALUE",
+	.run = cmd_field_set,
+    },
 };
 
 static const cli_cmd root_cmds[] = {
@@ -68,12 +388,77 @@ static const cli_cmd root_cmds[] = {
 	.run = cmd_ping,
     },
     {
+	.name = "customer",
+	.summary = "add, show, edit and archive customers' cards",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "A customer's card: identity, contact, demographics, "
+		 "purchases, preferences, interactions, notes, consents and "
+		 "custom fields. REF names a card by customer number, id, "
+		 "email or phone.",
+	SUBS(customer_cmds),
+    },
+    {
+	.name = "purchase",
+	.summary = "record and list purchases",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "A customer's purchases.",
+	SUBS(purchase_cmds),
+    },
+    {
+	.name = "interaction",
+	.summary = "log and list calls, emails, visits, complaints",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "A customer's interactions with the company.",
+	SUBS(interaction_cmds),
+    },
+    {
+	.name = "note",
+	.summary = "add and list notes",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "Free observations on a card.",
+	SUBS(note_cmds),
+    },
+    {
+	.name = "consent",
+	.summary = "record and list consents",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "A customer's consents, per purpose and channel.",
+	SUBS(consent_cmds),
+    },
+    {
+	.name = "pref",
+	.summary = "set and remove preferences",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "Free key/value preferences of a card.",
+	SUBS(pref_cmds),
+    },
+    {
+	.name = "field",
+	.summary = "define, list and set custom fields",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "Custom fields that an admin defines for the business.",
+	SUBS(field_cmds),
+    },
+    {
+	.name = "audit",
+	.summary = "read the audit log (admins)",
+	.synopsis = "[--customer REF] [--principal NAME] [--since TIME] "
+		    "[--limit N] [--cursor C] [--all]",
+	.about = "Shows who changed what and when: time, principal, "
+		 "department, card, section, action, and the old and new "
+		 "values. TIME is 2026-12-01, 2026-12-01T10:00:00Z or a "
+		 "time ago such as -7d or -24h.",
+	.opts = OPT(O_CUSTOMER) | OPT(O_PRINCIPAL) | OPT(O_SINCE) |
+		CLI_PAGE_OPTS,
+	.check = check_audit,
+	.run = cmd_audit,
+    },
+    {
 	.name = "admin",
-	.summary = "administer principals (enrol, revoke, principals)",
+	.summary = "administer principals, departments and the policy",
 	.synopsis = "COMMAND [ARGS] [OPTIONS]",
 	.about = "Commands for admins.",
-	.subs = admin_cmds,
-	.nsubs = sizeof admin_cmds / sizeof admin_cmds[0],
+	SUBS(admin_cmds),
     },
 };
 

@@ -189,6 +189,262 @@ static void test_usage_errors(void **state)
 	}
 }
 
+static void test_customer_add_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("customer", "add", "--given-name", "Mar\xc3\xad"
+							       "a",
+			       "--family-name", "Garc\xc3\xad"
+						"a",
+			       "--email", "m@example.com", "--phone",
+			       "600 111 222", "--email", "m2@example.com",
+			       "--birth-date", "1980-05-01", "--status",
+			       "prospect", "--request-key", "k1", "--force",
+			       NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_customer_add);
+	assert_string_equal(args.given_name, "Mar\xc3\xad"
+					     "a");
+	assert_int_equal(args.emails.n, 2);
+	assert_string_equal(args.emails.v[0], "m@example.com");
+	assert_string_equal(args.emails.v[1], "m2@example.com");
+	assert_int_equal(args.phones.n, 1);
+	assert_string_equal(args.phones.v[0], "600 111 222");
+	assert_string_equal(args.birth_date, "1980-05-01");
+	assert_string_equal(args.status, "prospect");
+	assert_string_equal(args.request_key, "k1");
+	assert_true(args.force);
+
+	assert_int_equal(parse("customer", "add", "--from-json", "-", NULL), 0);
+	assert_string_equal(args.from_json, "-");
+}
+
+static void test_card_commands_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("customer", "edit", "C-000001", "--section",
+			       "contact", "--set",
+			       "emails.0.address=a@b.es", "--set=phones.1=",
+			       "--if-version", "4", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_customer_edit);
+	assert_string_equal(args.pos[0], "C-000001");
+	assert_string_equal(args.section, "contact");
+	assert_int_equal(args.sets.n, 2);
+	assert_string_equal(args.sets.v[0], "emails.0.address=a@b.es");
+	assert_string_equal(args.sets.v[1], "phones.1=");
+	assert_int_equal(args.if_version, 4);
+
+	assert_int_equal(parse("purchase", "add", "maria@example.com",
+			       "--product", "Shoes", "--amount", "49.90",
+			       "--currency", "eur", "--quantity", "2",
+			       "--date", "2026-11-30", "--channel", "shop",
+			       NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_purchase_add);
+	assert_string_equal(args.amount, "49.90");
+	assert_int_equal(args.quantity, 2);
+
+	assert_int_equal(parse("purchase", "list", "C-1", "--limit", "500",
+			       "--all", "--cursor", "abc", "--json", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_purchase_list);
+	assert_int_equal(args.limit, 500);
+	assert_true(args.all);
+	assert_string_equal(args.cursor, "abc");
+
+	assert_int_equal(parse("interaction", "add", "C-1", "--channel",
+			       "phone", "--summary", "called", "--at", "-2h",
+			       "--satisfaction", "5", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_interaction_add);
+	assert_int_equal(args.satisfaction, 5);
+
+	assert_int_equal(parse("note", "add", "C-1", "likes tea", NULL), 0);
+	assert_ptr_equal(args.cmd->run, cmd_note_add);
+	assert_string_equal(args.pos[1], "likes tea");
+
+	assert_int_equal(parse("consent", "set", "C-1", "--purpose",
+			       "marketing", "--channel", "email", "withdrawn",
+			       "--source", "phone", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_consent_set);
+	assert_string_equal(args.pos[1], "withdrawn");
+
+	assert_int_equal(parse("pref", "set", "C-1", "colour", "blue", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_pref_set);
+	assert_int_equal(args.npos, 3);
+
+	assert_int_equal(parse("field", "define", "tier", "--type", "choice",
+			       "--section", "preferences", "--choice", "gold",
+			       "--choice", "silver", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_field_define);
+	assert_int_equal(args.choices.n, 2);
+
+	assert_int_equal(parse("admin", "policy", "set", "marketing",
+			       "purchases", "none", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_policy_set);
+	assert_string_equal(args.path, "admin policy set");
+
+	assert_int_equal(parse("admin", "department", "add", "legal", NULL), 0);
+	assert_ptr_equal(args.cmd->run, cmd_department_add);
+
+	assert_int_equal(parse("audit", "--customer", "C-1", "--principal",
+			       "ana", "--since", "-7d", "--all", NULL),
+			 0);
+	assert_ptr_equal(args.cmd->run, cmd_audit);
+	assert_string_equal(args.since, "-7d");
+}
+
+static void test_card_usage_errors(void **state)
+{
+	static const struct {
+		const char *words[14];
+		const char *reason;
+	} cases[] = {
+	    {{"customer", "add"},
+	     "customer add: nothing to add: give fields (--given-name, "
+	     "--email, ...) or --from-json FILE"},
+	    {{"customer", "add", "--from-json", "c.json", "--email", "a@b"},
+	     "customer add: --from-json cannot be combined with the card's "
+	     "fields"},
+	    {{"customer", "add", "--given-name", "A", "--birth-date",
+	      "1980-02-30"},
+	     "customer add: --birth-date: '1980-02-30' is not a date "
+	     "(YYYY-MM-DD)"},
+	    {{"customer", "add", "--given-name", "A", "--given-name", "B"},
+	     "customer add: --given-name given twice"},
+	    {{"customer", "show"}, "customer show: missing REF"},
+	    {{"customer", "show", "a", "b"},
+	     "customer show: unexpected argument 'b'"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
+	      "a=b"},
+	     "customer edit: missing --if-version"},
+	    {{"customer", "edit", "C-1", "--section", "contact",
+	      "--if-version", "3"},
+	     "customer edit: missing --set"},
+	    {{"customer", "edit", "C-1", "--section", "custom", "--set", "a=b",
+	      "--if-version", "3"},
+	     "customer edit: --section: 'custom' is not a section (identity, "
+	     "contact, demographics, purchases, preferences, interactions, "
+	     "notes, consent)"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
+	      "=b", "--if-version", "3"},
+	     "customer edit: --set: '=b' is not FIELD=VALUE (FIELD= with "
+	     "nothing after removes an item)"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
+	      "a=b", "--if-version", "x"},
+	     "customer edit: --if-version must be a whole number from 0 to "
+	     "9223372036854775807, not 'x'"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "1.5",
+	      "--currency", "JPY"},
+	     "purchase add: --amount: '1.5': JPY has no decimals"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount",
+	      "0.1234", "--currency", "KWD"},
+	     "purchase add: --amount: '0.1234': KWD has at most 3 decimals"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "49,90",
+	      "--currency", "EUR"},
+	     "purchase add: --amount: '49,90' is not an amount: write the "
+	     "decimals after a dot, without thousands separators"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "1",
+	      "--currency", "EURO"},
+	     "purchase add: --currency: 'EURO' is not an ISO 4217 code (like "
+	     "EUR)"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "1",
+	      "--currency", "EUR", "--date", "yesterday"},
+	     "purchase add: --date: 'yesterday' is not a date (YYYY-MM-DD)"},
+	    {{"purchase", "add", "C-1", "--amount", "1", "--currency", "EUR"},
+	     "purchase add: missing --product"},
+	    {{"purchase", "list", "C-1", "--limit", "501"},
+	     "purchase list: --limit must be a whole number from 1 to 500, "
+	     "not '501'"},
+	    {{"interaction", "add", "C-1", "--channel", "phone", "--summary",
+	      "x", "--satisfaction", "6"},
+	     "interaction add: --satisfaction must be a whole number from 1 "
+	     "to 5, not '6'"},
+	    {{"interaction", "add", "C-1", "--channel", "phone", "--summary",
+	      "x", "--at", "soon"},
+	     "interaction add: --at: 'soon' is not a time (2026-12-01, "
+	     "2026-12-01T10:00:00Z, -7d or -24h)"},
+	    {{"note", "add", "C-1"}, "note add: missing TEXT"},
+	    {{"consent", "set", "C-1", "--purpose", "p", "--channel", "email",
+	      "maybe"},
+	     "consent set: 'maybe' is not granted or withdrawn"},
+	    {{"consent", "set", "C-1", "--purpose", "p", "--channel",
+	      "email"},
+	     "consent set: missing STATE"},
+	    {{"pref", "set", "C-1", "colour"}, "pref set: missing VALUE"},
+	    {{"pref", "unset", "C-1"}, "pref unset: missing KEY"},
+	    {{"field", "define", "tier", "--type", "choice", "--section",
+	      "identity"},
+	     "field define: a choice field needs --choice values"},
+	    {{"field", "define", "tier", "--type", "text", "--section",
+	      "identity", "--choice", "a"},
+	     "field define: --choice is only for --type choice"},
+	    {{"field", "define", "n", "--type", "number", "--section",
+	      "identity", "--max-length", "4"},
+	     "field define: --max-length is only for --type text"},
+	    {{"field", "define", "n", "--type", "float", "--section",
+	      "identity"},
+	     "field define: --type: 'float' is not text, number, date, bool "
+	     "or choice"},
+	    {{"field", "set", "C-1", "tier"}, "field set: missing VALUE"},
+	    {{"admin", "policy", "set", "sales", "contact", "all"},
+	     "admin policy set: 'all' is not none, read or write"},
+	    {{"admin", "policy", "set", "sales", "kitchen", "read"},
+	     "admin policy set: SECTION: 'kitchen' is not a section "
+	     "(identity, contact, demographics, purchases, preferences, "
+	     "interactions, notes, consent)"},
+	    {{"admin", "policy"},
+	     "admin policy: missing command (try 'carta admin policy "
+	     "--help')"},
+	    {{"admin", "department", "add"}, "admin department add: missing "
+					     "NAME"},
+	    {{"audit", "--since", "last week"},
+	     "audit: --since: 'last week' is not a time (2026-12-01, "
+	     "2026-12-01T10:00:00Z, -7d or -24h)"},
+	    {{"audit", "--amount", "1"}, "audit: unknown option '--amount'"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *argv[16];
+		int argc = 0;
+
+		argv[argc++] = (char *)"carta";
+		for (int w = 0; cases[i].words[w] != NULL; w++)
+			argv[argc++] = (char *)cases[i].words[w];
+		argv[argc] = NULL;
+		assert_int_equal(
+		    cli_parse(&cli_root, argc, argv, &args, err, sizeof err),
+		    CLI_EXIT_USAGE);
+		assert_string_equal(err, cases[i].reason);
+	}
+}
+
+static void test_repeated_option_bound(void **state)
+{
+	char *argv[2 + 2 * (CLI_LIST_MAX + 1) + 4];
+	int argc = 0;
+
+	(void)state;
+	argv[argc++] = (char *)"carta";
+	argv[argc++] = (char *)"customer";
+	argv[argc++] = (char *)"add";
+	for (int i = 0; i <= CLI_LIST_MAX; i++) {
+		argv[argc++] = (char *)"--email";
+		argv[argc++] = (char *)"a@b.es";
+	}
+	argv[argc] = NULL;
+	assert_int_equal(cli_parse(&cli_root, argc, argv, &args, err, sizeof err),
+			 CLI_EXIT_USAGE);
+	assert_string_equal(err, "customer add: --email given more than 32 "
+				 "times");
+}
+
 static void test_double_dash_ends_options(void **state)
 {
 	(void)state;
@@ -328,6 +584,10 @@ int main(void)
 	    cmocka_unit_test(test_help_at_every_level),
 	    cmocka_unit_test(test_help_text_fits_80_columns),
 	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_customer_add_options),
+	    cmocka_unit_test(test_card_commands_parse),
+	    cmocka_unit_test(test_card_usage_errors),
+	    cmocka_unit_test(test_repeated_option_bound),
 	    cmocka_unit_test(test_double_dash_ends_options),
 	    cmocka_unit_test(test_sanitize_for_terminal),
 	    cmocka_unit_test(test_json_string_repairs_utf8),

@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Carta__V1__Request *req = carta__v1__request__unpack(NULL, size, data);
 	if (req == NULL)
 		return 0;
-	dispatch_request(db, &admin, req, &out);
+	dispatch_env env = {.db = db, .region = "ES"};
+	dispatch_request(&env, &admin, req, &out);
 	if (out.n == 0)
 		abort();
 	for (size_t i = 0; i < out.n; i++)

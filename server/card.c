@@ -1,0 +1,472 @@
+#include "card.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "carta_error.h"
+#include "validate.h"
+
+static const char *const section_names[CARD_SECTIONS] = {
+    NULL,      "identity",     "contact", "demographics", "purchases",
+    "preferences", "interactions", "notes",   "consent",
+};
+
+const char *card_section_name(int section)
+{
+	if (section <= 0 || section >= CARD_SECTIONS)
+		return NULL;
+	return section_names[section];
+}
+
+int card_section_parse(const char *name)
+{
+	for (int i = 1; i < CARD_SECTIONS; i++)
+		if (strcasecmp(name, section_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+void card_ctx_init(card_ctx *ctx, const char *region)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->region = region;
+	gmtime_r(&now, &tm);
+	strftime(ctx->today, sizeof(ctx->today), "%Y-%m-%d", &tm);
+}
+
+static int fail(card_ctx *ctx, const char *field, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(ctx->msg, sizeof(ctx->msg), "%s%s%s: %s", ctx->path,
+		 field[0] ? "." : "", field, why);
+	return CARTA_EINVAL;
+}
+
+/* Replaces *slot (a protobuf string) with a copy of text. */
+static int replace(char **slot, const char *text)
+{
+	if (strcmp(*slot, text) == 0)
+		return 0;
+	char *copy = strdup(text);
+	if (copy == NULL)
+		return CARTA_ENOMEM;
+	if (*slot != protobuf_c_empty_string)
+		free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+/* Validates and normalises a text field in place. */
+static int text(card_ctx *ctx, const char *field, char **slot,
+		size_t max_chars, int flags)
+{
+	char out[VALIDATE_TEXT_SIZE(4000)], why[CARD_ERR_MAX];
+
+	if (validate_text(*slot, max_chars, flags | VALIDATE_ALLOW_EMPTY, out,
+			  sizeof(out), why, sizeof(why)) != 0)
+		return fail(ctx, field, "%s", why);
+	return replace(slot, out);
+}
+
+/* A value from a fixed vocabulary (empty allowed when may_be_empty). */
+static int one_of(card_ctx *ctx, const char *field, char **slot,
+		  const char *const *words, int may_be_empty)
+{
+	if ((*slot)[0] == '\0' && may_be_empty)
+		return 0;
+	for (int i = 0; words[i] != NULL; i++) {
+		if (strcasecmp(*slot, words[i]) == 0)
+			return replace(slot, words[i]);
+	}
+	char list[200] = "";
+	for (int i = 0; words[i] != NULL; i++) {
+		strcat(list, i ? ", " : "");
+		strcat(list, words[i]);
+	}
+	return fail(ctx, field, "must be one of %s", list);
+}
+
+/* Pushes "name" or "name.N" onto the context's path; returns the old
+ * length to restore. */
+static size_t push(card_ctx *ctx, const char *name, long index)
+{
+	size_t old = strlen(ctx->path);
+	size_t cap = sizeof(ctx->path) - old;
+
+	if (index >= 0)
+		snprintf(ctx->path + old, cap, "%s%s.%ld", old ? "." : "",
+			 name, index);
+	else
+		snprintf(ctx->path + old, cap, "%s%s", old ? "." : "", name);
+	return old;
+}
+
+static void pop(card_ctx *ctx, size_t old)
+{
+	ctx->path[old] = '\0';
+}
+
+static const char *const statuses[] = {"active", "prospect", "inactive",
+				       "archived", NULL};
+static const char *const channels[] = {"email", "phone", "sms",
+				       "post",	"visit", NULL};
+static const char *const consent_channels[] = {"email", "phone", "sms",
+					       "post", NULL};
+static const char *const interaction_channels[] = {
+    "phone", "email", "visit", "chat", "letter", "sms", "other", NULL};
+
+int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m)
+{
+	size_t old = push(ctx, "identity", -1);
+	int rv = text(ctx, "given_name", &m->given_name, 100, 0);
+	if (rv == 0)
+		rv = text(ctx, "family_name", &m->family_name, 100, 0);
+	if (rv == 0)
+		rv = text(ctx, "company", &m->company, 200, 0);
+	if (rv == 0)
+		rv = text(ctx, "home_branch", &m->home_branch, 64, 0);
+	if (rv == 0 && m->status[0] == '\0')
+		rv = replace(&m->status, "active");
+	if (rv == 0)
+		rv = one_of(ctx, "status", &m->status, statuses, 0);
+	if (rv == 0 && m->given_name[0] == '\0' && m->family_name[0] == '\0' &&
+	    m->company[0] == '\0')
+		rv = fail(ctx, "", "a card needs a given name, a family name "
+				   "or a company");
+	pop(ctx, old);
+	return rv;
+}
+
+static int check_primary(card_ctx *ctx, const char *list, size_t n,
+			 int primaries)
+{
+	if (n > CARD_LIST_MAX)
+		return fail(ctx, list, "at most %d entries", CARD_LIST_MAX);
+	if (primaries > 1)
+		return fail(ctx, list, "only one entry may be primary");
+	return 0;
+}
+
+static int check_email(card_ctx *ctx, Carta__V1__Email *e)
+{
+	char out[VALIDATE_EMAIL_SIZE], why[CARD_ERR_MAX];
+
+	if (validate_email(e->address, out, sizeof(out), why, sizeof(why)) !=
+	    0)
+		return fail(ctx, "address", "%s", why);
+	int rv = replace(&e->address, out);
+	return rv ? rv : text(ctx, "label", &e->label, 40, 0);
+}
+
+static int check_phone(card_ctx *ctx, Carta__V1__Phone *p)
+{
+	char out[VALIDATE_E164_SIZE], why[CARD_ERR_MAX];
+	/* What the person typed is kept for display; "number" as given by
+	 * a client is only input, never trusted as normalised. */
+	const char *typed = p->original[0] ? p->original : p->number;
+
+	if (typed[0] == '\0')
+		return fail(ctx, "number", "is empty");
+	if (validate_phone(typed, ctx->region, out, sizeof(out), why,
+			   sizeof(why)) != 0)
+		return fail(ctx, "number", "%s", why);
+	int rv = replace(&p->original, typed);
+	if (rv == 0)
+		rv = replace(&p->number, out);
+	if (rv == 0)
+		rv = text(ctx, "original", &p->original, 40, 0);
+	return rv ? rv : text(ctx, "label", &p->label, 40, 0);
+}
+
+static int check_address(card_ctx *ctx, Carta__V1__Address *a)
+{
+	int rv = text(ctx, "street", &a->street, 200, VALIDATE_MULTILINE);
+	if (rv == 0)
+		rv = text(ctx, "city", &a->city, 100, 0);
+	if (rv == 0)
+		rv = text(ctx, "postal_code", &a->postal_code, 20, 0);
+	if (rv == 0)
+		rv = text(ctx, "region", &a->region, 100, 0);
+	if (rv == 0)
+		rv = text(ctx, "label", &a->label, 40, 0);
+	if (rv == 0 && a->country[0] != '\0') {
+		char cc[3], why[CARD_ERR_MAX];
+		if (validate_country(a->country, cc, why, sizeof(why)) != 0)
+			return fail(ctx, "country", "%s", why);
+		rv = replace(&a->country, cc);
+	}
+	if (rv == 0 && a->street[0] == '\0' && a->city[0] == '\0' &&
+	    a->postal_code[0] == '\0')
+		rv = fail(ctx, "", "an address needs a street, a city or a "
+				   "postal code");
+	return rv;
+}
+
+int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m)
+{
+	size_t old = push(ctx, "contact", -1), at;
+	int rv = 0, prim = 0;
+
+	for (size_t i = 0; rv == 0 && i < m->n_emails; i++) {
+		at = push(ctx, "emails", (long)i);
+		rv = check_email(ctx, m->emails[i]);
+		prim += m->emails[i]->primary;
+		pop(ctx, at);
+	}
+	if (rv == 0)
+		rv = check_primary(ctx, "emails", m->n_emails, prim);
+	prim = 0;
+	for (size_t i = 0; rv == 0 && i < m->n_phones; i++) {
+		at = push(ctx, "phones", (long)i);
+		rv = check_phone(ctx, m->phones[i]);
+		prim += m->phones[i]->primary;
+		pop(ctx, at);
+	}
+	if (rv == 0)
+		rv = check_primary(ctx, "phones", m->n_phones, prim);
+	prim = 0;
+	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
+		at = push(ctx, "addresses", (long)i);
+		rv = check_address(ctx, m->addresses[i]);
+		prim += m->addresses[i]->primary;
+		pop(ctx, at);
+	}
+	if (rv == 0)
+		rv = check_primary(ctx, "addresses", m->n_addresses, prim);
+	if (rv == 0 && m->n_preferred_channels > 5)
+		rv = fail(ctx, "preferred_channels", "at most 5 entries");
+	for (size_t i = 0; rv == 0 && i < m->n_preferred_channels; i++) {
+		char field[48];
+		snprintf(field, sizeof(field), "preferred_channels.%zu", i);
+		rv = one_of(ctx, field, &m->preferred_channels[i], channels, 0);
+	}
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_demographics(card_ctx *ctx, Carta__V1__Demographics *m)
+{
+	char why[CARD_ERR_MAX], buf[64];
+	size_t old = push(ctx, "demographics", -1);
+	int rv = 0;
+
+	if (m->birth_date[0] != '\0') {
+		if (validate_birth_date(m->birth_date, ctx->today, buf, why,
+					sizeof(why)) != 0)
+			rv = fail(ctx, "birth_date", "%s", why);
+		else
+			rv = replace(&m->birth_date, buf);
+	}
+	if (rv == 0)
+		rv = text(ctx, "gender", &m->gender, 40, 0);
+	if (rv == 0)
+		rv = text(ctx, "profession", &m->profession, 100, 0);
+	if (rv == 0 && m->language[0] != '\0') {
+		if (validate_language(m->language, buf, sizeof(buf), why,
+				      sizeof(why)) != 0)
+			rv = fail(ctx, "language", "%s", why);
+		else
+			rv = replace(&m->language, buf);
+	}
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
+{
+	char why[CARD_ERR_MAX], date[11], cur[4];
+	int exponent = 0;
+	size_t old = push(ctx, "purchase", -1);
+	int rv = 0;
+
+	if (m->date[0] == '\0')
+		rv = replace(&m->date, ctx->today);
+	else if (validate_date(m->date, date, why, sizeof(why)) != 0)
+		rv = fail(ctx, "date", "%s", why);
+	else
+		rv = replace(&m->date, date);
+	if (rv == 0)
+		rv = text(ctx, "product", &m->product, 200, 0);
+	if (rv == 0 && m->product[0] == '\0')
+		rv = fail(ctx, "product", "is empty");
+	if (rv == 0 && m->quantity == 0)
+		m->quantity = 1;
+	if (rv == 0 && (m->quantity < -1000000 || m->quantity > 1000000))
+		rv = fail(ctx, "quantity", "must be within +-1000000");
+	if (rv == 0 && validate_currency(m->currency, cur, &exponent, why,
+					 sizeof(why)) != 0)
+		rv = fail(ctx, "currency", "%s", why);
+	else if (rv == 0)
+		rv = replace(&m->currency, cur);
+	if (rv == 0 && (m->amount_minor > 100000000000000LL ||
+			m->amount_minor < -100000000000000LL))
+		rv = fail(ctx, "amount_minor", "is out of range");
+	if (rv == 0)
+		rv = text(ctx, "channel", &m->channel, 40, 0);
+	if (rv == 0)
+		rv = text(ctx, "remarks", &m->remarks, 500, VALIDATE_MULTILINE);
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_interaction(card_ctx *ctx, Carta__V1__Interaction *m)
+{
+	size_t old = push(ctx, "interaction", -1);
+	int rv = one_of(ctx, "channel", &m->channel, interaction_channels, 0);
+
+	if (rv == 0)
+		rv = text(ctx, "summary", &m->summary, 2000,
+			  VALIDATE_MULTILINE);
+	if (rv == 0 && m->summary[0] == '\0')
+		rv = fail(ctx, "summary", "is empty");
+	if (rv == 0)
+		rv = text(ctx, "outcome", &m->outcome, 200, 0);
+	if (rv == 0 && m->satisfaction > 5)
+		rv = fail(ctx, "satisfaction", "must be 1 to 5 (0: none)");
+	if (rv == 0 && m->at == 0)
+		m->at = (int64_t)time(NULL);
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_note(card_ctx *ctx, Carta__V1__Note *m)
+{
+	size_t old = push(ctx, "note", -1);
+	int rv = text(ctx, "text", &m->text, 4000, VALIDATE_MULTILINE);
+
+	if (rv == 0 && m->text[0] == '\0')
+		rv = fail(ctx, "text", "is empty");
+	if (rv == 0 && m->at == 0)
+		m->at = (int64_t)time(NULL);
+	pop(ctx, old);
+	return rv;
+}
+
+/* A lower-case identifier: [a-z][a-z0-9_.-]{0,max-1}. */
+static int identifier(card_ctx *ctx, const char *field, const char *s,
+		      size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || s[0] < 'a' || s[0] > 'z')
+		goto bad;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.'))
+			goto bad;
+	}
+	return 0;
+bad:
+	return fail(ctx, field,
+		    "must be 1-%zu of a-z, 0-9, '_', '-' or '.', starting "
+		    "with a letter",
+		    max);
+}
+
+int card_check_consent(card_ctx *ctx, Carta__V1__Consent *m)
+{
+	size_t old = push(ctx, "consent", -1);
+	int rv = identifier(ctx, "purpose", m->purpose, 40);
+
+	if (rv == 0)
+		rv = one_of(ctx, "channel", &m->channel, consent_channels, 0);
+	if (rv == 0 && m->state != CARTA__V1__CONSENT_STATE__CONSENT_GRANTED &&
+	    m->state != CARTA__V1__CONSENT_STATE__CONSENT_WITHDRAWN)
+		rv = fail(ctx, "state", "must be granted or withdrawn");
+	if (rv == 0)
+		rv = text(ctx, "source", &m->source, 100, 0);
+	if (rv == 0 && m->at == 0)
+		m->at = (int64_t)time(NULL);
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_preference(card_ctx *ctx, Carta__V1__Preference *m)
+{
+	size_t old = push(ctx, "preferences", -1);
+	int rv = identifier(ctx, "key", m->key, 64);
+
+	if (rv == 0)
+		rv = text(ctx, "value", &m->value, 500, 0);
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m)
+{
+	size_t old = push(ctx, "field", -1);
+	int rv = identifier(ctx, "name", m->name, 40);
+
+	if (rv == 0 && (m->type < CARTA__V1__FIELD_TYPE__FIELD_TEXT ||
+			m->type > CARTA__V1__FIELD_TYPE__FIELD_CHOICE))
+		rv = fail(ctx, "type", "must be text, number, date, bool or "
+				       "choice");
+	if (rv == 0 && card_section_name(m->section) == NULL)
+		rv = fail(ctx, "section", "unknown section");
+	if (rv == 0 && m->max_length > 2000)
+		rv = fail(ctx, "max_length", "at most 2000");
+	if (rv == 0 && m->type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE &&
+	    (m->n_choices == 0 || m->n_choices > 50))
+		rv = fail(ctx, "choices", "a choice field needs 1-50 choices");
+	for (size_t i = 0; rv == 0 && i < m->n_choices; i++)
+		rv = text(ctx, "choices", &m->choices[i], 100, 0);
+	pop(ctx, old);
+	return rv;
+}
+
+int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
+		      char **value)
+{
+	char why[CARD_ERR_MAX], date[11];
+	size_t old = push(ctx, "custom", -1);
+	int rv = 0;
+
+	switch (def->type) {
+	case CARTA__V1__FIELD_TYPE__FIELD_TEXT:
+		rv = text(ctx, def->name, value,
+			  def->max_length ? def->max_length : 200, 0);
+		break;
+	case CARTA__V1__FIELD_TYPE__FIELD_NUMBER: {
+		char *end = NULL;
+		(void)strtoll(*value, &end, 10);
+		if ((*value)[0] == '\0' || *end != '\0')
+			rv = fail(ctx, def->name, "must be a whole number");
+		break;
+	}
+	case CARTA__V1__FIELD_TYPE__FIELD_DATE:
+		if (validate_date(*value, date, why, sizeof(why)) != 0)
+			rv = fail(ctx, def->name, "%s", why);
+		else
+			rv = replace(value, date);
+		break;
+	case CARTA__V1__FIELD_TYPE__FIELD_BOOL: {
+		static const char *const bools[] = {"true", "false", NULL};
+		rv = one_of(ctx, def->name, value, bools, 0);
+		break;
+	}
+	case CARTA__V1__FIELD_TYPE__FIELD_CHOICE: {
+		rv = fail(ctx, def->name, "is not one of the field's choices");
+		for (size_t i = 0; i < def->n_choices; i++)
+			if (strcmp(*value, def->choices[i]) == 0)
+				rv = 0;
+		break;
+	}
+	default:
+		rv = fail(ctx, def->name, "has an unknown type");
+	}
+	pop(ctx, old);
+	return rv;
+}

@@ -1,0 +1,51 @@
+/* The customer card's rules: validation and normalisation of every
+ * section before it is stored, the section names, and the limits. The
+ * card travels as the carta.v1 protobuf messages; functions here take a
+ * message, normalise it in place (replacing strings with their stored
+ * form) and report the first problem with its field path. */
+#ifndef CARTAD_CARD_H
+#define CARTAD_CARD_H
+
+#include <stddef.h>
+
+#include "carta.pb-c.h"
+
+#define CARD_SECTIONS 9 /* Carta__V1__Section values 1..8, 0 unused */
+#define CARD_LIST_MAX 20 /* addresses, phones, emails per card */
+#define CARD_ERR_MAX 320
+
+typedef struct {
+	char path[96];	      /* e.g. contact.emails.0.address */
+	char msg[CARD_ERR_MAX]; /* path: reason */
+	const char *region;   /* default phone region, e.g. "ES" */
+	char today[11];	      /* YYYY-MM-DD, for dates relative to now */
+} card_ctx;
+
+/* "identity", "contact", ...; NULL for values outside 1..8. */
+const char *card_section_name(int section);
+
+/* The section named name (case-insensitive), or 0. */
+int card_section_parse(const char *name);
+
+/* Each returns 0, or CARTA_EINVAL with ctx->msg "PATH: reason", or
+ * CARTA_ENOMEM. prefix is the path of the message ("identity",
+ * "purchase"). */
+int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m);
+int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m);
+int card_check_demographics(card_ctx *ctx, Carta__V1__Demographics *m);
+int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m);
+int card_check_interaction(card_ctx *ctx, Carta__V1__Interaction *m);
+int card_check_note(card_ctx *ctx, Carta__V1__Note *m);
+int card_check_consent(card_ctx *ctx, Carta__V1__Consent *m);
+int card_check_preference(card_ctx *ctx, Carta__V1__Preference *m);
+int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m);
+
+/* Checks value against the custom field def and normalises it (a date
+ * to YYYY-MM-DD, a bool to true/false). */
+int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
+		      char **value);
+
+/* Sets ctx->today from the clock and region from the config. */
+void card_ctx_init(card_ctx *ctx, const char *region);
+
+#endif

@@ -1,0 +1,1034 @@
+/* The card requests: each checks and normalises its input (card.c), runs
+ * one store call (store_card.c) and answers. Permissions were checked by
+ * dispatch_request through policy.c before any handler runs; every card
+ * that leaves goes through reply_card, which filters it by the same
+ * policy. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card.h"
+#include "carta_error.h"
+#include "dispatch.h"
+#include "log.h"
+#include "pbreflect.h"
+#include "store_card.h"
+#include "validate.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 500
+#define AUDIT_DEFAULT 100
+
+typedef Carta__V1__Status__Code code_t;
+#define C(name) CARTA__V1__STATUS__CODE__##name
+
+static void fail(dispatch_call *call, code_t code, const char *msg,
+		 const char *field)
+{
+	dispatch_error(call->out, call->req->id, code, msg, field);
+}
+
+/* Answers a store error with the status a client can act on. */
+static void fail_store(dispatch_call *call, int rv, const char *ref_field)
+{
+	switch (rv) {
+	case CARTA_ENOENT:
+		fail(call, C(NOT_FOUND), "no card matches this reference",
+		     ref_field);
+		break;
+	case CARTA_EEXIST:
+		fail(call, C(FAILED_PRECONDITION),
+		     "several cards match this reference, or the request key "
+		     "was used for another request; use the customer number "
+		     "or a new key",
+		     ref_field);
+		break;
+	case CARTA_EINVAL:
+		fail(call, C(INVALID_ARGUMENT), "invalid request", NULL);
+		break;
+	default:
+		log_event(LOG_ERROR, 0, "event=store_failed error=%s",
+			  carta_strerror(rv));
+		fail(call, C(INTERNAL), "store error", NULL);
+	}
+}
+
+static void reply(dispatch_call *call, Carta__V1__Response *resp)
+{
+	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
+
+	resp->id = call->req->id;
+	resp->status = &ok;
+	int rv = dispatch_reply(call->out, resp);
+	if (rv == CARTA_ETOOBIG)
+		fail(call, C(RESOURCE_EXHAUSTED),
+		     "the answer is larger than one message", NULL);
+	else if (rv != 0)
+		fail(call, C(INTERNAL), "out of memory", NULL);
+}
+
+/* The one way a card leaves the server: filtered by the caller's policy. */
+static void reply_card(dispatch_call *call, Carta__V1__Card *card)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+
+	if (policy_filter_card(call->view, card) != 0) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
+	resp.card = card;
+	reply(call, &resp);
+}
+
+/* Normalises a card reference: an email or phone to its stored form. */
+static int norm_ref(dispatch_call *call, const char *ref, char *out,
+		    size_t cap, const char *field)
+{
+	char why[CARD_ERR_MAX];
+	size_t n = strlen(ref);
+	int hex = n == 32 && strspn(ref, "0123456789abcdef") == 32;
+
+	if (n == 0 || n >= cap) {
+		fail(call, C(INVALID_ARGUMENT),
+		     "give a customer number, id, email or phone", field);
+		return CARTA_EINVAL;
+	}
+	int rv = 0;
+	if (strchr(ref, '@') != NULL)
+		rv = validate_email(ref, out, cap, why, sizeof(why));
+	else if (!hex && strncmp(ref, "C-", 2) != 0)
+		rv = validate_phone(ref, call->env->region, out, cap, why,
+				    sizeof(why));
+	else
+		snprintf(out, cap, "%s", ref);
+	if (rv != 0) {
+		char msg[CARD_ERR_MAX + 64];
+		snprintf(msg, sizeof(msg),
+			 "not a customer number, id, email or phone: %s", why);
+		fail(call, C(INVALID_ARGUMENT), msg, field);
+	}
+	return rv;
+}
+
+static const store_actor *actor(dispatch_call *call, store_actor *a)
+{
+	a->principal = call->caller->name;
+	a->department = call->caller->department;
+	return a;
+}
+
+/* ---- custom values ---------------------------------------------------- */
+
+/* Checks every custom value of a card against its field. */
+static int check_custom_values(dispatch_call *call, card_ctx *ctx,
+			       Carta__V1__Card *card)
+{
+	for (size_t i = 0; i < card->n_custom; i++) {
+		Carta__V1__CustomValue *v = card->custom[i];
+		Carta__V1__FieldDef *def = NULL;
+		if (store_field_get(call->env->db, v->field, &def) != 0) {
+			snprintf(ctx->msg, sizeof(ctx->msg),
+				 "custom.%.60s: no such field", v->field);
+			return CARTA_EINVAL;
+		}
+		int rv = card_check_custom(ctx, def, &v->value);
+		v->section = def->section;
+		carta__v1__field_def__free_unpacked(def, NULL);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+/* ---- customer add, get, edit, archive ---------------------------------- */
+
+static int check_new_card(dispatch_call *call, card_ctx *ctx,
+			  Carta__V1__Card *c)
+{
+	int rv = 0;
+
+	if (c->n_purchases || c->n_interactions || c->n_notes) {
+		snprintf(ctx->msg, sizeof(ctx->msg),
+			 "card: add purchases, interactions and notes with "
+			 "their own requests");
+		return CARTA_EINVAL;
+	}
+	if (c->identity == NULL) {
+		c->identity = malloc(sizeof(*c->identity));
+		if (c->identity == NULL)
+			return CARTA_ENOMEM;
+		carta__v1__identity__init(c->identity);
+	}
+	rv = card_check_identity(ctx, c->identity);
+	if (rv == 0 && c->contact != NULL)
+		rv = card_check_contact(ctx, c->contact);
+	if (rv == 0 && c->demographics != NULL)
+		rv = card_check_demographics(ctx, c->demographics);
+	for (size_t i = 0; rv == 0 && i < c->n_preferences; i++)
+		rv = card_check_preference(ctx, c->preferences[i]);
+	for (size_t i = 0; rv == 0 && i < c->n_consents; i++)
+		rv = card_check_consent(ctx, c->consents[i]);
+	if (rv == 0)
+		rv = check_custom_values(call, ctx, c);
+	return rv;
+}
+
+static void customer_add(dispatch_call *call)
+{
+	const Carta__V1__CustomerAddRequest *r = call->req->customer_add;
+	Carta__V1__Card *card = NULL, *stored = NULL;
+	store_actor who;
+	card_ctx ctx;
+
+	if (r->card == NULL) {
+		fail(call, C(INVALID_ARGUMENT), "no card given",
+		     "customer_add.card");
+		return;
+	}
+	if (strlen(r->request_key) > 64) {
+		fail(call, C(INVALID_ARGUMENT), "at most 64 characters",
+		     "customer_add.request_key");
+		return;
+	}
+	card = (Carta__V1__Card *)pb_clone(&r->card->base);
+	if (card == NULL) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	card_ctx_init(&ctx, call->env->region);
+	int rv = check_new_card(call, &ctx, card);
+	if (rv == CARTA_EINVAL) {
+		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		goto out;
+	}
+	if (rv == 0)
+		rv = store_card_add(call->env->db, actor(call, &who),
+				    r->request_key, card, &stored);
+	if (rv != 0) {
+		fail_store(call, rv, "customer_add.request_key");
+		goto out;
+	}
+	reply_card(call, stored);
+	carta__v1__card__free_unpacked(stored, NULL);
+out:
+	carta__v1__card__free_unpacked(card, NULL);
+}
+
+static void customer_get(dispatch_call *call)
+{
+	Carta__V1__Card *card = NULL;
+	char ref[256];
+
+	if (norm_ref(call, call->req->customer_get->ref, ref, sizeof(ref),
+		     "customer_get.ref") != 0)
+		return;
+	int rv = store_card_get(call->env->db, ref, &card);
+	if (rv != 0) {
+		fail_store(call, rv, "customer_get.ref");
+		return;
+	}
+	reply_card(call, card);
+	carta__v1__card__free_unpacked(card, NULL);
+}
+
+/* What an edit changes: applied to the card inside the store's
+ * transaction. */
+typedef struct {
+	dispatch_call *call;
+	int section;
+	Carta__V1__FieldSet **sets;
+	size_t nsets;
+	card_ctx ctx;
+	/* For consent, preference and custom value changes. */
+	const Carta__V1__Consent *consent;
+	const char *pref_key, *pref_value;
+	const Carta__V1__FieldDef *field;
+	const char *custom_value;
+	int archive;
+	/* Every custom field, loaded before the store's transaction starts
+	 * (the store cannot be called again from inside it). */
+	Carta__V1__FieldList *fields;
+} edit;
+
+static const Carta__V1__FieldDef *find_field(const edit *e, const char *name)
+{
+	for (size_t i = 0; e->fields && i < e->fields->n_fields; i++)
+		if (strcmp(e->fields->fields[i]->name, name) == 0)
+			return e->fields->fields[i];
+	return NULL;
+}
+
+static int apply_set(edit *e, Carta__V1__Card *card, const char *path,
+		     const char *value)
+{
+	ProtobufCMessage *m = NULL;
+	char why[CARD_ERR_MAX];
+
+	switch (e->section) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		m = &card->identity->base;
+		break;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		m = &card->contact->base;
+		break;
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		m = &card->demographics->base;
+		break;
+	default:
+		snprintf(e->ctx.msg, sizeof(e->ctx.msg),
+			 "%s: edit it with its own commands (pref, consent, "
+			 "purchase, interaction, note)",
+			 card_section_name(e->section));
+		return CARTA_EINVAL;
+	}
+	if (strcmp(path, "number") == 0 || strstr(path, "verified_at") ||
+	    strstr(path, "original")) {
+		snprintf(e->ctx.msg, sizeof(e->ctx.msg),
+			 "%s.%.60s: set by the server, not by an edit",
+			 card_section_name(e->section), path);
+		return CARTA_EINVAL;
+	}
+	int rv = pb_set_path(m, path, value, why, sizeof(why));
+	if (rv == CARTA_EINVAL)
+		snprintf(e->ctx.msg, sizeof(e->ctx.msg), "%s.%.60s: %.200s",
+			 card_section_name(e->section), path, why);
+	if (rv != 0)
+		return rv;
+
+	/* A new number is what was typed: normalise it afresh. */
+	size_t k;
+	char tail[16];
+	if (sscanf(path, "phones.%zu.%15s", &k, tail) == 2 &&
+	    strcmp(tail, "number") == 0 && k < card->contact->n_phones) {
+		Carta__V1__Phone *p = card->contact->phones[k];
+		if (p->original != protobuf_c_empty_string)
+			free(p->original);
+		p->original = (char *)protobuf_c_empty_string;
+	}
+	return 0;
+}
+
+static int upsert_custom(Carta__V1__Card *card, const Carta__V1__FieldDef *def,
+			 const char *value)
+{
+	Carta__V1__CustomValue *v = NULL;
+
+	for (size_t i = 0; i < card->n_custom; i++)
+		if (strcmp(card->custom[i]->field, def->name) == 0)
+			v = card->custom[i];
+	if (v == NULL) {
+		Carta__V1__CustomValue **grown = realloc(
+		    card->custom, (card->n_custom + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return CARTA_ENOMEM;
+		card->custom = grown;
+		v = malloc(sizeof(*v));
+		if (v == NULL)
+			return CARTA_ENOMEM;
+		carta__v1__custom_value__init(v);
+		v->field = strdup(def->name);
+		card->custom[card->n_custom++] = v;
+		if (v->field == NULL)
+			return CARTA_ENOMEM;
+	}
+	v->section = def->section;
+	if (v->value != protobuf_c_empty_string)
+		free(v->value);
+	v->value = strdup(value);
+	return v->value ? 0 : CARTA_ENOMEM;
+}
+
+static int upsert_pref(Carta__V1__Card *card, const char *key,
+		       const char *value)
+{
+	for (size_t i = 0; i < card->n_preferences; i++) {
+		if (strcmp(card->preferences[i]->key, key) != 0)
+			continue;
+		carta__v1__preference__free_unpacked(card->preferences[i],
+						     NULL);
+		memmove(&card->preferences[i], &card->preferences[i + 1],
+			(card->n_preferences - i - 1) * sizeof(void *));
+		card->n_preferences--;
+		break;
+	}
+	if (value == NULL)
+		return 0;
+	Carta__V1__Preference **grown = realloc(
+	    card->preferences, (card->n_preferences + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return CARTA_ENOMEM;
+	card->preferences = grown;
+	Carta__V1__Preference *p = malloc(sizeof(*p));
+	if (p == NULL)
+		return CARTA_ENOMEM;
+	carta__v1__preference__init(p);
+	card->preferences[card->n_preferences++] = p;
+	p->key = strdup(key);
+	p->value = strdup(value);
+	return p->key && p->value ? 0 : CARTA_ENOMEM;
+}
+
+static int upsert_consent(Carta__V1__Card *card, const Carta__V1__Consent *k)
+{
+	Carta__V1__Consent *copy = (Carta__V1__Consent *)pb_clone(&k->base);
+
+	if (copy == NULL)
+		return CARTA_ENOMEM;
+	for (size_t i = 0; i < card->n_consents; i++) {
+		Carta__V1__Consent *c = card->consents[i];
+		if (strcmp(c->purpose, k->purpose) == 0 &&
+		    strcmp(c->channel, k->channel) == 0) {
+			carta__v1__consent__free_unpacked(c, NULL);
+			card->consents[i] = copy;
+			return 0;
+		}
+	}
+	Carta__V1__Consent **grown =
+	    realloc(card->consents, (card->n_consents + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		carta__v1__consent__free_unpacked(copy, NULL);
+		return CARTA_ENOMEM;
+	}
+	card->consents = grown;
+	card->consents[card->n_consents++] = copy;
+	return 0;
+}
+
+static int apply_edit(void *arg, Carta__V1__Card *card)
+{
+	edit *e = arg;
+	int rv = 0;
+
+	if (e->archive) {
+		char *s = strdup("archived");
+		if (s == NULL)
+			return CARTA_ENOMEM;
+		if (card->identity->status != protobuf_c_empty_string)
+			free(card->identity->status);
+		card->identity->status = s;
+	}
+	if (e->consent != NULL)
+		rv = upsert_consent(card, e->consent);
+	if (rv == 0 && e->pref_key != NULL)
+		rv = upsert_pref(card, e->pref_key, e->pref_value);
+	if (rv == 0 && e->field != NULL)
+		rv = upsert_custom(card, e->field, e->custom_value);
+	for (size_t i = 0; rv == 0 && i < e->nsets; i++) {
+		const char *path = e->sets[i]->path;
+		const char *value = e->sets[i]->value;
+		if (strncmp(path, "custom.", 7) == 0) {
+			const Carta__V1__FieldDef *def = find_field(e, path + 7);
+			if (def == NULL || (int)def->section != e->section) {
+				snprintf(e->ctx.msg, sizeof(e->ctx.msg),
+					 "%.60s: no such field in this section",
+					 path);
+				rv = CARTA_EINVAL;
+			} else {
+				rv = upsert_custom(card, def, value);
+			}
+			continue;
+		}
+		rv = apply_set(e, card, path, value);
+	}
+	if (rv != 0)
+		return rv;
+
+	/* The whole section is checked as it will be stored. */
+	switch (e->section) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		rv = card_check_identity(&e->ctx, card->identity);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		rv = card_check_contact(&e->ctx, card->contact);
+		break;
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		rv = card_check_demographics(&e->ctx, card->demographics);
+		break;
+	case CARTA__V1__SECTION__SECTION_PREFERENCES:
+		for (size_t i = 0; rv == 0 && i < card->n_preferences; i++)
+			rv = card_check_preference(&e->ctx,
+						   card->preferences[i]);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONSENT:
+		for (size_t i = 0; rv == 0 && i < card->n_consents; i++)
+			rv = card_check_consent(&e->ctx, card->consents[i]);
+		break;
+	}
+	for (size_t i = 0; rv == 0 && i < card->n_custom; i++) {
+		if ((int)card->custom[i]->section != e->section)
+			continue;
+		const Carta__V1__FieldDef *def =
+		    find_field(e, card->custom[i]->field);
+		if (def != NULL)
+			rv = card_check_custom(&e->ctx, def,
+					       &card->custom[i]->value);
+	}
+	return rv;
+}
+
+/* Runs an edit and answers with the card, or the reason it failed. */
+static Carta__V1__Card *run_edit(dispatch_call *call, edit *e, const char *ref,
+				 uint64_t if_version, const char *ref_field)
+{
+	Carta__V1__Card *card = NULL;
+	store_actor who;
+	uint64_t current = 0;
+	char nref[256];
+
+	if (norm_ref(call, ref, nref, sizeof(nref), ref_field) != 0)
+		return NULL;
+	e->call = call;
+	card_ctx_init(&e->ctx, call->env->region);
+	int rv = store_field_list(call->env->db, &e->fields);
+	if (rv == 0)
+		rv = store_card_edit(call->env->db, actor(call, &who), nref,
+				     e->section, if_version, apply_edit, e,
+				     &current, &card);
+	if (e->fields != NULL)
+		carta__v1__field_list__free_unpacked(e->fields, NULL);
+	e->fields = NULL;
+	if (rv == CARTA_ECONFLICT) {
+		Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+		Carta__V1__Status st = CARTA__V1__STATUS__INIT;
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "the %s section is now at version %llu; you read "
+			 "version %llu",
+			 card_section_name(e->section),
+			 (unsigned long long)current,
+			 (unsigned long long)if_version);
+		st.code = C(CONFLICT);
+		st.message = msg;
+		st.field = "if_version";
+		st.current_version = current;
+		resp.id = call->req->id;
+		resp.status = &st;
+		dispatch_reply(call->out, &resp);
+		return NULL;
+	}
+	if (rv == CARTA_EINVAL && e->ctx.msg[0] != '\0') {
+		fail(call, C(INVALID_ARGUMENT), e->ctx.msg, NULL);
+		return NULL;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, ref_field);
+		return NULL;
+	}
+	return card;
+}
+
+static void customer_edit(dispatch_call *call)
+{
+	const Carta__V1__CustomerEditRequest *r = call->req->customer_edit;
+	edit e = {.section = r->section, .sets = r->sets, .nsets = r->n_sets};
+
+	if (card_section_name(r->section) == NULL) {
+		fail(call, C(INVALID_ARGUMENT), "unknown section",
+		     "customer_edit.section");
+		return;
+	}
+	if (r->if_version == 0) {
+		fail(call, C(INVALID_ARGUMENT),
+		     "name the version you read (--if-version)",
+		     "customer_edit.if_version");
+		return;
+	}
+	if (r->n_sets == 0 || r->n_sets > 100) {
+		fail(call, C(INVALID_ARGUMENT), "give 1 to 100 changes",
+		     "customer_edit.sets");
+		return;
+	}
+	Carta__V1__Card *card =
+	    run_edit(call, &e, r->ref, r->if_version, "customer_edit.ref");
+	if (card != NULL) {
+		reply_card(call, card);
+		carta__v1__card__free_unpacked(card, NULL);
+	}
+}
+
+static void customer_archive(dispatch_call *call)
+{
+	edit e = {.section = CARTA__V1__SECTION__SECTION_IDENTITY,
+		  .archive = 1};
+	Carta__V1__Card *card = run_edit(call, &e, call->req->customer_archive->ref,
+					 0, "customer_archive.ref");
+	if (card != NULL) {
+		reply_card(call, card);
+		carta__v1__card__free_unpacked(card, NULL);
+	}
+}
+
+static void consent_set(dispatch_call *call)
+{
+	const Carta__V1__ConsentSetRequest *r = call->req->consent_set;
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	card_ctx ctx;
+
+	if (r->consent == NULL) {
+		fail(call, C(INVALID_ARGUMENT), "no consent given",
+		     "consent_set.consent");
+		return;
+	}
+	Carta__V1__Consent *k = (Carta__V1__Consent *)pb_clone(&r->consent->base);
+	if (k == NULL) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	card_ctx_init(&ctx, call->env->region);
+	k->at = 0; /* the server's clock says when */
+	if (card_check_consent(&ctx, k) != 0) {
+		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		goto out;
+	}
+	edit e = {.section = CARTA__V1__SECTION__SECTION_CONSENT, .consent = k};
+	Carta__V1__Card *card = run_edit(call, &e, r->ref, 0, "consent_set.ref");
+	if (card != NULL) {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_CONSENT;
+		resp.consent = k;
+		reply(call, &resp);
+		carta__v1__card__free_unpacked(card, NULL);
+	}
+out:
+	carta__v1__consent__free_unpacked(k, NULL);
+}
+
+static void pref_change(dispatch_call *call, const char *ref, const char *key,
+			const char *value)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Preference p = CARTA__V1__PREFERENCE__INIT;
+	edit e = {.section = CARTA__V1__SECTION__SECTION_PREFERENCES,
+		  .pref_key = key,
+		  .pref_value = value};
+
+	Carta__V1__Card *card = run_edit(call, &e, ref, 0, "ref");
+	if (card == NULL)
+		return;
+	p.key = (char *)key;
+	p.value = (char *)(value ? value : "");
+	/* The stored form (normalised) is in the card. */
+	for (size_t i = 0; i < card->n_preferences; i++)
+		if (strcmp(card->preferences[i]->key, key) == 0)
+			p.value = card->preferences[i]->value;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_PREFERENCE;
+	resp.preference = &p;
+	reply(call, &resp);
+	carta__v1__card__free_unpacked(card, NULL);
+}
+
+static void custom_set(dispatch_call *call)
+{
+	const Carta__V1__CustomSetRequest *r = call->req->custom_set;
+	edit e = {.section = call->field->section,
+		  .field = call->field,
+		  .custom_value = r->value};
+
+	Carta__V1__Card *card = run_edit(call, &e, r->ref, 0, "custom_set.ref");
+	if (card != NULL) {
+		reply_card(call, card);
+		carta__v1__card__free_unpacked(card, NULL);
+	}
+}
+
+/* ---- appends and lists -------------------------------------------------- */
+
+static void append(dispatch_call *call, const char *ref, int section,
+		   const ProtobufCMessage *item, const char *key,
+		   const char *ref_field)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	ProtobufCMessage *copy = NULL, *stored = NULL;
+	store_actor who;
+	card_ctx ctx;
+	char nref[256];
+	int rv;
+
+	if (item == NULL) {
+		fail(call, C(INVALID_ARGUMENT), "nothing to add", ref_field);
+		return;
+	}
+	if (strlen(key) > 64) {
+		fail(call, C(INVALID_ARGUMENT),
+		     "request key: at most 64 characters", "request_key");
+		return;
+	}
+	if (norm_ref(call, ref, nref, sizeof(nref), ref_field) != 0)
+		return;
+	copy = pb_clone(item);
+	if (copy == NULL) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	card_ctx_init(&ctx, call->env->region);
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES)
+		rv = card_check_purchase(&ctx, (Carta__V1__Purchase *)copy);
+	else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS)
+		rv = card_check_interaction(&ctx,
+					    (Carta__V1__Interaction *)copy);
+	else
+		rv = card_check_note(&ctx, (Carta__V1__Note *)copy);
+	if (rv == CARTA_EINVAL) {
+		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		goto out;
+	}
+	if (rv == 0)
+		rv = store_append(call->env->db, actor(call, &who), nref,
+				  section, key, copy, &stored);
+	if (rv != 0) {
+		fail_store(call, rv, ref_field);
+		goto out;
+	}
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_PURCHASE;
+		resp.purchase = (Carta__V1__Purchase *)stored;
+	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_INTERACTION;
+		resp.interaction = (Carta__V1__Interaction *)stored;
+	} else {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_NOTE;
+		resp.note = (Carta__V1__Note *)stored;
+	}
+	reply(call, &resp);
+	protobuf_c_message_free_unpacked(stored, NULL);
+out:
+	protobuf_c_message_free_unpacked(copy, NULL);
+}
+
+static void list(dispatch_call *call, const Carta__V1__ListRequest *r,
+		 int section)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	ProtobufCMessage *page = NULL;
+	char nref[256];
+	unsigned limit = r->limit ? r->limit : LIST_DEFAULT;
+
+	if (limit > LIST_MAX) {
+		fail(call, C(INVALID_ARGUMENT), "at most 500 a page", "limit");
+		return;
+	}
+	if (norm_ref(call, r->ref, nref, sizeof(nref), "ref") != 0)
+		return;
+	int rv = store_list(call->env->db, nref, section, r->cursor, limit,
+			    &page);
+	if (rv == CARTA_EINVAL) {
+		fail(call, C(INVALID_ARGUMENT), "malformed cursor", "cursor");
+		return;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, "ref");
+		return;
+	}
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_PURCHASES;
+		resp.purchases = (Carta__V1__PurchasePage *)page;
+	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_INTERACTIONS;
+		resp.interactions = (Carta__V1__InteractionPage *)page;
+	} else {
+		resp.body_case = CARTA__V1__RESPONSE__BODY_NOTES;
+		resp.notes = (Carta__V1__NotePage *)page;
+	}
+	reply(call, &resp);
+	protobuf_c_message_free_unpacked(page, NULL);
+}
+
+static void consent_list(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__ConsentList list = CARTA__V1__CONSENT_LIST__INIT;
+	Carta__V1__Card *card = NULL;
+	char ref[256];
+
+	if (norm_ref(call, call->req->consent_list->ref, ref, sizeof(ref),
+		     "consent_list.ref") != 0)
+		return;
+	int rv = store_card_get(call->env->db, ref, &card);
+	if (rv != 0) {
+		fail_store(call, rv, "consent_list.ref");
+		return;
+	}
+	list.items = card->consents;
+	list.n_items = card->n_consents;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_CONSENTS;
+	resp.consents = &list;
+	reply(call, &resp);
+	carta__v1__card__free_unpacked(card, NULL);
+}
+
+/* ---- fields, departments, policies, audit -------------------------------- */
+
+static void field_define(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	store_actor who;
+	card_ctx ctx;
+	Carta__V1__FieldDef *def =
+	    (Carta__V1__FieldDef *)pb_clone(&call->req->field_define->base);
+
+	if (def == NULL) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	card_ctx_init(&ctx, call->env->region);
+	if (card_check_field_def(&ctx, def) != 0) {
+		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		goto out;
+	}
+	int rv = store_field_define(call->env->db, actor(call, &who), def);
+	if (rv == CARTA_EEXIST) {
+		fail(call, C(ALREADY_EXISTS), "a field with this name exists",
+		     "field.name");
+		goto out;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		goto out;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_FIELD;
+	resp.field = def;
+	reply(call, &resp);
+out:
+	carta__v1__field_def__free_unpacked(def, NULL);
+}
+
+static void field_list(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__FieldList *list = NULL;
+
+	int rv = store_field_list(call->env->db, &list);
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_FIELDS;
+	resp.fields = list;
+	reply(call, &resp);
+	carta__v1__field_list__free_unpacked(list, NULL);
+}
+
+static void department_add(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Department d = CARTA__V1__DEPARTMENT__INIT;
+	const char *name = call->req->department_add->name;
+	store_actor who;
+	card_ctx ctx;
+
+	card_ctx_init(&ctx, call->env->region);
+	size_t n = strlen(name);
+	if (n == 0 || n > STORE_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+		fail(call, C(INVALID_ARGUMENT),
+		     "a department name is 1-64 of a-z, 0-9, '_' or '-'",
+		     "department_add.name");
+		return;
+	}
+	int rv = store_department_create(call->env->db, actor(call, &who),
+					 name);
+	if (rv == CARTA_EEXIST) {
+		fail(call, C(ALREADY_EXISTS), "this department exists",
+		     "department_add.name");
+		return;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		return;
+	}
+	d.name = (char *)name;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_DEPARTMENT;
+	resp.department = &d;
+	reply(call, &resp);
+}
+
+static void department_list(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__DepartmentList *list = NULL;
+
+	int rv = store_department_list(call->env->db, &list);
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_DEPARTMENTS;
+	resp.departments = list;
+	reply(call, &resp);
+	carta__v1__department_list__free_unpacked(list, NULL);
+}
+
+static void policy_set(dispatch_call *call)
+{
+	const Carta__V1__PolicySetRequest *r = call->req->policy_set;
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__PolicyEntry e = CARTA__V1__POLICY_ENTRY__INIT;
+	store_actor who;
+
+	if (card_section_name(r->section) == NULL) {
+		fail(call, C(INVALID_ARGUMENT), "unknown section",
+		     "policy_set.section");
+		return;
+	}
+	if (r->access > CARTA__V1__ACCESS__ACCESS_WRITE) {
+		fail(call, C(INVALID_ARGUMENT), "access is none, read or write",
+		     "policy_set.access");
+		return;
+	}
+	int rv = store_policy_set(call->env->db, actor(call, &who),
+				  r->department, r->section, r->access);
+	if (rv == CARTA_ENOENT) {
+		fail(call, C(NOT_FOUND), "no such department",
+		     "policy_set.department");
+		return;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		return;
+	}
+	e.department = r->department;
+	e.section = r->section;
+	e.access = r->access;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_POLICY;
+	resp.policy = &e;
+	reply(call, &resp);
+}
+
+static void policy_show(dispatch_call *call)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__PolicyTable *table = NULL;
+
+	int rv = store_policy_table(call->env->db, &table);
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_POLICIES;
+	resp.policies = table;
+	reply(call, &resp);
+	carta__v1__policy_table__free_unpacked(table, NULL);
+}
+
+static void audit(dispatch_call *call)
+{
+	const Carta__V1__AuditRequest *r = call->req->audit;
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__AuditPage *page = NULL;
+	char ref[256] = "";
+	unsigned limit = r->limit ? r->limit : AUDIT_DEFAULT;
+
+	if (limit > LIST_MAX) {
+		fail(call, C(INVALID_ARGUMENT), "at most 500 a page",
+		     "audit.limit");
+		return;
+	}
+	if (r->customer[0] != '\0' &&
+	    norm_ref(call, r->customer, ref, sizeof(ref), "audit.customer") !=
+		0)
+		return;
+	int rv = store_audit_list(call->env->db, ref, r->principal, r->since,
+				  r->cursor, limit, &page);
+	if (rv == CARTA_EINVAL) {
+		fail(call, C(INVALID_ARGUMENT), "malformed cursor",
+		     "audit.cursor");
+		return;
+	}
+	if (rv != 0) {
+		fail_store(call, rv, "audit.customer");
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_AUDIT;
+	resp.audit = page;
+	reply(call, &resp);
+	carta__v1__audit_page__free_unpacked(page, NULL);
+}
+
+bool handlers_card(dispatch_call *call)
+{
+	const Carta__V1__Request *r = call->req;
+
+	switch (r->body_case) {
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_ADD:
+		customer_add(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_GET:
+		customer_get(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT:
+		customer_edit(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_ARCHIVE:
+		customer_archive(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_PURCHASE_ADD:
+		append(call, r->purchase_add->ref,
+		       CARTA__V1__SECTION__SECTION_PURCHASES,
+		       (const ProtobufCMessage *)r->purchase_add->purchase,
+		       r->purchase_add->request_key, "purchase_add.ref");
+		break;
+	case CARTA__V1__REQUEST__BODY_INTERACTION_ADD:
+		append(call, r->interaction_add->ref,
+		       CARTA__V1__SECTION__SECTION_INTERACTIONS,
+		       (const ProtobufCMessage *)r->interaction_add->interaction,
+		       r->interaction_add->request_key, "interaction_add.ref");
+		break;
+	case CARTA__V1__REQUEST__BODY_NOTE_ADD:
+		append(call, r->note_add->ref, CARTA__V1__SECTION__SECTION_NOTES,
+		       (const ProtobufCMessage *)r->note_add->note,
+		       r->note_add->request_key,
+		       "note_add.ref");
+		break;
+	case CARTA__V1__REQUEST__BODY_PURCHASE_LIST:
+		list(call, r->purchase_list,
+		     CARTA__V1__SECTION__SECTION_PURCHASES);
+		break;
+	case CARTA__V1__REQUEST__BODY_INTERACTION_LIST:
+		list(call, r->interaction_list,
+		     CARTA__V1__SECTION__SECTION_INTERACTIONS);
+		break;
+	case CARTA__V1__REQUEST__BODY_NOTE_LIST:
+		list(call, r->note_list, CARTA__V1__SECTION__SECTION_NOTES);
+		break;
+	case CARTA__V1__REQUEST__BODY_CONSENT_SET:
+		consent_set(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_CONSENT_LIST:
+		consent_list(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_PREF_SET:
+		pref_change(call, r->pref_set->ref, r->pref_set->key,
+			    r->pref_set->value);
+		break;
+	case CARTA__V1__REQUEST__BODY_PREF_UNSET:
+		pref_change(call, r->pref_unset->ref, r->pref_unset->key, NULL);
+		break;
+	case CARTA__V1__REQUEST__BODY_FIELD_DEFINE:
+		field_define(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_FIELD_LIST:
+		field_list(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_CUSTOM_SET:
+		custom_set(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_DEPARTMENT_ADD:
+		department_add(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_DEPARTMENT_LIST:
+		department_list(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_POLICY_SET:
+		policy_set(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_POLICY_SHOW:
+		policy_show(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_AUDIT:
+		audit(call);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}

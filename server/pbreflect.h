@@ -1,0 +1,34 @@
+/* Generic work on protobuf-c messages through their descriptors: a
+ * message as JSON (for the audit log's old and new values), and setting
+ * one field by a dotted path ("emails.0.address") for section edits.
+ *
+ * Messages handled here own their memory the way protobuf-c's unpack does
+ * (malloc'd strings, arrays and sub-messages), so that
+ * protobuf_c_message_free_unpacked releases them. */
+#ifndef CARTAD_PBREFLECT_H
+#define CARTAD_PBREFLECT_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+/* A JSON object with the message's non-default fields (enums by name,
+ * bytes as base64). New reference, or NULL when out of memory. */
+json_t *pb_to_json(const ProtobufCMessage *m);
+
+/* pb_to_json rendered compactly with sorted keys; malloc'd, or NULL. */
+char *pb_to_json_text(const ProtobufCMessage *m);
+
+/* Sets the field named by path to value, parsing value for the field's
+ * type (string, bool, integers, enum by name). Path steps are field names
+ * and, after a repeated field, an index: an index equal to the count
+ * appends a new element; "LIST.N" with an empty value removes element N.
+ * Returns 0, or CARTA_EINVAL with err naming what is wrong, or
+ * CARTA_ENOMEM. On error m may be partly changed: discard it. */
+int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
+		char *err, size_t errlen);
+
+/* A deep copy of m (malloc'd as unpack would), or NULL. */
+ProtobufCMessage *pb_clone(const ProtobufCMessage *m);
+
+#endif

@@ -1,0 +1,1722 @@
+#include "store_card.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "carta_error.h"
+#include "card.h"
+#include "pbreflect.h"
+#include "store_internal.h"
+
+enum { KIND_EMAIL = 1, KIND_PHONE = 2, KIND_ADDRESS = 3 };
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
+{
+	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
+}
+
+/* Steps a statement that returns no row and finalizes it. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
+}
+
+/* A malloc'd copy of a text column, or protobuf's shared empty string. */
+static char *col(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	if (t == NULL || t[0] == '\0')
+		return (char *)protobuf_c_empty_string;
+	return strdup(t);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+static void new_id(char out[33])
+{
+	uint8_t raw[16];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, 33, raw, sizeof(raw));
+}
+
+/* Appends p to a repeated message field (array of pointers). */
+static int push_ptr(void ***arr, size_t *n, void *p)
+{
+	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
+	if (grown == NULL)
+		return CARTA_ENOMEM;
+	grown[*n] = p;
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+#define PUSH(arr, n, p) push_ptr((void ***)&(arr), &(n), (p))
+
+static int audit(sqlite3 *conn, const store_actor *who, const char *card_id,
+		 int section, const char *action, const char *old_value,
+		 const char *new_value)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "INSERT INTO audit (at, principal, department, card_id, "
+		      "section, action, old_value, new_value) VALUES "
+		      "(?, ?, ?, ?, ?, ?, ?, ?)",
+		      &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+	bind_text(st, 2, who->principal);
+	bind_text(st, 3, who->department);
+	bind_text(st, 4, card_id);
+	sqlite3_bind_int(st, 5, section);
+	bind_text(st, 6, action);
+	bind_text(st, 7, old_value);
+	bind_text(st, 8, new_value);
+	return run(st);
+}
+
+/* ---- loading a card --------------------------------------------------- */
+
+static int load_contact_points(sqlite3 *conn, const char *id,
+			       Carta__V1__Contact *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT kind, label, is_primary, value, original, "
+		      "street, city, postal_code, region, country, verified_at "
+		      "FROM contact_points WHERE card_id = ? "
+		      "ORDER BY kind, position",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0);
+		if (kind == KIND_EMAIL) {
+			Carta__V1__Email *e = malloc(sizeof(*e));
+			if (e == NULL)
+				break;
+			carta__v1__email__init(e);
+			e->label = col(st, 1);
+			e->primary = sqlite3_column_int(st, 2) != 0;
+			e->address = col(st, 3);
+			e->verified_at = sqlite3_column_int64(st, 10);
+			rv = PUSH(c->emails, c->n_emails, e);
+		} else if (kind == KIND_PHONE) {
+			Carta__V1__Phone *p = malloc(sizeof(*p));
+			if (p == NULL)
+				break;
+			carta__v1__phone__init(p);
+			p->label = col(st, 1);
+			p->primary = sqlite3_column_int(st, 2) != 0;
+			p->number = col(st, 3);
+			p->original = col(st, 4);
+			p->verified_at = sqlite3_column_int64(st, 10);
+			rv = PUSH(c->phones, c->n_phones, p);
+		} else {
+			Carta__V1__Address *a = malloc(sizeof(*a));
+			if (a == NULL)
+				break;
+			carta__v1__address__init(a);
+			a->label = col(st, 1);
+			a->primary = sqlite3_column_int(st, 2) != 0;
+			a->street = col(st, 5);
+			a->city = col(st, 6);
+			a->postal_code = col(st, 7);
+			a->region = col(st, 8);
+			a->country = col(st, 9);
+			a->verified_at = sqlite3_column_int64(st, 10);
+			rv = PUSH(c->addresses, c->n_addresses, a);
+		}
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Splits "a,b,c" into a repeated string field. */
+static int split_channels(const char *text, Carta__V1__Contact *c)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *t = strtok(buf, ","); t != NULL; t = strtok(NULL, ",")) {
+		char *copy = strdup(t);
+		if (copy == NULL || PUSH(c->preferred_channels,
+					 c->n_preferred_channels, copy) != 0) {
+			free(copy);
+			return CARTA_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static Carta__V1__Purchase *row_purchase(sqlite3_stmt *st)
+{
+	Carta__V1__Purchase *p = malloc(sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	carta__v1__purchase__init(p);
+	p->id = col(st, 1);
+	p->date = col(st, 2);
+	p->product = col(st, 3);
+	p->quantity = sqlite3_column_int64(st, 4);
+	p->amount_minor = sqlite3_column_int64(st, 5);
+	p->currency = col(st, 6);
+	p->channel = col(st, 7);
+	p->remarks = col(st, 8);
+	p->created_at = sqlite3_column_int64(st, 9);
+	p->created_by = col(st, 10);
+	return p;
+}
+
+static Carta__V1__Interaction *row_interaction(sqlite3_stmt *st)
+{
+	Carta__V1__Interaction *i = malloc(sizeof(*i));
+	if (i == NULL)
+		return NULL;
+	carta__v1__interaction__init(i);
+	i->id = col(st, 1);
+	i->at = sqlite3_column_int64(st, 2);
+	i->channel = col(st, 3);
+	i->department = col(st, 4);
+	i->author = col(st, 5);
+	i->summary = col(st, 6);
+	i->outcome = col(st, 7);
+	i->satisfaction = (uint32_t)sqlite3_column_int(st, 8);
+	return i;
+}
+
+static Carta__V1__Note *row_note(sqlite3_stmt *st)
+{
+	Carta__V1__Note *n = malloc(sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	carta__v1__note__init(n);
+	n->id = col(st, 1);
+	n->at = sqlite3_column_int64(st, 2);
+	n->author = col(st, 3);
+	n->text = col(st, 4);
+	return n;
+}
+
+/* Column lists start with seq so that a row's cursor is column 0. */
+static const char *const list_sql[CARD_SECTIONS] = {
+    [CARTA__V1__SECTION__SECTION_PURCHASES] =
+	"SELECT seq, id, date, product, quantity, amount_minor, currency, "
+	"channel, remarks, created_at, created_by FROM purchases",
+    [CARTA__V1__SECTION__SECTION_INTERACTIONS] =
+	"SELECT seq, id, at, channel, department, author, summary, outcome, "
+	"satisfaction FROM interactions",
+    [CARTA__V1__SECTION__SECTION_NOTES] =
+	"SELECT seq, id, at, author, text FROM notes",
+};
+
+static void *row_item(int section, sqlite3_stmt *st)
+{
+	switch (section) {
+	case CARTA__V1__SECTION__SECTION_PURCHASES:
+		return row_purchase(st);
+	case CARTA__V1__SECTION__SECTION_INTERACTIONS:
+		return row_interaction(st);
+	default:
+		return row_note(st);
+	}
+}
+
+/* Loads up to limit items of an append-only section, newest first, with
+ * seq below before (0: from the newest). *more tells whether older items
+ * exist; *last_seq is the seq of the last item returned. */
+static int load_items(sqlite3 *conn, const char *id, int section,
+		      int64_t before, unsigned limit, void ***items, size_t *n,
+		      int *more, int64_t *last_seq)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+
+	snprintf(sql, sizeof(sql),
+		 "%s WHERE card_id = ?1 AND (?2 = 0 OR seq < ?2) "
+		 "ORDER BY seq DESC LIMIT ?3",
+		 list_sql[section]);
+	int rv = prep(conn, sql, &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+	*more = 0;
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == limit) {
+			*more = 1;
+			break;
+		}
+		void *item = row_item(section, st);
+		if (item == NULL)
+			rv = CARTA_ENOMEM;
+		else
+			rv = push_ptr(items, n, item);
+		*last_seq = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int more = 0, rv;
+	int64_t last = 0;
+
+	rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_PURCHASES, 0,
+			STORE_RECENT_ITEMS, (void ***)&c->purchases,
+			&c->n_purchases, &more, &last);
+	if (rv == 0)
+		rv = load_items(conn, id,
+				CARTA__V1__SECTION__SECTION_INTERACTIONS, 0,
+				STORE_RECENT_ITEMS, (void ***)&c->interactions,
+				&c->n_interactions, &more, &last);
+	if (rv == 0)
+		rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_NOTES, 0,
+				STORE_RECENT_ITEMS, (void ***)&c->notes,
+				&c->n_notes, &more, &last);
+	if (rv != 0)
+		return rv;
+
+	rv = prep(conn,
+		  "SELECT key, value FROM preferences WHERE card_id = ? "
+		  "ORDER BY key",
+		  &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__Preference *p = malloc(sizeof(*p));
+		if (p == NULL)
+			break;
+		carta__v1__preference__init(p);
+		p->key = col(st, 0);
+		p->value = col(st, 1);
+		rv = PUSH(c->preferences, c->n_preferences, p);
+	}
+	sqlite3_finalize(st);
+
+	rv = rv ? rv
+		: prep(conn,
+		       "SELECT purpose, channel, state, at, source FROM "
+		       "consents WHERE card_id = ? ORDER BY purpose, channel",
+		       &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__Consent *k = malloc(sizeof(*k));
+		if (k == NULL)
+			break;
+		carta__v1__consent__init(k);
+		k->purpose = col(st, 0);
+		k->channel = col(st, 1);
+		k->state = sqlite3_column_int(st, 2);
+		k->at = sqlite3_column_int64(st, 3);
+		k->source = col(st, 4);
+		rv = PUSH(c->consents, c->n_consents, k);
+	}
+	sqlite3_finalize(st);
+
+	rv = rv ? rv
+		: prep(conn,
+		       "SELECT f.name, v.value, f.section FROM custom_values v "
+		       "JOIN custom_fields f ON f.id = v.field_id "
+		       "WHERE v.card_id = ? ORDER BY f.name",
+		       &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__CustomValue *v = malloc(sizeof(*v));
+		if (v == NULL)
+			break;
+		carta__v1__custom_value__init(v);
+		v->field = col(st, 0);
+		v->value = col(st, 1);
+		v->section = sqlite3_column_int(st, 2);
+		rv = PUSH(c->custom, c->n_custom, v);
+	}
+	sqlite3_finalize(st);
+
+	rv = rv ? rv
+		: prep(conn,
+		       "SELECT section, version, updated_at FROM card_sections "
+		       "WHERE card_id = ? ORDER BY section",
+		       &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__SectionVersion *v = malloc(sizeof(*v));
+		if (v == NULL)
+			break;
+		carta__v1__section_version__init(v);
+		v->section = sqlite3_column_int(st, 0);
+		v->version = (uint64_t)sqlite3_column_int64(st, 1);
+		v->updated_at = sqlite3_column_int64(st, 2);
+		rv = PUSH(c->sections, c->n_sections, v);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT id, number, version, created_at, updated_at, "
+		      "given_name, family_name, company, status, home_branch, "
+		      "birth_date, gender, profession, language, "
+		      "preferred_channels FROM cards WHERE id = ?",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return CARTA_ENOENT;
+	}
+
+	Carta__V1__Card *c = malloc(sizeof(*c));
+	Carta__V1__Identity *i = malloc(sizeof(*i));
+	Carta__V1__Contact *k = malloc(sizeof(*k));
+	Carta__V1__Demographics *d = malloc(sizeof(*d));
+	if (c == NULL || i == NULL || k == NULL || d == NULL) {
+		free(c), free(i), free(k), free(d);
+		sqlite3_finalize(st);
+		return CARTA_ENOMEM;
+	}
+	carta__v1__card__init(c);
+	carta__v1__identity__init(i);
+	carta__v1__contact__init(k);
+	carta__v1__demographics__init(d);
+	c->identity = i;
+	c->contact = k;
+	c->demographics = d;
+
+	c->id = col(st, 0);
+	i->number = col(st, 1);
+	c->version = (uint64_t)sqlite3_column_int64(st, 2);
+	c->created_at = sqlite3_column_int64(st, 3);
+	c->updated_at = sqlite3_column_int64(st, 4);
+	i->given_name = col(st, 5);
+	i->family_name = col(st, 6);
+	i->company = col(st, 7);
+	i->status = col(st, 8);
+	i->home_branch = col(st, 9);
+	d->birth_date = col(st, 10);
+	d->gender = col(st, 11);
+	d->profession = col(st, 12);
+	d->language = col(st, 13);
+	rv = split_channels((const char *)sqlite3_column_text(st, 14), k);
+	sqlite3_finalize(st);
+
+	if (rv == 0)
+		rv = load_contact_points(conn, id, k);
+	if (rv == 0)
+		rv = load_rest(conn, id, c);
+	if (rv != 0) {
+		carta__v1__card__free_unpacked(c, NULL);
+		return rv;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Finds the card id for a ref: number, id, email or E.164 phone. */
+static int resolve(sqlite3 *conn, const char *ref, char id[33])
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT id FROM cards WHERE id = ?1 OR number = ?1 "
+		      "UNION SELECT card_id FROM contact_points "
+		      "WHERE kind IN (1, 2) AND value = ?1 COLLATE NOCASE "
+		      "LIMIT 2",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, ref);
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (rows++ == 0)
+			snprintf(id, 33, "%s", sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rows == 0)
+		return CARTA_ENOENT;
+	/* Two cards share this email or phone: the caller must say which. */
+	return rows > 1 ? CARTA_EEXIST : 0;
+}
+
+struct get_args {
+	const char *ref;
+	Carta__V1__Card *card;
+};
+
+static int get_fn(sqlite3 *conn, void *arg)
+{
+	struct get_args *a = arg;
+	char id[33];
+	int rv = resolve(conn, a->ref, id);
+	return rv ? rv : load_card(conn, id, &a->card);
+}
+
+int store_card_get(store *s, const char *ref, Carta__V1__Card **out)
+{
+	struct get_args a = {.ref = ref};
+	int rv = store_run(s, 0, get_fn, &a);
+	if (rv == 0)
+		*out = a.card;
+	return rv;
+}
+
+/* ---- writing sections ------------------------------------------------- */
+
+static int write_identity(sqlite3 *conn, const char *id,
+			  const Carta__V1__Identity *m)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "UPDATE cards SET given_name = ?, family_name = ?, "
+		      "company = ?, status = ?, home_branch = ? WHERE id = ?",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, m->given_name);
+	bind_text(st, 2, m->family_name);
+	bind_text(st, 3, m->company);
+	bind_text(st, 4, m->status);
+	bind_text(st, 5, m->home_branch);
+	bind_text(st, 6, id);
+	return run(st);
+}
+
+static int write_demographics(sqlite3 *conn, const char *id,
+			      const Carta__V1__Demographics *m)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "UPDATE cards SET birth_date = ?, gender = ?, "
+		      "profession = ?, language = ? WHERE id = ?",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, m->birth_date);
+	bind_text(st, 2, m->gender);
+	bind_text(st, 3, m->profession);
+	bind_text(st, 4, m->language);
+	bind_text(st, 5, id);
+	return run(st);
+}
+
+static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
+			const char *label, int primary, const char *value,
+			const char *original, const Carta__V1__Address *a,
+			int64_t verified_at)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "INSERT INTO contact_points (card_id, kind, position, "
+		      "label, is_primary, value, original, street, city, "
+		      "postal_code, region, country, verified_at) VALUES "
+		      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, kind);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
+	bind_text(st, 4, label);
+	sqlite3_bind_int(st, 5, primary);
+	bind_text(st, 6, value);
+	bind_text(st, 7, original);
+	bind_text(st, 8, a ? a->street : "");
+	bind_text(st, 9, a ? a->city : "");
+	bind_text(st, 10, a ? a->postal_code : "");
+	bind_text(st, 11, a ? a->region : "");
+	bind_text(st, 12, a ? a->country : "");
+	sqlite3_bind_int64(st, 13, verified_at);
+	return run(st);
+}
+
+static int write_contact(sqlite3 *conn, const char *id,
+			 const Carta__V1__Contact *m)
+{
+	sqlite3_stmt *st = NULL;
+	char channels[256] = "";
+	int rv = prep(conn, "DELETE FROM contact_points WHERE card_id = ?",
+		      &st);
+
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	rv = run(st);
+	for (size_t i = 0; rv == 0 && i < m->n_emails; i++) {
+		const Carta__V1__Email *e = m->emails[i];
+		rv = insert_point(conn, id, KIND_EMAIL, i, e->label, e->primary,
+				  e->address, "", NULL, e->verified_at);
+	}
+	for (size_t i = 0; rv == 0 && i < m->n_phones; i++) {
+		const Carta__V1__Phone *p = m->phones[i];
+		rv = insert_point(conn, id, KIND_PHONE, i, p->label, p->primary,
+				  p->number, p->original, NULL, p->verified_at);
+	}
+	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
+		const Carta__V1__Address *a = m->addresses[i];
+		rv = insert_point(conn, id, KIND_ADDRESS, i, a->label,
+				  a->primary, "", "", a, a->verified_at);
+	}
+	for (size_t i = 0; i < m->n_preferred_channels; i++) {
+		if (strlen(channels) + strlen(m->preferred_channels[i]) + 2 >
+		    sizeof(channels))
+			return CARTA_ETOOBIG;
+		strcat(channels, i ? "," : "");
+		strcat(channels, m->preferred_channels[i]);
+	}
+	rv = rv ? rv
+		: prep(conn,
+		       "UPDATE cards SET preferred_channels = ? WHERE id = ?",
+		       &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, channels);
+	bind_text(st, 2, id);
+	return run(st);
+}
+
+static int write_preferences(sqlite3 *conn, const char *id,
+			     const Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn, "DELETE FROM preferences WHERE card_id = ?", &st);
+
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	rv = run(st);
+	for (size_t i = 0; rv == 0 && i < c->n_preferences; i++) {
+		rv = prep(conn,
+			  "INSERT INTO preferences (card_id, key, value) "
+			  "VALUES (?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			break;
+		bind_text(st, 1, id);
+		bind_text(st, 2, c->preferences[i]->key);
+		bind_text(st, 3, c->preferences[i]->value);
+		rv = run(st);
+	}
+	return rv;
+}
+
+static int write_consents(sqlite3 *conn, const char *id,
+			  const Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn, "DELETE FROM consents WHERE card_id = ?", &st);
+
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	rv = run(st);
+	for (size_t i = 0; rv == 0 && i < c->n_consents; i++) {
+		const Carta__V1__Consent *k = c->consents[i];
+		rv = prep(conn,
+			  "INSERT INTO consents (card_id, purpose, channel, "
+			  "state, at, source) VALUES (?, ?, ?, ?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			break;
+		bind_text(st, 1, id);
+		bind_text(st, 2, k->purpose);
+		bind_text(st, 3, k->channel);
+		sqlite3_bind_int(st, 4, k->state);
+		sqlite3_bind_int64(st, 5, k->at);
+		bind_text(st, 6, k->source);
+		rv = run(st);
+	}
+	return rv;
+}
+
+/* The custom values of one section: replaced as a whole. Values of
+ * unknown fields make the write fail (CARTA_ENOENT). */
+static int write_custom(sqlite3 *conn, const char *id, int section,
+			const Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "DELETE FROM custom_values WHERE card_id = ? AND "
+		      "field_id IN (SELECT id FROM custom_fields WHERE "
+		      "section = ?)",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, section);
+	rv = run(st);
+	for (size_t i = 0; rv == 0 && i < c->n_custom; i++) {
+		const Carta__V1__CustomValue *v = c->custom[i];
+		if ((int)v->section != section)
+			continue;
+		rv = prep(conn,
+			  "INSERT INTO custom_values (card_id, field_id, value) "
+			  "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
+			  "AND section = ?",
+			  &st);
+		if (rv != 0)
+			break;
+		bind_text(st, 1, id);
+		bind_text(st, 2, v->value);
+		bind_text(st, 3, v->field);
+		sqlite3_bind_int(st, 4, section);
+		rv = run(st);
+		if (rv == 0 && sqlite3_changes(conn) != 1)
+			rv = CARTA_ENOENT;
+	}
+	return rv;
+}
+
+static int write_section(sqlite3 *conn, const char *id, int section,
+			 const Carta__V1__Card *c)
+{
+	int rv = 0;
+
+	switch (section) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		rv = write_identity(conn, id, c->identity);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		rv = write_contact(conn, id, c->contact);
+		break;
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		rv = write_demographics(conn, id, c->demographics);
+		break;
+	case CARTA__V1__SECTION__SECTION_PREFERENCES:
+		rv = write_preferences(conn, id, c);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONSENT:
+		rv = write_consents(conn, id, c);
+		break;
+	default:
+		/* Purchases, interactions and notes are append-only. */
+		return CARTA_EINVAL;
+	}
+	return rv ? rv : write_custom(conn, id, section, c);
+}
+
+/* Moves a section's version and the card's on; returns the new section
+ * version in *version. */
+static int bump(sqlite3 *conn, const char *id, int section, uint64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rv = prep(conn,
+		      "UPDATE card_sections SET version = version + 1, "
+		      "updated_at = ? WHERE card_id = ? AND section = ? "
+		      "RETURNING version",
+		      &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, id);
+	sqlite3_bind_int(st, 3, section);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && version != NULL)
+		*version = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
+
+	rv = prep(conn,
+		  "UPDATE cards SET version = version + 1, updated_at = ? "
+		  "WHERE id = ?",
+		  &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, id);
+	return run(st);
+}
+
+/* The JSON of one section of a card, for the audit log. */
+static char *section_json(const Carta__V1__Card *c, int section)
+{
+	json_t *o = NULL;
+
+	switch (section) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		o = pb_to_json(&c->identity->base);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		o = pb_to_json(&c->contact->base);
+		break;
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		o = pb_to_json(&c->demographics->base);
+		break;
+	case CARTA__V1__SECTION__SECTION_PREFERENCES:
+		o = json_object();
+		for (size_t i = 0; o && i < c->n_preferences; i++)
+			json_object_set_new(o, c->preferences[i]->key,
+					    json_string(c->preferences[i]->value));
+		break;
+	case CARTA__V1__SECTION__SECTION_CONSENT:
+		o = json_object();
+		for (size_t i = 0; o && i < c->n_consents; i++) {
+			char key[128];
+			snprintf(key, sizeof(key), "%s.%s",
+				 c->consents[i]->purpose,
+				 c->consents[i]->channel);
+			json_object_set_new(o, key,
+					    pb_to_json(&c->consents[i]->base));
+		}
+		break;
+	default:
+		o = json_object();
+	}
+	if (o == NULL)
+		return NULL;
+	json_t *custom = json_object();
+	for (size_t i = 0; custom && i < c->n_custom; i++)
+		if ((int)c->custom[i]->section == section)
+			json_object_set_new(custom, c->custom[i]->field,
+					    json_string(c->custom[i]->value));
+	if (custom != NULL && json_object_size(custom) > 0)
+		json_object_set_new(o, "custom", custom);
+	else
+		json_decref(custom);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+/* Looks up a request key; 0 and *found when this principal used it. */
+static int find_request_key(sqlite3 *conn, const store_actor *who,
+			    const char *key, char card_id[33], int *section,
+			    char item_id[33], int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT card_id, section, item_id FROM request_keys "
+		      "WHERE principal = ? AND key = ?",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, who->principal);
+	bind_text(st, 2, key);
+	*found = sqlite3_step(st) == SQLITE_ROW;
+	if (*found) {
+		snprintf(card_id, 33, "%s", sqlite3_column_text(st, 0));
+		*section = sqlite3_column_int(st, 1);
+		snprintf(item_id, 33, "%s", sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int save_request_key(sqlite3 *conn, const store_actor *who,
+			    const char *key, const char *card_id, int section,
+			    const char *item_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "INSERT INTO request_keys (principal, key, card_id, "
+		      "section, item_id) VALUES (?, ?, ?, ?, ?)",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, who->principal);
+	bind_text(st, 2, key);
+	bind_text(st, 3, card_id);
+	sqlite3_bind_int(st, 4, section);
+	bind_text(st, 5, item_id);
+	return run(st);
+}
+
+/* ---- creating a card -------------------------------------------------- */
+
+struct add_args {
+	const store_actor *who;
+	const char *key;
+	const Carta__V1__Card *card;
+	Carta__V1__Card *out;
+};
+
+static int add_fn(sqlite3 *conn, void *arg)
+{
+	struct add_args *a = arg;
+	char id[33], number[32], prev_card[33], item[33];
+	sqlite3_stmt *st = NULL;
+	int64_t now = (int64_t)time(NULL), seq = 0;
+	int found = 0, prev_section = 0, rv;
+
+	if (a->key[0] != '\0') {
+		rv = find_request_key(conn, a->who, a->key, prev_card,
+				      &prev_section, item, &found);
+		if (rv != 0)
+			return rv;
+		if (found)
+			return prev_section == 0
+				   ? load_card(conn, prev_card, &a->out)
+				   : CARTA_EEXIST;
+	}
+
+	rv = prep(conn,
+		  "UPDATE counters SET value = value + 1 WHERE name = "
+		  "'customer_number' RETURNING value",
+		  &st);
+	if (rv != 0)
+		return rv;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (seq == 0)
+		return CARTA_EDB;
+	snprintf(number, sizeof(number), "C-%06lld", (long long)seq);
+	new_id(id);
+
+	rv = prep(conn,
+		  "INSERT INTO cards (id, number, version, created_at, "
+		  "updated_at) VALUES (?, ?, 1, ?, ?)",
+		  &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	bind_text(st, 2, number);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now);
+	rv = run(st);
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
+		rv = prep(conn,
+			  "INSERT INTO card_sections (card_id, section, "
+			  "version, updated_at) VALUES (?, ?, 1, ?)",
+			  &st);
+		if (rv != 0)
+			break;
+		bind_text(st, 1, id);
+		sqlite3_bind_int(st, 2, s);
+		sqlite3_bind_int64(st, 3, now);
+		rv = run(st);
+	}
+
+	/* Write and audit each section the request carries. */
+	const Carta__V1__Card *c = a->card;
+	const int sections[] = {CARTA__V1__SECTION__SECTION_IDENTITY,
+				CARTA__V1__SECTION__SECTION_CONTACT,
+				CARTA__V1__SECTION__SECTION_DEMOGRAPHICS,
+				CARTA__V1__SECTION__SECTION_PREFERENCES,
+				CARTA__V1__SECTION__SECTION_CONSENT};
+	const int present[] = {c->identity != NULL, c->contact != NULL,
+			       c->demographics != NULL, c->n_preferences > 0,
+			       c->n_consents > 0};
+	for (size_t i = 0; rv == 0 && i < 5; i++) {
+		if (!present[i])
+			continue;
+		rv = write_section(conn, id, sections[i], c);
+		char *json = rv ? NULL : section_json(c, sections[i]);
+		if (rv == 0)
+			rv = json ? audit(conn, a->who, id, sections[i],
+					  "create", "", json)
+				  : CARTA_ENOMEM;
+		free(json);
+	}
+	if (rv == 0 && a->key[0] != '\0')
+		rv = save_request_key(conn, a->who, a->key, id, 0, id);
+	return rv ? rv : load_card(conn, id, &a->out);
+}
+
+int store_card_add(store *s, const store_actor *who, const char *request_key,
+		   const Carta__V1__Card *card, Carta__V1__Card **out)
+{
+	struct add_args a = {
+	    .who = who, .key = request_key ? request_key : "", .card = card};
+	int rv = store_run(s, 1, add_fn, &a);
+	if (rv == 0)
+		*out = a.out;
+	return rv;
+}
+
+/* ---- editing a section ------------------------------------------------ */
+
+struct edit_args {
+	const store_actor *who;
+	const char *ref;
+	int section;
+	uint64_t if_version;
+	store_apply_fn apply;
+	void *arg;
+	uint64_t current;
+	Carta__V1__Card *out;
+};
+
+static uint64_t section_version(const Carta__V1__Card *c, int section)
+{
+	for (size_t i = 0; i < c->n_sections; i++)
+		if ((int)c->sections[i]->section == section)
+			return c->sections[i]->version;
+	return 0;
+}
+
+static int edit_fn(sqlite3 *conn, void *arg)
+{
+	struct edit_args *a = arg;
+	Carta__V1__Card *card = NULL;
+	char id[33];
+	int rv = resolve(conn, a->ref, id);
+
+	if (rv == 0)
+		rv = load_card(conn, id, &card);
+	if (rv != 0)
+		return rv;
+	a->current = section_version(card, a->section);
+	if (a->if_version != 0 && a->current != a->if_version) {
+		carta__v1__card__free_unpacked(card, NULL);
+		return CARTA_ECONFLICT;
+	}
+
+	char *before = section_json(card, a->section);
+	rv = before ? a->apply(a->arg, card) : CARTA_ENOMEM;
+	char *after = rv ? NULL : section_json(card, a->section);
+	if (rv == 0 && after == NULL)
+		rv = CARTA_ENOMEM;
+	if (rv == 0)
+		rv = write_section(conn, id, a->section, card);
+	if (rv == 0)
+		rv = bump(conn, id, a->section, &a->current);
+	if (rv == 0)
+		rv = audit(conn, a->who, id, a->section, "edit", before, after);
+	free(before);
+	free(after);
+	carta__v1__card__free_unpacked(card, NULL);
+	return rv ? rv : load_card(conn, id, &a->out);
+}
+
+int store_card_edit(store *s, const store_actor *who, const char *ref,
+		    int section, uint64_t if_version, store_apply_fn apply,
+		    void *arg, uint64_t *current, Carta__V1__Card **out)
+{
+	struct edit_args a = {.who = who,
+			      .ref = ref,
+			      .section = section,
+			      .if_version = if_version,
+			      .apply = apply,
+			      .arg = arg};
+	int rv = store_run(s, 1, edit_fn, &a);
+	if (current != NULL)
+		*current = a.current;
+	if (rv == 0)
+		*out = a.out;
+	return rv;
+}
+
+/* ---- appends and lists ------------------------------------------------ */
+
+struct append_args {
+	const store_actor *who;
+	const char *ref;
+	int section;
+	const char *key;
+	const ProtobufCMessage *item;
+	ProtobufCMessage *out;
+};
+
+static int load_item(sqlite3 *conn, int section, const char *item_id,
+		     ProtobufCMessage **out)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+
+	snprintf(sql, sizeof(sql), "%s WHERE id = ?", list_sql[section]);
+	int rv = prep(conn, sql, &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, item_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = row_item(section, st);
+		rv = *out ? 0 : CARTA_ENOMEM;
+	} else {
+		rv = CARTA_ENOENT;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
+		       int section, const char *item_id,
+		       const ProtobufCMessage *item)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rv;
+
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
+		const Carta__V1__Purchase *p =
+		    (const Carta__V1__Purchase *)item;
+		rv = prep(conn,
+			  "INSERT INTO purchases (id, card_id, date, product, "
+			  "quantity, amount_minor, currency, channel, remarks, "
+			  "created_at, created_by) VALUES "
+			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			return rv;
+		bind_text(st, 3, p->date);
+		bind_text(st, 4, p->product);
+		sqlite3_bind_int64(st, 5, p->quantity);
+		sqlite3_bind_int64(st, 6, p->amount_minor);
+		bind_text(st, 7, p->currency);
+		bind_text(st, 8, p->channel);
+		bind_text(st, 9, p->remarks);
+		sqlite3_bind_int64(st, 10, now);
+		bind_text(st, 11, who->principal);
+	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
+		const Carta__V1__Interaction *i =
+		    (const Carta__V1__Interaction *)item;
+		rv = prep(conn,
+			  "INSERT INTO interactions (id, card_id, at, channel, "
+			  "department, author, summary, outcome, satisfaction) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			return rv;
+		sqlite3_bind_int64(st, 3, i->at);
+		bind_text(st, 4, i->channel);
+		bind_text(st, 5, who->department);
+		bind_text(st, 6, who->principal);
+		bind_text(st, 7, i->summary);
+		bind_text(st, 8, i->outcome);
+		sqlite3_bind_int(st, 9, (int)i->satisfaction);
+	} else {
+		const Carta__V1__Note *n = (const Carta__V1__Note *)item;
+		rv = prep(conn,
+			  "INSERT INTO notes (id, card_id, at, author, text) "
+			  "VALUES (?, ?, ?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			return rv;
+		sqlite3_bind_int64(st, 3, n->at);
+		bind_text(st, 4, who->principal);
+		bind_text(st, 5, n->text);
+	}
+	bind_text(st, 1, item_id);
+	bind_text(st, 2, id);
+	return run(st);
+}
+
+static const char *append_action(int section)
+{
+	switch (section) {
+	case CARTA__V1__SECTION__SECTION_PURCHASES:
+		return "purchase.add";
+	case CARTA__V1__SECTION__SECTION_INTERACTIONS:
+		return "interaction.add";
+	default:
+		return "note.add";
+	}
+}
+
+static int append_fn(sqlite3 *conn, void *arg)
+{
+	struct append_args *a = arg;
+	char id[33], item_id[33], prev_card[33];
+	int found = 0, prev_section = 0;
+	int rv = resolve(conn, a->ref, id);
+
+	if (rv != 0)
+		return rv;
+	if (a->key[0] != '\0') {
+		rv = find_request_key(conn, a->who, a->key, prev_card,
+				      &prev_section, item_id, &found);
+		if (rv != 0)
+			return rv;
+		/* A retry: answer with what the first attempt stored. */
+		if (found && prev_section == a->section &&
+		    strcmp(prev_card, id) == 0)
+			return load_item(conn, a->section, item_id, &a->out);
+		if (found)
+			return CARTA_EEXIST;
+	}
+
+	new_id(item_id);
+	rv = insert_item(conn, a->who, id, a->section, item_id, a->item);
+	if (rv == 0)
+		rv = bump(conn, id, a->section, NULL);
+	if (rv == 0)
+		rv = load_item(conn, a->section, item_id, &a->out);
+	char *json = rv ? NULL : pb_to_json_text(a->out);
+	if (rv == 0)
+		rv = json ? audit(conn, a->who, id, a->section,
+				  append_action(a->section), "", json)
+			  : CARTA_ENOMEM;
+	free(json);
+	if (rv == 0 && a->key[0] != '\0')
+		rv = save_request_key(conn, a->who, a->key, id, a->section,
+				      item_id);
+	if (rv != 0 && a->out != NULL) {
+		protobuf_c_message_free_unpacked(a->out, NULL);
+		a->out = NULL;
+	}
+	return rv;
+}
+
+int store_append(store *s, const store_actor *who, const char *ref,
+		 int section, const char *request_key,
+		 const ProtobufCMessage *item, ProtobufCMessage **out)
+{
+	struct append_args a = {.who = who,
+				.ref = ref,
+				.section = section,
+				.key = request_key ? request_key : "",
+				.item = item};
+
+	if (section != CARTA__V1__SECTION__SECTION_PURCHASES &&
+	    section != CARTA__V1__SECTION__SECTION_INTERACTIONS &&
+	    section != CARTA__V1__SECTION__SECTION_NOTES)
+		return CARTA_EINVAL;
+	int rv = store_run(s, 1, append_fn, &a);
+	if (rv == 0)
+		*out = a.out;
+	return rv;
+}
+
+struct list_args {
+	const char *ref;
+	int section;
+	int64_t before;
+	unsigned limit;
+	ProtobufCMessage *out;
+};
+
+static int list_fn(sqlite3 *conn, void *arg)
+{
+	struct list_args *a = arg;
+	char id[33], cursor[24] = "";
+	void **items = NULL;
+	size_t n = 0;
+	int more = 0;
+	int64_t last = 0;
+	int rv = resolve(conn, a->ref, id);
+
+	if (rv == 0)
+		rv = load_items(conn, id, a->section, a->before, a->limit,
+				&items, &n, &more, &last);
+	if (more)
+		snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
+	char *next = strdup(cursor);
+	if (rv == 0 && next == NULL)
+		rv = CARTA_ENOMEM;
+
+	/* Pages share one shape: items, then the next cursor. */
+	if (rv == 0 && a->section == CARTA__V1__SECTION__SECTION_PURCHASES) {
+		Carta__V1__PurchasePage *p = malloc(sizeof(*p));
+		if (p != NULL) {
+			carta__v1__purchase_page__init(p);
+			p->items = (Carta__V1__Purchase **)items;
+			p->n_items = n;
+			p->next_cursor = next;
+		}
+		a->out = &p->base;
+	} else if (rv == 0 &&
+		   a->section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
+		Carta__V1__InteractionPage *p = malloc(sizeof(*p));
+		if (p != NULL) {
+			carta__v1__interaction_page__init(p);
+			p->items = (Carta__V1__Interaction **)items;
+			p->n_items = n;
+			p->next_cursor = next;
+		}
+		a->out = &p->base;
+	} else if (rv == 0) {
+		Carta__V1__NotePage *p = malloc(sizeof(*p));
+		if (p != NULL) {
+			carta__v1__note_page__init(p);
+			p->items = (Carta__V1__Note **)items;
+			p->n_items = n;
+			p->next_cursor = next;
+		}
+		a->out = &p->base;
+	}
+	if (rv == 0 && a->out != NULL)
+		return 0;
+
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+	free(next);
+	return rv ? rv : CARTA_ENOMEM;
+}
+
+int store_list(store *s, const char *ref, int section, const char *cursor,
+	       unsigned limit, ProtobufCMessage **out)
+{
+	struct list_args a = {.ref = ref, .section = section, .limit = limit};
+
+	if (list_sql[section] == NULL || limit == 0)
+		return CARTA_EINVAL;
+	if (cursor != NULL && cursor[0] != '\0') {
+		char *end = NULL;
+		long long v = strtoll(cursor, &end, 10);
+		if (*end != '\0' || v <= 0)
+			return CARTA_EINVAL;
+		a.before = v;
+	}
+	int rv = store_run(s, 0, list_fn, &a);
+	if (rv == 0)
+		*out = a.out;
+	return rv;
+}
+
+/* ---- custom fields ---------------------------------------------------- */
+
+struct field_args {
+	const store_actor *who;
+	const Carta__V1__FieldDef *def;
+	const char *name;
+	Carta__V1__FieldDef *one;
+	Carta__V1__FieldList *list;
+};
+
+static Carta__V1__FieldDef *row_field(sqlite3_stmt *st)
+{
+	Carta__V1__FieldDef *f = malloc(sizeof(*f));
+	json_error_t jerr;
+
+	if (f == NULL)
+		return NULL;
+	carta__v1__field_def__init(f);
+	f->name = col(st, 0);
+	f->type = sqlite3_column_int(st, 1);
+	f->section = sqlite3_column_int(st, 2);
+	f->max_length = (uint32_t)sqlite3_column_int(st, 3);
+	f->created_at = sqlite3_column_int64(st, 5);
+	json_t *choices =
+	    json_loads((const char *)sqlite3_column_text(st, 4), 0, &jerr);
+	size_t i;
+	json_t *v;
+	json_array_foreach(choices, i, v)
+	{
+		char *copy = strdup(json_string_value(v));
+		if (copy != NULL)
+			PUSH(f->choices, f->n_choices, copy);
+	}
+	json_decref(choices);
+	return f;
+}
+
+static int field_define_fn(sqlite3 *conn, void *arg)
+{
+	struct field_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	json_t *choices = json_array();
+
+	for (size_t i = 0; choices && i < a->def->n_choices; i++)
+		json_array_append_new(choices,
+				      json_string(a->def->choices[i]));
+	char *ctext = choices ? json_dumps(choices, JSON_COMPACT) : NULL;
+	json_decref(choices);
+	int rv = ctext ? prep(conn,
+			      "INSERT INTO custom_fields (name, type, section, "
+			      "max_length, choices, created_at) VALUES "
+			      "(?, ?, ?, ?, ?, ?)",
+			      &st)
+		       : CARTA_ENOMEM;
+	if (rv == 0) {
+		bind_text(st, 1, a->def->name);
+		sqlite3_bind_int(st, 2, a->def->type);
+		sqlite3_bind_int(st, 3, a->def->section);
+		sqlite3_bind_int(st, 4, (int)a->def->max_length);
+		bind_text(st, 5, ctext);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+		rv = run(st);
+	}
+	free(ctext);
+	char *json = rv ? NULL : pb_to_json_text(&a->def->base);
+	if (rv == 0)
+		rv = json ? audit(conn, a->who, "", 0, "field.define", "", json)
+			  : CARTA_ENOMEM;
+	free(json);
+	return rv;
+}
+
+int store_field_define(store *s, const store_actor *who,
+		       const Carta__V1__FieldDef *def)
+{
+	struct field_args a = {.who = who, .def = def};
+	return store_run(s, 1, field_define_fn, &a);
+}
+
+#define FIELD_COLUMNS                                                          \
+	"SELECT name, type, section, max_length, choices, created_at FROM "    \
+	"custom_fields "
+
+static int field_get_fn(sqlite3 *conn, void *arg)
+{
+	struct field_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn, FIELD_COLUMNS "WHERE name = ?", &st);
+
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, a->name);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		a->one = row_field(st);
+		rv = a->one ? 0 : CARTA_ENOMEM;
+	} else {
+		rv = CARTA_ENOENT;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int store_field_get(store *s, const char *name, Carta__V1__FieldDef **out)
+{
+	struct field_args a = {.name = name};
+	int rv = store_run(s, 0, field_get_fn, &a);
+	if (rv == 0)
+		*out = a.one;
+	return rv;
+}
+
+static int field_list_fn(sqlite3 *conn, void *arg)
+{
+	struct field_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn, FIELD_COLUMNS "ORDER BY name", &st);
+
+	if (rv != 0)
+		return rv;
+	a->list = malloc(sizeof(*a->list));
+	if (a->list == NULL) {
+		sqlite3_finalize(st);
+		return CARTA_ENOMEM;
+	}
+	carta__v1__field_list__init(a->list);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__FieldDef *f = row_field(st);
+		rv = f ? PUSH(a->list->fields, a->list->n_fields, f)
+		       : CARTA_ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int store_field_list(store *s, Carta__V1__FieldList **out)
+{
+	struct field_args a = {0};
+	int rv = store_run(s, 0, field_list_fn, &a);
+	if (rv == 0)
+		*out = a.list;
+	else if (a.list != NULL)
+		carta__v1__field_list__free_unpacked(a.list, NULL);
+	return rv;
+}
+
+/* ---- departments and policies ----------------------------------------- */
+
+struct policy_args {
+	const store_actor *who;
+	const char *department;
+	int section, access;
+	uint8_t *table;
+	Carta__V1__DepartmentList *departments;
+	Carta__V1__PolicyTable *policies;
+};
+
+static int department_create_fn(sqlite3 *conn, void *arg)
+{
+	struct policy_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	char json[160];
+	int rv = prep(conn,
+		      "INSERT INTO departments (name, created_at) VALUES (?, ?)",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, a->department);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	rv = run(st);
+	snprintf(json, sizeof(json), "{\"name\":\"%s\"}", a->department);
+	return rv ? rv
+		  : audit(conn, a->who, "", 0, "department.add", "", json);
+}
+
+int store_department_create(store *s, const store_actor *who,
+			    const char *name)
+{
+	struct policy_args a = {.who = who, .department = name};
+	return store_run(s, 1, department_create_fn, &a);
+}
+
+static int department_list_fn(sqlite3 *conn, void *arg)
+{
+	struct policy_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT name, created_at FROM departments ORDER BY name",
+		      &st);
+	if (rv != 0)
+		return rv;
+	a->departments = malloc(sizeof(*a->departments));
+	if (a->departments == NULL) {
+		sqlite3_finalize(st);
+		return CARTA_ENOMEM;
+	}
+	carta__v1__department_list__init(a->departments);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__Department *d = malloc(sizeof(*d));
+		if (d == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		carta__v1__department__init(d);
+		d->name = col(st, 0);
+		d->created_at = sqlite3_column_int64(st, 1);
+		rv = PUSH(a->departments->departments,
+			  a->departments->n_departments, d);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int store_department_list(store *s, Carta__V1__DepartmentList **out)
+{
+	struct policy_args a = {0};
+	int rv = store_run(s, 0, department_list_fn, &a);
+	if (rv == 0)
+		*out = a.departments;
+	else if (a.departments != NULL)
+		carta__v1__department_list__free_unpacked(a.departments, NULL);
+	return rv;
+}
+
+static int policy_get_fn(sqlite3 *conn, void *arg)
+{
+	struct policy_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT p.section, p.access FROM policies p JOIN "
+		      "departments d ON d.id = p.department_id WHERE d.name = ?",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, a->department);
+	memset(a->table, 0, CARD_SECTIONS);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int section = sqlite3_column_int(st, 0);
+		if (section > 0 && section < CARD_SECTIONS)
+			a->table[section] = (uint8_t)sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_policy_get(store *s, const char *department, uint8_t access[9])
+{
+	struct policy_args a = {.department = department, .table = access};
+	return store_run(s, 0, policy_get_fn, &a);
+}
+
+static int policy_set_fn(sqlite3 *conn, void *arg)
+{
+	struct policy_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	uint8_t before[CARD_SECTIONS];
+	char old_json[64], new_json[64];
+
+	a->table = before;
+	int rv = policy_get_fn(conn, a);
+	if (rv != 0)
+		return rv;
+	rv = prep(conn,
+		  "INSERT INTO policies (department_id, section, access) "
+		  "SELECT id, ?, ? FROM departments WHERE name = ? "
+		  "ON CONFLICT (department_id, section) DO UPDATE SET "
+		  "access = excluded.access",
+		  &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int(st, 1, a->section);
+	sqlite3_bind_int(st, 2, a->access);
+	bind_text(st, 3, a->department);
+	rv = run(st);
+	if (rv == 0 && sqlite3_changes(conn) == 0)
+		return CARTA_ENOENT;
+	static const char *const names[] = {"none", "read", "write"};
+	snprintf(old_json, sizeof(old_json), "{\"access\":\"%s\"}",
+		 names[before[a->section] % 3]);
+	snprintf(new_json, sizeof(new_json), "{\"access\":\"%s\"}",
+		 names[a->access % 3]);
+	char action[96];
+	snprintf(action, sizeof(action), "policy.set %s", a->department);
+	return rv ? rv
+		  : audit(conn, a->who, "", a->section, action, old_json,
+			  new_json);
+}
+
+int store_policy_set(store *s, const store_actor *who, const char *department,
+		     int section, int access)
+{
+	struct policy_args a = {.who = who,
+				.department = department,
+				.section = section,
+				.access = access};
+	return store_run(s, 1, policy_set_fn, &a);
+}
+
+static int policy_table_fn(sqlite3 *conn, void *arg)
+{
+	struct policy_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	/* Every department and section, none where no row says more. */
+	int rv = prep(conn,
+		      "WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT "
+		      "value + 1 FROM s WHERE value < 8) "
+		      "SELECT d.name, s.value, coalesce(p.access, 0) FROM "
+		      "departments d CROSS JOIN s "
+		      "LEFT JOIN policies p ON p.department_id = d.id AND "
+		      "p.section = s.value ORDER BY d.name, s.value",
+		      &st);
+	if (rv != 0)
+		return rv;
+	a->policies = malloc(sizeof(*a->policies));
+	if (a->policies == NULL) {
+		sqlite3_finalize(st);
+		return CARTA_ENOMEM;
+	}
+	carta__v1__policy_table__init(a->policies);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__PolicyEntry *e = malloc(sizeof(*e));
+		if (e == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		carta__v1__policy_entry__init(e);
+		e->department = col(st, 0);
+		e->section = sqlite3_column_int(st, 1);
+		e->access = sqlite3_column_int(st, 2);
+		rv = PUSH(a->policies->entries, a->policies->n_entries, e);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int store_policy_table(store *s, Carta__V1__PolicyTable **out)
+{
+	struct policy_args a = {0};
+	int rv = store_run(s, 0, policy_table_fn, &a);
+	if (rv == 0)
+		*out = a.policies;
+	else if (a.policies != NULL)
+		carta__v1__policy_table__free_unpacked(a.policies, NULL);
+	return rv;
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+struct audit_args {
+	const char *ref, *principal;
+	int64_t since, after;
+	unsigned limit;
+	Carta__V1__AuditPage *page;
+};
+
+static int audit_list_fn(sqlite3 *conn, void *arg)
+{
+	struct audit_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	char id[33] = "", cursor[24] = "";
+	int rv = 0;
+
+	if (a->ref[0] != '\0')
+		rv = resolve(conn, a->ref, id);
+	if (rv == 0)
+		rv = prep(conn,
+			  "SELECT seq, at, principal, department, card_id, "
+			  "section, action, old_value, new_value FROM audit "
+			  "WHERE (?1 = '' OR card_id = ?1) AND (?2 = '' OR "
+			  "principal = ?2) AND at >= ?3 AND seq > ?4 "
+			  "ORDER BY seq LIMIT ?5",
+			  &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	bind_text(st, 2, a->principal);
+	sqlite3_bind_int64(st, 3, a->since);
+	sqlite3_bind_int64(st, 4, a->after);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)a->limit + 1);
+	a->page = malloc(sizeof(*a->page));
+	if (a->page == NULL) {
+		sqlite3_finalize(st);
+		return CARTA_ENOMEM;
+	}
+	carta__v1__audit_page__init(a->page);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		if (a->page->n_items == a->limit) {
+			snprintf(cursor, sizeof(cursor), "%llu",
+				 (unsigned long long)a->page
+				     ->items[a->page->n_items - 1]
+				     ->seq);
+			break;
+		}
+		Carta__V1__AuditEntry *e = malloc(sizeof(*e));
+		if (e == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		carta__v1__audit_entry__init(e);
+		e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e->at = sqlite3_column_int64(st, 1);
+		e->principal = col(st, 2);
+		e->department = col(st, 3);
+		e->card_id = col(st, 4);
+		e->section = sqlite3_column_int(st, 5);
+		e->action = col(st, 6);
+		e->old_value = col(st, 7);
+		e->new_value = col(st, 8);
+		rv = PUSH(a->page->items, a->page->n_items, e);
+	}
+	sqlite3_finalize(st);
+	if (rv == 0 && cursor[0] != '\0') {
+		a->page->next_cursor = strdup(cursor);
+		if (a->page->next_cursor == NULL)
+			rv = CARTA_ENOMEM;
+	}
+	return rv;
+}
+
+int store_audit_list(store *s, const char *ref, const char *principal,
+		     int64_t since, const char *cursor, unsigned limit,
+		     Carta__V1__AuditPage **out)
+{
+	struct audit_args a = {.ref = ref ? ref : "",
+			       .principal = principal ? principal : "",
+			       .since = since,
+			       .limit = limit};
+
+	if (cursor != NULL && cursor[0] != '\0') {
+		char *end = NULL;
+		long long v = strtoll(cursor, &end, 10);
+		if (*end != '\0' || v <= 0)
+			return CARTA_EINVAL;
+		a.after = v;
+	}
+	int rv = store_run(s, 0, audit_list_fn, &a);
+	if (rv == 0)
+		*out = a.page;
+	else if (a.page != NULL)
+		carta__v1__audit_page__free_unpacked(a.page, NULL);
+	return rv;
+}

@@ -1,0 +1,84 @@
+/* The card store: cards and their sections, appends with idempotency
+ * keys, departments' policies, custom fields and the audit log. Every
+ * write runs in one transaction together with its audit rows; nothing is
+ * half-applied. Messages returned are malloc'd as protobuf-c's unpack
+ * would: free them with the matching __free_unpacked.
+ *
+ * This layer enforces no permissions (policy.c does, before and after);
+ * it does no validation of values (card.c does, before). */
+#ifndef CARTAD_STORE_CARD_H
+#define CARTAD_STORE_CARD_H
+
+#include <stdint.h>
+
+#include "carta.pb-c.h"
+#include "store.h"
+
+/* Who writes: recorded in the audit log and on appended items. */
+typedef struct {
+	const char *principal;
+	const char *department;
+} store_actor;
+
+#define STORE_RECENT_ITEMS 20
+
+/* Resolves ref (customer number, 32-hex id, email address, or phone in
+ * E.164) and loads the whole card with its most recent purchases,
+ * interactions and notes. CARTA_ENOENT when no card matches. */
+int store_card_get(store *s, const char *ref, Carta__V1__Card **out);
+
+/* Creates a card from the given sections (already validated); assigns id
+ * and number. With a request key already used by this principal, returns
+ * the card it created then. */
+int store_card_add(store *s, const store_actor *who, const char *request_key,
+		   const Carta__V1__Card *card, Carta__V1__Card **out);
+
+/* Changes one section of a card inside one transaction: loads the card,
+ * refuses with CARTA_ECONFLICT (and *current = the section's version) when
+ * the section's version is not if_version (0: no check, for changes that
+ * do not depend on what was read), calls apply to change
+ * card->SECTION in place (apply returns 0 or an error code that is
+ * returned as is), writes the section back, bumps versions and audits old
+ * and new values. *out is the card after the change. */
+typedef int (*store_apply_fn)(void *arg, Carta__V1__Card *card);
+int store_card_edit(store *s, const store_actor *who, const char *ref,
+		    int section, uint64_t if_version, store_apply_fn apply,
+		    void *arg, uint64_t *current, Carta__V1__Card **out);
+
+/* Appends a purchase, interaction or note (section says which; item is a
+ * Carta__V1__Purchase, __Interaction or __Note, validated). The id and
+ * author fields are set here. With a request key this principal already
+ * used for the same card and section, the first item is returned and
+ * nothing is written. *out is the stored item. */
+int store_append(store *s, const store_actor *who, const char *ref,
+		 int section, const char *request_key,
+		 const ProtobufCMessage *item, ProtobufCMessage **out);
+
+/* One page of purchases, interactions or notes, newest first. cursor is
+ * "" or a next_cursor from a previous page. *out is a PurchasePage,
+ * InteractionPage or NotePage. CARTA_EINVAL for a malformed cursor. */
+int store_list(store *s, const char *ref, int section, const char *cursor,
+	       unsigned limit, ProtobufCMessage **out);
+
+/* Custom fields. */
+int store_field_define(store *s, const store_actor *who,
+		       const Carta__V1__FieldDef *def);
+int store_field_get(store *s, const char *name, Carta__V1__FieldDef **out);
+int store_field_list(store *s, Carta__V1__FieldList **out);
+
+/* Departments and policies. access is indexed by Carta__V1__Section. */
+int store_department_create(store *s, const store_actor *who,
+			    const char *name);
+int store_department_list(store *s, Carta__V1__DepartmentList **out);
+int store_policy_get(store *s, const char *department, uint8_t access[9]);
+int store_policy_set(store *s, const store_actor *who, const char *department,
+		     int section, int access);
+int store_policy_table(store *s, Carta__V1__PolicyTable **out);
+
+/* Audit entries, oldest first, filtered by card (resolved ref; "" for
+ * all), principal ("" for all) and time. */
+int store_audit_list(store *s, const char *ref, const char *principal,
+		     int64_t since, const char *cursor, unsigned limit,
+		     Carta__V1__AuditPage **out);
+
+#endif

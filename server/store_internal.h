@@ -1,0 +1,20 @@
+/* Shared by the store's own files only: running work on a connection
+ * inside a transaction. Nothing outside server/store*.c includes it. */
+#ifndef CARTAD_STORE_INTERNAL_H
+#define CARTAD_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+typedef int (*store_fn)(sqlite3 *conn, void *arg);
+
+/* Runs fn inside a transaction: a write transaction when write is
+ * non-zero (committed when fn returns 0, rolled back otherwise), a read
+ * snapshot otherwise. Returns fn's result or a CARTA_E* code. */
+int store_run(store *s, int write, store_fn fn, void *arg);
+
+/* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
+int store_map_rc(int rc);
+
+#endif
