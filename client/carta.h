@@ -150,6 +150,10 @@ const char *carta_client_errmsg(const carta_client *c);
  * (Carta__V1__Status__Code) and the field at fault ("" when none).
  * Otherwise 0 and "". */
 int carta_client_status(const carta_client *c);
+
+/* For the last CONFLICT status: the version of the object now in force
+ * (read it again from there). Otherwise 0. */
+uint64_t carta_client_current_version(const carta_client *c);
 const char *carta_client_errfield(const carta_client *c);
 
 /* The "HOST:PORT" the handle connects to (borrowed from c; "" for

@@ -53,6 +53,7 @@ struct carta_client {
 	uint64_t next_id;
 
 	int status_code;
+	uint64_t current_version; /* with CONFLICT */
 	char errfield[FIELD_MAX];
 	char errmsg[CARTA_ERRMSG_MAX];
 
@@ -761,6 +762,11 @@ int carta_client_status(const carta_client *c)
 	return c != NULL ? c->status_code : 0;
 }
 
+uint64_t carta_client_current_version(const carta_client *c)
+{
+	return c != NULL && c->status_code != 0 ? c->current_version : 0;
+}
+
 const char *carta_client_errfield(const carta_client *c)
 {
 	return c != NULL ? c->errfield : "";
@@ -780,6 +786,7 @@ static void record_status(carta_client *c, const Carta__V1__Status *st)
 	const char *field = st->field != NULL ? st->field : "";
 
 	c->status_code = (int)st->code;
+	c->current_version = st->current_version;
 	copy_str(c->errfield, sizeof c->errfield, field);
 	if (msg[0] == '\0')
 		msg = carta_status_name((int)st->code);

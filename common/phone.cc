@@ -91,6 +91,27 @@ void invalid_reason(const PhoneNumberUtil &util, const PhoneNumber &n,
 	}
 }
 
+// The E.164 form of a number is not always what libphonenumber gives back
+// when parsing that form: "+52 011 55 1234 5678" formats as
+// +5215512345678 (Mexico's old mobile 1 kept, and valid in the metadata),
+// which parses again as +525512345678. Equal numbers must store equal, so
+// parse the result until it no longer changes.
+void canonical(const PhoneNumberUtil &util, std::string *e164)
+{
+	for (int round = 0; round < 3; round++) {
+		PhoneNumber n;
+		std::string again;
+		if (util.Parse(*e164, "ZZ", &n) !=
+			PhoneNumberUtil::NO_PARSING_ERROR ||
+		    !util.IsValidNumber(n))
+			return;
+		util.Format(n, PhoneNumberUtil::E164, &again);
+		if (again == *e164)
+			return;
+		*e164 = again;
+	}
+}
+
 } // namespace
 
 extern "C" int phone_normalise(const char *in, const char *region, char *e164,
@@ -131,6 +152,7 @@ extern "C" int phone_normalise(const char *in, const char *region, char *e164,
 
 		std::string out;
 		util.Format(n, PhoneNumberUtil::E164, &out);
+		canonical(util, &out);
 		if (out.size() + 1 > cap) {
 			say(err, errlen, "E.164 form needs %zu bytes, have %zu",
 			    out.size() + 1, cap);

@@ -457,7 +457,7 @@ static int email_parse(const char *in, bool ascii, char *out, size_t cap,
 		       char *err, size_t errlen)
 {
 	struct text t;
-	uint8_t *alabels = NULL;
+	uint8_t *alabels = NULL, *again = NULL;
 	char *ulabels = NULL;
 	const char *dom;
 	size_t local_len, alen, dlen;
@@ -549,16 +549,22 @@ static int email_parse(const char *in, bool ascii, char *out, size_t cap,
 		goto out;
 	}
 
-	const char *d = (const char *)alabels;
-	if (!ascii) {
-		rc = idn2_to_unicode_8z8z((const char *)alabels, &ulabels, 0);
-		if (rc != IDN2_OK) {
-			say(err, errlen, "%s", idn2_reason(rc));
-			rv = rc == IDN2_MALLOC ? CARTA_ENOMEM : CARTA_EINVAL;
-			goto out;
-		}
-		d = ulabels;
+	/* libidn2 2.3 lets through xn-- labels that decode to characters
+	 * IDNA forbids (a no-break space, capitals): the Unicode form must
+	 * convert back to the very same ASCII form. */
+	rc = idn2_to_unicode_8z8z((const char *)alabels, &ulabels, 0);
+	if (rc == IDN2_OK)
+		rc = idn2_lookup_u8((const uint8_t *)ulabels, &again,
+				    IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	if (rc == IDN2_OK && strcmp((const char *)again, (const char *)alabels))
+		rc = IDN2_ALABEL_ROUNDTRIP_FAILED;
+	if (rc != IDN2_OK) {
+		say(err, errlen, "%s", idn2_reason(rc));
+		rv = rc == IDN2_MALLOC ? CARTA_ENOMEM : CARTA_EINVAL;
+		goto out;
 	}
+
+	const char *d = ascii ? (const char *)alabels : ulabels;
 	dlen = strlen(d);
 	if (local_len + 1 + dlen + 1 > cap) {
 		say(err, errlen, "needs %zu bytes of room, have %zu",
@@ -570,6 +576,7 @@ static int email_parse(const char *in, bool ascii, char *out, size_t cap,
 	out[local_len] = '@';
 	memcpy(out + local_len + 1, d, dlen + 1);
 out:
+	idn2_free(again);
 	idn2_free(ulabels);
 	idn2_free(alabels);
 	text_free(&t);

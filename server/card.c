@@ -11,7 +11,7 @@
 #include "validate.h"
 
 static const char *const section_names[CARD_SECTIONS] = {
-    NULL,      "identity",     "contact", "demographics", "purchases",
+    NULL,	   "identity",	   "contact", "demographics", "purchases",
     "preferences", "interactions", "notes",   "consent",
 };
 
@@ -28,6 +28,18 @@ int card_section_parse(const char *name)
 		if (strcasecmp(name, section_names[i]) == 0)
 			return i;
 	return 0;
+}
+
+int card_has_contact(const Carta__V1__Card *c)
+{
+	return c->contact != NULL &&
+	       protobuf_c_message_get_packed_size(&c->contact->base) > 0;
+}
+
+int card_has_demographics(const Carta__V1__Card *c)
+{
+	return c->demographics != NULL &&
+	       protobuf_c_message_get_packed_size(&c->demographics->base) > 0;
 }
 
 void card_ctx_init(card_ctx *ctx, const char *region)
@@ -69,8 +81,8 @@ static int replace(char **slot, const char *text)
 }
 
 /* Validates and normalises a text field in place. */
-static int text(card_ctx *ctx, const char *field, char **slot,
-		size_t max_chars, int flags)
+static int text(card_ctx *ctx, const char *field, char **slot, size_t max_chars,
+		int flags)
 {
 	char out[VALIDATE_TEXT_SIZE(4000)], why[CARD_ERR_MAX];
 
@@ -106,8 +118,8 @@ static size_t push(card_ctx *ctx, const char *name, long index)
 	size_t cap = sizeof(ctx->path) - old;
 
 	if (index >= 0)
-		snprintf(ctx->path + old, cap, "%s%s.%ld", old ? "." : "",
-			 name, index);
+		snprintf(ctx->path + old, cap, "%s%s.%ld", old ? "." : "", name,
+			 index);
 	else
 		snprintf(ctx->path + old, cap, "%s%s", old ? "." : "", name);
 	return old;
@@ -122,8 +134,8 @@ static const char *const statuses[] = {"active", "prospect", "inactive",
 				       "archived", NULL};
 static const char *const channels[] = {"email", "phone", "sms",
 				       "post",	"visit", NULL};
-static const char *const consent_channels[] = {"email", "phone", "sms",
-					       "post", NULL};
+static const char *const consent_channels[] = {"email", "phone", "sms", "post",
+					       NULL};
 static const char *const interaction_channels[] = {
     "phone", "email", "visit", "chat", "letter", "sms", "other", NULL};
 
@@ -143,8 +155,9 @@ int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m)
 		rv = one_of(ctx, "status", &m->status, statuses, 0);
 	if (rv == 0 && m->given_name[0] == '\0' && m->family_name[0] == '\0' &&
 	    m->company[0] == '\0')
-		rv = fail(ctx, "", "a card needs a given name, a family name "
-				   "or a company");
+		rv = fail(ctx, "",
+			  "a card needs a given name, a family name "
+			  "or a company");
 	pop(ctx, old);
 	return rv;
 }
@@ -163,8 +176,7 @@ static int check_email(card_ctx *ctx, Carta__V1__Email *e)
 {
 	char out[VALIDATE_EMAIL_SIZE], why[CARD_ERR_MAX];
 
-	if (validate_email(e->address, out, sizeof(out), why, sizeof(why)) !=
-	    0)
+	if (validate_email(e->address, out, sizeof(out), why, sizeof(why)) != 0)
 		return fail(ctx, "address", "%s", why);
 	int rv = replace(&e->address, out);
 	return rv ? rv : text(ctx, "label", &e->label, 40, 0);
@@ -209,8 +221,9 @@ static int check_address(card_ctx *ctx, Carta__V1__Address *a)
 	}
 	if (rv == 0 && a->street[0] == '\0' && a->city[0] == '\0' &&
 	    a->postal_code[0] == '\0')
-		rv = fail(ctx, "", "an address needs a street, a city or a "
-				   "postal code");
+		rv = fail(ctx, "",
+			  "an address needs a street, a city or a "
+			  "postal code");
 	return rv;
 }
 
@@ -327,8 +340,8 @@ int card_check_interaction(card_ctx *ctx, Carta__V1__Interaction *m)
 	int rv = one_of(ctx, "channel", &m->channel, interaction_channels, 0);
 
 	if (rv == 0)
-		rv = text(ctx, "summary", &m->summary, 2000,
-			  VALIDATE_MULTILINE);
+		rv =
+		    text(ctx, "summary", &m->summary, 2000, VALIDATE_MULTILINE);
 	if (rv == 0 && m->summary[0] == '\0')
 		rv = fail(ctx, "summary", "is empty");
 	if (rv == 0)
@@ -412,8 +425,9 @@ int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m)
 
 	if (rv == 0 && (m->type < CARTA__V1__FIELD_TYPE__FIELD_TEXT ||
 			m->type > CARTA__V1__FIELD_TYPE__FIELD_CHOICE))
-		rv = fail(ctx, "type", "must be text, number, date, bool or "
-				       "choice");
+		rv = fail(ctx, "type",
+			  "must be text, number, date, bool or "
+			  "choice");
 	if (rv == 0 && card_section_name(m->section) == NULL)
 		rv = fail(ctx, "section", "unknown section");
 	if (rv == 0 && m->max_length > 2000)

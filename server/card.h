@@ -10,15 +10,15 @@
 
 #include "carta.pb-c.h"
 
-#define CARD_SECTIONS 9 /* Carta__V1__Section values 1..8, 0 unused */
+#define CARD_SECTIONS 9	 /* Carta__V1__Section values 1..8, 0 unused */
 #define CARD_LIST_MAX 20 /* addresses, phones, emails per card */
-#define CARD_ERR_MAX 320
+#define CARD_ERR_MAX  320
 
 typedef struct {
-	char path[96];	      /* e.g. contact.emails.0.address */
+	char path[96];		/* e.g. contact.emails.0.address */
 	char msg[CARD_ERR_MAX]; /* path: reason */
-	const char *region;   /* default phone region, e.g. "ES" */
-	char today[11];	      /* YYYY-MM-DD, for dates relative to now */
+	const char *region;	/* default phone region, e.g. "ES" */
+	char today[11];		/* YYYY-MM-DD, for dates relative to now */
 } card_ctx;
 
 /* "identity", "contact", ...; NULL for values outside 1..8. */
@@ -44,6 +44,11 @@ int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m);
  * to YYYY-MM-DD, a bool to true/false). */
 int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
 		      char **value);
+
+/* Whether a card carries anything in its contact or demographics
+ * section: an empty object is no write. */
+int card_has_contact(const Carta__V1__Card *c);
+int card_has_demographics(const Carta__V1__Card *c);
 
 /* Sets ctx->today from the clock and region from the config. */
 void card_ctx_init(card_ctx *ctx, const char *region);

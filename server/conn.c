@@ -286,8 +286,7 @@ static void work_run(uv_work_t *req)
 					       &w->principal);
 		return;
 	}
-	dispatch_request(&w->c->srv->env, &w->principal, w->request,
-			 &w->out);
+	dispatch_request(&w->c->srv->env, &w->principal, w->request, &w->out);
 	if (w->out.n == 0)
 		dispatch_error(&w->out, w->request->id,
 			       CARTA__V1__STATUS__CODE__INTERNAL,

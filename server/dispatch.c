@@ -301,8 +301,8 @@ void dispatch_request(const dispatch_env *env, const store_principal *caller,
 	}
 	/* A custom value's section is its field's: look it up first. */
 	if (req->body_case == CARTA__V1__REQUEST__BODY_CUSTOM_SET) {
-		int rv = store_field_get(env->db, req->custom_set->field,
-					 &field);
+		int rv =
+		    store_field_get(env->db, req->custom_set->field, &field);
 		if (rv != 0) {
 			dispatch_error(out, req->id,
 				       rv == CARTA_ENOENT

@@ -15,8 +15,8 @@
 #include "store_card.h"
 #include "validate.h"
 
-#define LIST_DEFAULT 50
-#define LIST_MAX 500
+#define LIST_DEFAULT  50
+#define LIST_MAX      500
 #define AUDIT_DEFAULT 100
 
 typedef Carta__V1__Status__Code code_t;
@@ -38,10 +38,14 @@ static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 		break;
 	case CARTA_EEXIST:
 		fail(call, C(FAILED_PRECONDITION),
-		     "several cards match this reference, or the request key "
-		     "was used for another request; use the customer number "
-		     "or a new key",
+		     "several cards match this reference; use the customer "
+		     "number",
 		     ref_field);
+		break;
+	case CARTA_ESTATE:
+		fail(call, C(FAILED_PRECONDITION),
+		     "this request key was used for another request",
+		     "request_key");
 		break;
 	case CARTA_EINVAL:
 		fail(call, C(INVALID_ARGUMENT), "invalid request", NULL);
@@ -82,8 +86,8 @@ static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 }
 
 /* Normalises a card reference: an email or phone to its stored form. */
-static int norm_ref(dispatch_call *call, const char *ref, char *out,
-		    size_t cap, const char *field)
+static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
+		    const char *field)
 {
 	char why[CARD_ERR_MAX];
 	size_t n = strlen(ref);
@@ -418,7 +422,8 @@ static int apply_edit(void *arg, Carta__V1__Card *card)
 		const char *path = e->sets[i]->path;
 		const char *value = e->sets[i]->value;
 		if (strncmp(path, "custom.", 7) == 0) {
-			const Carta__V1__FieldDef *def = find_field(e, path + 7);
+			const Carta__V1__FieldDef *def =
+			    find_field(e, path + 7);
 			if (def == NULL || (int)def->section != e->section) {
 				snprintf(e->ctx.msg, sizeof(e->ctx.msg),
 					 "%.60s: no such field in this section",
@@ -551,8 +556,9 @@ static void customer_archive(dispatch_call *call)
 {
 	edit e = {.section = CARTA__V1__SECTION__SECTION_IDENTITY,
 		  .archive = 1};
-	Carta__V1__Card *card = run_edit(call, &e, call->req->customer_archive->ref,
-					 0, "customer_archive.ref");
+	Carta__V1__Card *card =
+	    run_edit(call, &e, call->req->customer_archive->ref, 0,
+		     "customer_archive.ref");
 	if (card != NULL) {
 		reply_card(call, card);
 		carta__v1__card__free_unpacked(card, NULL);
@@ -570,7 +576,8 @@ static void consent_set(dispatch_call *call)
 		     "consent_set.consent");
 		return;
 	}
-	Carta__V1__Consent *k = (Carta__V1__Consent *)pb_clone(&r->consent->base);
+	Carta__V1__Consent *k =
+	    (Carta__V1__Consent *)pb_clone(&r->consent->base);
 	if (k == NULL) {
 		fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
@@ -582,7 +589,8 @@ static void consent_set(dispatch_call *call)
 		goto out;
 	}
 	edit e = {.section = CARTA__V1__SECTION__SECTION_CONSENT, .consent = k};
-	Carta__V1__Card *card = run_edit(call, &e, r->ref, 0, "consent_set.ref");
+	Carta__V1__Card *card =
+	    run_edit(call, &e, r->ref, 0, "consent_set.ref");
 	if (card != NULL) {
 		resp.body_case = CARTA__V1__RESPONSE__BODY_CONSENT;
 		resp.consent = k;
@@ -709,8 +717,8 @@ static void list(dispatch_call *call, const Carta__V1__ListRequest *r,
 	}
 	if (norm_ref(call, r->ref, nref, sizeof(nref), "ref") != 0)
 		return;
-	int rv = store_list(call->env->db, nref, section, r->cursor, limit,
-			    &page);
+	int rv =
+	    store_list(call->env->db, nref, section, r->cursor, limit, &page);
 	if (rv == CARTA_EINVAL) {
 		fail(call, C(INVALID_ARGUMENT), "malformed cursor", "cursor");
 		return;
@@ -825,8 +833,8 @@ static void department_add(dispatch_call *call)
 		     "department_add.name");
 		return;
 	}
-	int rv = store_department_create(call->env->db, actor(call, &who),
-					 name);
+	int rv =
+	    store_department_create(call->env->db, actor(call, &who), name);
 	if (rv == CARTA_EEXIST) {
 		fail(call, C(ALREADY_EXISTS), "this department exists",
 		     "department_add.name");
@@ -968,16 +976,17 @@ bool handlers_card(dispatch_call *call)
 		       r->purchase_add->request_key, "purchase_add.ref");
 		break;
 	case CARTA__V1__REQUEST__BODY_INTERACTION_ADD:
-		append(call, r->interaction_add->ref,
-		       CARTA__V1__SECTION__SECTION_INTERACTIONS,
-		       (const ProtobufCMessage *)r->interaction_add->interaction,
-		       r->interaction_add->request_key, "interaction_add.ref");
+		append(
+		    call, r->interaction_add->ref,
+		    CARTA__V1__SECTION__SECTION_INTERACTIONS,
+		    (const ProtobufCMessage *)r->interaction_add->interaction,
+		    r->interaction_add->request_key, "interaction_add.ref");
 		break;
 	case CARTA__V1__REQUEST__BODY_NOTE_ADD:
-		append(call, r->note_add->ref, CARTA__V1__SECTION__SECTION_NOTES,
+		append(call, r->note_add->ref,
+		       CARTA__V1__SECTION__SECTION_NOTES,
 		       (const ProtobufCMessage *)r->note_add->note,
-		       r->note_add->request_key,
-		       "note_add.ref");
+		       r->note_add->request_key, "note_add.ref");
 		break;
 	case CARTA__V1__REQUEST__BODY_PURCHASE_LIST:
 		list(call, r->purchase_list,

@@ -109,7 +109,8 @@ int init_data_dir(const char *dir, const char *listen)
 		rv = store_department_add(db, init_departments[i]);
 	/* The default policy (README.md): what each department may read and
 	 * write of a card. */
-	store_actor seeder = {.principal = "cartad init", .department = "admin"};
+	store_actor seeder = {.principal = "cartad init",
+			      .department = "admin"};
 	for (int i = 0; rv == 0 && init_departments[i] != NULL; i++)
 		for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 			rv = store_policy_set(

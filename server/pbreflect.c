@@ -58,8 +58,7 @@ static size_t elem_size(const ProtobufCFieldDescriptor *f)
 
 /* ---- to JSON ---------------------------------------------------------- */
 
-static json_t *scalar_to_json(const ProtobufCFieldDescriptor *f,
-			      const void *p)
+static json_t *scalar_to_json(const ProtobufCFieldDescriptor *f, const void *p)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -83,8 +82,9 @@ static json_t *scalar_to_json(const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_BOOL:
 		return json_boolean(*(const protobuf_c_boolean *)p);
 	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		    f->descriptor, *(const int *)p);
+		const ProtobufCEnumValue *v =
+		    protobuf_c_enum_descriptor_get_value(f->descriptor,
+							 *(const int *)p);
 		return v ? json_string(v->name) : json_integer(*(const int *)p);
 	}
 	case PROTOBUF_C_TYPE_STRING: {
@@ -142,7 +142,8 @@ json_t *pb_to_json(const ProtobufCMessage *m)
 			const char *base = *(char *const *)p;
 			for (size_t k = 0; k < n; k++)
 				json_array_append_new(
-				    a, scalar_to_json(f, base + k * elem_size(f)));
+				    a,
+				    scalar_to_json(f, base + k * elem_size(f)));
 			json_object_set_new(o, f->name, a);
 		} else if (!is_default(f, p)) {
 			json_object_set_new(o, f->name, scalar_to_json(f, p));
@@ -353,7 +354,8 @@ int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
 		    protobuf_c_message_descriptor_get_field_by_name(
 			cur->descriptor, steps[i]);
 		if (f == NULL) {
-			snprintf(err, errlen, "unknown field '%.40s'", steps[i]);
+			snprintf(err, errlen, "unknown field '%.40s'",
+				 steps[i]);
 			return CARTA_EINVAL;
 		}
 		bool last = i + 1 == nsteps;

@@ -73,9 +73,9 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 		const Carta__V1__Card *c =
 		    req->customer_add->card ? req->customer_add->card : NULL;
 		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
-		if (c != NULL && c->contact != NULL)
+		if (c != NULL && card_has_contact(c))
 			n.write |= BIT(CARTA__V1__SECTION__SECTION_CONTACT);
-		if (c != NULL && c->demographics != NULL)
+		if (c != NULL && card_has_demographics(c))
 			n.write |=
 			    BIT(CARTA__V1__SECTION__SECTION_DEMOGRAPHICS);
 		if (c != NULL && c->n_preferences > 0)
@@ -85,11 +85,12 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 		for (size_t i = 0; c != NULL && i < c->n_custom; i++)
 			if (card_section_name(c->custom[i]->section))
 				n.write |= BIT(c->custom[i]->section);
-		if (c != NULL && (c->n_purchases || c->n_interactions ||
-				  c->n_notes))
-			n.write |= BIT(CARTA__V1__SECTION__SECTION_PURCHASES) |
-				   BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS) |
-				   BIT(CARTA__V1__SECTION__SECTION_NOTES);
+		if (c != NULL &&
+		    (c->n_purchases || c->n_interactions || c->n_notes))
+			n.write |=
+			    BIT(CARTA__V1__SECTION__SECTION_PURCHASES) |
+			    BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS) |
+			    BIT(CARTA__V1__SECTION__SECTION_NOTES);
 		break;
 	}
 	case CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT:

@@ -21,7 +21,7 @@ typedef struct server {
 	uv_signal_t sigint, sigterm;
 	server_config cfg;
 	store *db;
-	dispatch_env env; /* what request handlers get */
+	dispatch_env env;  /* what request handlers get */
 	uint8_t *key_priv; /* sodium_malloc'd: guarded, locked, no core */
 	uint8_t key_pub[KEY_LEN];
 	struct conn *conns; /* doubly linked list of live connections */

@@ -558,8 +558,8 @@ static int write_contact(sqlite3 *conn, const char *id,
 {
 	sqlite3_stmt *st = NULL;
 	char channels[256] = "";
-	int rv = prep(conn, "DELETE FROM contact_points WHERE card_id = ?",
-		      &st);
+	int rv =
+	    prep(conn, "DELETE FROM contact_points WHERE card_id = ?", &st);
 
 	if (rv != 0)
 		return rv;
@@ -672,11 +672,12 @@ static int write_custom(sqlite3 *conn, const char *id, int section,
 		const Carta__V1__CustomValue *v = c->custom[i];
 		if ((int)v->section != section)
 			continue;
-		rv = prep(conn,
-			  "INSERT INTO custom_values (card_id, field_id, value) "
-			  "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
-			  "AND section = ?",
-			  &st);
+		rv =
+		    prep(conn,
+			 "INSERT INTO custom_values (card_id, field_id, value) "
+			 "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
+			 "AND section = ?",
+			 &st);
 		if (rv != 0)
 			break;
 		bind_text(st, 1, id);
@@ -770,8 +771,9 @@ static char *section_json(const Carta__V1__Card *c, int section)
 	case CARTA__V1__SECTION__SECTION_PREFERENCES:
 		o = json_object();
 		for (size_t i = 0; o && i < c->n_preferences; i++)
-			json_object_set_new(o, c->preferences[i]->key,
-					    json_string(c->preferences[i]->value));
+			json_object_set_new(
+			    o, c->preferences[i]->key,
+			    json_string(c->preferences[i]->value));
 		break;
 	case CARTA__V1__SECTION__SECTION_CONSENT:
 		o = json_object();
@@ -871,7 +873,7 @@ static int add_fn(sqlite3 *conn, void *arg)
 		if (found)
 			return prev_section == 0
 				   ? load_card(conn, prev_card, &a->out)
-				   : CARTA_EEXIST;
+				   : CARTA_ESTATE;
 	}
 
 	rv = prep(conn,
@@ -919,8 +921,8 @@ static int add_fn(sqlite3 *conn, void *arg)
 				CARTA__V1__SECTION__SECTION_DEMOGRAPHICS,
 				CARTA__V1__SECTION__SECTION_PREFERENCES,
 				CARTA__V1__SECTION__SECTION_CONSENT};
-	const int present[] = {c->identity != NULL, c->contact != NULL,
-			       c->demographics != NULL, c->n_preferences > 0,
+	const int present[] = {c->identity != NULL, card_has_contact(c),
+			       card_has_demographics(c), c->n_preferences > 0,
 			       c->n_consents > 0};
 	for (size_t i = 0; rv == 0 && i < 5; i++) {
 		if (!present[i])
@@ -1147,7 +1149,7 @@ static int append_fn(sqlite3 *conn, void *arg)
 		    strcmp(prev_card, id) == 0)
 			return load_item(conn, a->section, item_id, &a->out);
 		if (found)
-			return CARTA_EEXIST;
+			return CARTA_ESTATE;
 	}
 
 	new_id(item_id);
@@ -1172,9 +1174,9 @@ static int append_fn(sqlite3 *conn, void *arg)
 	return rv;
 }
 
-int store_append(store *s, const store_actor *who, const char *ref,
-		 int section, const char *request_key,
-		 const ProtobufCMessage *item, ProtobufCMessage **out)
+int store_append(store *s, const store_actor *who, const char *ref, int section,
+		 const char *request_key, const ProtobufCMessage *item,
+		 ProtobufCMessage **out)
 {
 	struct append_args a = {.who = who,
 				.ref = ref,
@@ -1323,8 +1325,7 @@ static int field_define_fn(sqlite3 *conn, void *arg)
 	json_t *choices = json_array();
 
 	for (size_t i = 0; choices && i < a->def->n_choices; i++)
-		json_array_append_new(choices,
-				      json_string(a->def->choices[i]));
+		json_array_append_new(choices, json_string(a->def->choices[i]));
 	char *ctext = choices ? json_dumps(choices, JSON_COMPACT) : NULL;
 	json_decref(choices);
 	int rv = ctext ? prep(conn,
@@ -1440,21 +1441,19 @@ static int department_create_fn(sqlite3 *conn, void *arg)
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
 	char json[160];
-	int rv = prep(conn,
-		      "INSERT INTO departments (name, created_at) VALUES (?, ?)",
-		      &st);
+	int rv = prep(
+	    conn, "INSERT INTO departments (name, created_at) VALUES (?, ?)",
+	    &st);
 	if (rv != 0)
 		return rv;
 	bind_text(st, 1, a->department);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	rv = run(st);
 	snprintf(json, sizeof(json), "{\"name\":\"%s\"}", a->department);
-	return rv ? rv
-		  : audit(conn, a->who, "", 0, "department.add", "", json);
+	return rv ? rv : audit(conn, a->who, "", 0, "department.add", "", json);
 }
 
-int store_department_create(store *s, const store_actor *who,
-			    const char *name)
+int store_department_create(store *s, const store_actor *who, const char *name)
 {
 	struct policy_args a = {.who = who, .department = name};
 	return store_run(s, 1, department_create_fn, &a);
@@ -1464,9 +1463,9 @@ static int department_list_fn(sqlite3 *conn, void *arg)
 {
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT name, created_at FROM departments ORDER BY name",
-		      &st);
+	int rv =
+	    prep(conn, "SELECT name, created_at FROM departments ORDER BY name",
+		 &st);
 	if (rv != 0)
 		return rv;
 	a->departments = malloc(sizeof(*a->departments));
@@ -1506,10 +1505,11 @@ static int policy_get_fn(sqlite3 *conn, void *arg)
 {
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT p.section, p.access FROM policies p JOIN "
-		      "departments d ON d.id = p.department_id WHERE d.name = ?",
-		      &st);
+	int rv =
+	    prep(conn,
+		 "SELECT p.section, p.access FROM policies p JOIN "
+		 "departments d ON d.id = p.department_id WHERE d.name = ?",
+		 &st);
 	if (rv != 0)
 		return rv;
 	bind_text(st, 1, a->department);

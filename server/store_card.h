@@ -49,10 +49,12 @@ int store_card_edit(store *s, const store_actor *who, const char *ref,
  * Carta__V1__Purchase, __Interaction or __Note, validated). The id and
  * author fields are set here. With a request key this principal already
  * used for the same card and section, the first item is returned and
- * nothing is written. *out is the stored item. */
-int store_append(store *s, const store_actor *who, const char *ref,
-		 int section, const char *request_key,
-		 const ProtobufCMessage *item, ProtobufCMessage **out);
+ * nothing is written; a key it used for another request gives
+ * CARTA_ESTATE. A reference matching several cards gives CARTA_EEXIST.
+ * *out is the stored item. */
+int store_append(store *s, const store_actor *who, const char *ref, int section,
+		 const char *request_key, const ProtobufCMessage *item,
+		 ProtobufCMessage **out);
 
 /* One page of purchases, interactions or notes, newest first. cursor is
  * "" or a next_cursor from a previous page. *out is a PurchasePage,
@@ -67,8 +69,7 @@ int store_field_get(store *s, const char *name, Carta__V1__FieldDef **out);
 int store_field_list(store *s, Carta__V1__FieldList **out);
 
 /* Departments and policies. access is indexed by Carta__V1__Section. */
-int store_department_create(store *s, const store_actor *who,
-			    const char *name);
+int store_department_create(store *s, const store_actor *who, const char *name);
 int store_department_list(store *s, Carta__V1__DepartmentList **out);
 int store_policy_get(store *s, const char *department, uint8_t access[9]);
 int store_policy_set(store *s, const store_actor *who, const char *department,

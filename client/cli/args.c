@@ -66,8 +66,8 @@ static const opt_desc opt_table[O__COUNT] = {
 		      AT(given_name), 0, 0},
     [O_FAMILY_NAME] = {"--family-name", NULL, K_STR, "NAME", "family name",
 		       AT(family_name), 0, 0},
-    [O_COMPANY] = {"--company", NULL, K_STR, "NAME", "company",
-		   AT(company), 0, 0},
+    [O_COMPANY] = {"--company", NULL, K_STR, "NAME", "company", AT(company), 0,
+		   0},
     [O_STATUS] = {"--status", NULL, K_STR, "STATUS",
 		  "active, prospect, inactive or archived", AT(status), 0, 0},
     [O_HOME_BRANCH] = {"--home-branch", NULL, K_STR, "BRANCH",
@@ -88,8 +88,8 @@ static const opt_desc opt_table[O__COUNT] = {
 		     "input; see docs/CARD.md)",
 		     AT(from_json), 0, 0},
     [O_FORCE] = {"--force", NULL, K_FLAG, NULL,
-		 "add even when the card looks like a duplicate", AT(force),
-		 0, 0},
+		 "add even when the card looks like a duplicate", AT(force), 0,
+		 0},
     [O_REQUEST_KEY] = {"--request-key", NULL, K_STR, "KEY",
 		       "a retry with the same key is applied once (default: "
 		       "a random key)",
@@ -114,17 +114,17 @@ static const opt_desc opt_table[O__COUNT] = {
 		    0},
     [O_DATE] = {"--date", NULL, K_STR, "DATE",
 		"date, YYYY-MM-DD (default: today)", AT(date), 0, 0},
-    [O_QUANTITY] = {"--quantity", NULL, K_INT, "N",
-		    "quantity (default 1)", AT(quantity), 1, 1000000000},
+    [O_QUANTITY] = {"--quantity", NULL, K_INT, "N", "quantity (default 1)",
+		    AT(quantity), 1, 1000000000},
     [O_CHANNEL] = {"--channel", NULL, K_STR, "CHANNEL",
 		   "channel (see the command's description)", AT(channel), 0,
 		   0},
-    [O_REMARKS] = {"--remarks", NULL, K_STR, "TEXT", "remarks",
-		   AT(remarks), 0, 0},
+    [O_REMARKS] = {"--remarks", NULL, K_STR, "TEXT", "remarks", AT(remarks), 0,
+		   0},
     [O_SUMMARY] = {"--summary", NULL, K_STR, "TEXT",
 		   "what the interaction was about", AT(summary), 0, 0},
-    [O_OUTCOME] = {"--outcome", NULL, K_STR, "TEXT",
-		   "how it ended", AT(outcome), 0, 0},
+    [O_OUTCOME] = {"--outcome", NULL, K_STR, "TEXT", "how it ended",
+		   AT(outcome), 0, 0},
     [O_SATISFACTION] = {"--satisfaction", NULL, K_INT, "N",
 			"satisfaction score from 1 to 5", AT(satisfaction), 1,
 			5},
@@ -136,8 +136,7 @@ static const opt_desc opt_table[O__COUNT] = {
 		   "purpose, e.g. marketing, newsletter, profiling",
 		   AT(purpose), 0, 0},
     [O_SOURCE] = {"--source", NULL, K_STR, "SOURCE",
-		  "how it was given: form, phone, shop, ...", AT(source), 0,
-		  0},
+		  "how it was given: form, phone, shop, ...", AT(source), 0, 0},
     [O_TYPE] = {"--type", NULL, K_STR, "TYPE",
 		"text, number, date, bool or choice", AT(type), 0, 0},
     [O_MAX_LENGTH] = {"--max-length", NULL, K_INT, "N",
@@ -157,8 +156,8 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_LIMIT] = {"--limit", NULL, K_INT, "N",
 		 "items per page, 1 to 500 (default 50)", AT(limit), 1, 500},
     [O_CURSOR] = {"--cursor", NULL, K_STR, "CURSOR",
-		  "start at this page (from a previous listing)", AT(cursor),
-		  0, 0},
+		  "start at this page (from a previous listing)", AT(cursor), 0,
+		  0},
     [O_ALL] = {"--all", NULL, K_FLAG, NULL,
 	       "fetch every page, not just the first", AT(all), 0, 0},
 };
@@ -264,8 +263,8 @@ static int take_opt(cli_args *a, int id, const char *value, int argc,
 					 d->name);
 		if (l->n >= CLI_LIST_MAX)
 			return usage_err(a, err, errlen,
-					 "%s given more than %d times",
-					 d->name, CLI_LIST_MAX);
+					 "%s given more than %d times", d->name,
+					 CLI_LIST_MAX);
 		l->v[l->n++] = value;
 		return 0;
 	}
@@ -294,8 +293,8 @@ static int missing_pos(const cli_args *a, const cli_cmd *cmd, char *err,
 			break;
 		w = sp + 1;
 	}
-	return usage_err(a, err, errlen, "missing %.*s",
-			 (int)strcspn(w, " "), w);
+	return usage_err(a, err, errlen, "missing %.*s", (int)strcspn(w, " "),
+			 w);
 }
 
 static const cli_cmd *find_sub(const cli_cmd *cmd, const char *name)

@@ -112,8 +112,8 @@ static json_t *enc_value(const ProtobufCFieldDescriptor *f, const void *p,
 	case PROTOBUF_C_TYPE_FIXED64:
 		*zero = *(const uint64_t *)p == 0;
 		/* Beyond 2^63 there is no JSON integer in jansson. */
-		return json_integer((json_int_t)(*(const uint64_t *)p &
-						 (uint64_t)INT64_MAX));
+		return json_integer(
+		    (json_int_t)(*(const uint64_t *)p & (uint64_t)INT64_MAX));
 	case PROTOBUF_C_TYPE_ENUM: {
 		int v = *(const int *)p;
 		const ProtobufCEnumDescriptor *ed = f->descriptor;
@@ -162,8 +162,8 @@ static json_t *enc_msg(const ProtobufCMessage *m)
 		bool zero;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base +
-						     f->quantifier_offset);
+			size_t n =
+			    *(const size_t *)(base + f->quantifier_offset);
 			const char *arr = *(char *const *)(base + f->offset);
 			json_t *a = json_array();
 
@@ -233,6 +233,19 @@ json_t *card_json_from_card(const Carta__V1__Card *card)
 		    card_enum_name(card_enum_sections, (int)sv->section), s);
 	}
 	json_object_set_new(o, "sections", sections);
+
+	/* An empty section reads as one not given, so that the JSON of a
+	 * card shown can be added again by a department that may not write
+	 * the sections it left empty. */
+	const ProtobufCMessage *parts[] = {
+	    (const ProtobufCMessage *)card->identity,
+	    (const ProtobufCMessage *)card->contact,
+	    (const ProtobufCMessage *)card->demographics};
+	const char *const names[] = {"identity", "contact", "demographics"};
+	for (size_t i = 0; i < 3; i++)
+		if (parts[i] != NULL &&
+		    protobuf_c_message_get_packed_size(parts[i]) == 0)
+			json_object_del(o, names[i]);
 
 	for (size_t i = 0; i < card->n_withheld; i++)
 		for (size_t k = 0; k < sizeof card_lists / sizeof card_lists[0];
@@ -408,8 +421,8 @@ static int dec_value(dec *d, json_t *v, const ProtobufCFieldDescriptor *f,
 	}
 }
 
-/* A repeated field: the array is attached to m at once and its count
- * grows with each value decoded, so that freeing m after a failure
+/* A repeated field: the array (zeroed) is attached to m at once and its
+ * count grows with each value started, so that freeing m after a failure
  * frees exactly what was made. */
 static int dec_repeated(dec *d, json_t *v, const ProtobufCFieldDescriptor *f,
 			ProtobufCMessage *m)
@@ -430,9 +443,10 @@ static int dec_repeated(dec *d, json_t *v, const ProtobufCFieldDescriptor *f,
 	for (size_t i = 0; i < n; i++) {
 		size_t save = push_index(d, i);
 
+		/* Counted first: a message half made is freed with m. */
+		*count = i + 1;
 		if (dec_value(d, json_array_get(v, i), f, arr + i * size) != 0)
 			return -1;
-		*count = i + 1;
 		pop(d, save);
 	}
 	return 0;
@@ -510,8 +524,8 @@ static int dec_sections(dec *d, json_t *v, Carta__V1__Card *card)
 
 		if (section < 0)
 			return dec_fail(d, "not a section");
-		int rv = dec_msg(d, val, &carta__v1__section_version__descriptor,
-				 &sv);
+		int rv = dec_msg(d, val,
+				 &carta__v1__section_version__descriptor, &sv);
 		if (sv != NULL) {
 			card->sections[i] = (Carta__V1__SectionVersion *)sv;
 			card->n_sections = ++i;
@@ -633,8 +647,8 @@ static int load_done(json_t *root, const json_error_t *je, const char *path,
 		if (je->line <= 0)
 			snprintf(err, errlen, "%s", je->text);
 		else
-			snprintf(err, errlen, "%s%sline %d, column %d: %s",
-				 pre, sep, je->line, je->column, je->text);
+			snprintf(err, errlen, "%s%sline %d, column %d: %s", pre,
+				 sep, je->line, je->column, je->text);
 		return -1;
 	}
 	rv = card_json_to_card(root, out, why, sizeof why);

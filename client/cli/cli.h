@@ -301,8 +301,8 @@ typedef struct {
 /* cli_reply_fn and cli_page_fn for a cli_printer (ud). */
 int cli_printer_reply(const cli_args *a, void *ud,
 		      const Carta__V1__Response *r);
-int cli_printer_page(const cli_args *a, void *ud,
-		     const Carta__V1__Response *r, const char **next);
+int cli_printer_page(const cli_args *a, void *ud, const Carta__V1__Response *r,
+		     const char **next);
 /* Prints what is left and frees the printer's table. */
 void cli_printer_end(cli_printer *p);
 

@@ -217,92 +217,36 @@ int cmd_admin_revoke(const cli_args *a)
 	return status;
 }
 
-enum { COL_NAME, COL_DEPT, COL_ROLE, COL_STATE, COL_FP, COL_CREATED, NCOL };
-
-static const char *const col_titles[NCOL] = {
+static const char *const col_titles[] = {
     "NAME", "DEPARTMENT", "ROLE", "STATE", "FINGERPRINT", "CREATED",
 };
 
-/* One row of the table, ready to print. */
-struct row {
-	char *cell[NCOL];
-	size_t width[NCOL];
-};
-
-static int fill_row(struct row *r, const carta_principal *p)
-{
-	char fp[KEY_FP_SIZE], when[32];
-	const char *plain[NCOL] = {
-	    [COL_ROLE] = carta_role_name(p->role),
-	    [COL_STATE] = carta_state_name(p->state),
-	    [COL_FP] = fp,
-	    [COL_CREATED] = when,
-	};
-
-	if (p->has_public_key)
-		key_fingerprint(p->public_key, fp);
-	else
-		snprintf(fp, sizeof fp, "-");
-	cli_time(p->created_at, when, sizeof when);
-	plain[COL_NAME] = p->name;
-	plain[COL_DEPT] = p->department;
-
-	for (int i = 0; i < NCOL; i++) {
-		size_t cap = strlen(plain[i]) + 1;
-
-		r->cell[i] = malloc(cap);
-		if (r->cell[i] == NULL)
-			return -1;
-		r->width[i] = cli_sanitize(plain[i], r->cell[i], cap);
-	}
-	return 0;
-}
-
-static void print_cell(const char *text, size_t width, size_t colw, bool last)
-{
-	fputs(text, stdout);
-	if (last) {
-		fputc('\n', stdout);
-		return;
-	}
-	for (size_t i = width; i < colw + 2; i++)
-		fputc(' ', stdout);
-}
-
 static int print_table(const cli_args *a, const carta_principal *list, size_t n)
 {
-	struct row *rows = calloc(n > 0 ? n : 1, sizeof *rows);
-	size_t colw[NCOL];
-	int status = CLI_EXIT_OK;
+	cli_table t;
+	int rv = cli_table_init(&t, col_titles, 6, 0);
 
-	if (rows == NULL)
-		return cli_fail(a, "out of memory");
-	for (int i = 0; i < NCOL; i++)
-		colw[i] = strlen(col_titles[i]);
-	for (size_t r = 0; r < n; r++) {
-		if (fill_row(&rows[r], &list[r]) != 0) {
-			status = cli_fail(a, "out of memory");
-			goto out;
-		}
-		for (int i = 0; i < NCOL; i++)
-			if (rows[r].width[i] > colw[i])
-				colw[i] = rows[r].width[i];
+	for (size_t r = 0; r < n && rv == 0; r++) {
+		const carta_principal *p = &list[r];
+		char fp[KEY_FP_SIZE], when[32];
+		const char *cells[] = {p->name,
+				       p->department,
+				       carta_role_name(p->role),
+				       carta_state_name(p->state),
+				       fp,
+				       when};
+
+		if (p->has_public_key)
+			key_fingerprint(p->public_key, fp);
+		else
+			fp[0] = '\0';
+		cli_time(p->created_at, when, sizeof when);
+		rv = cli_table_add(&t, cells);
 	}
-
-	for (int i = 0; i < NCOL; i++)
-		print_cell(col_titles[i], strlen(col_titles[i]), colw[i],
-			   i == NCOL - 1);
-	for (size_t r = 0; r < n; r++)
-		for (int i = 0; i < NCOL; i++)
-			print_cell(rows[r].cell[i], rows[r].width[i], colw[i],
-				   i == NCOL - 1);
-
-out:
-	for (size_t r = 0; r < n; r++)
-		for (int i = 0; i < NCOL; i++)
-			free(rows[r].cell[i]);
-	free(rows);
-	return status;
+	if (rv == 0)
+		cli_table_flush(&t);
+	cli_table_free(&t);
+	return rv == 0 ? CLI_EXIT_OK : cli_fail(a, "out of memory");
 }
 
 int cmd_admin_principals(const cli_args *a)

@@ -9,14 +9,6 @@
 
 /* ---- Showing a card ------------------------------------------------ */
 
-static bool has_section(const Carta__V1__Card *card, int section)
-{
-	for (size_t i = 0; i < card->n_sections; i++)
-		if ((int)card->sections[i]->section == section)
-			return true;
-	return false;
-}
-
 static void kv(const char *label, const char *value)
 {
 	if (value != NULL && value[0] != '\0')
@@ -55,6 +47,39 @@ static void print_identity(const Carta__V1__Card *card)
 	kv_time("updated:", card->updated_at);
 }
 
+/* Prints "label a, b, c" and then tail, wrapped at 80 columns. */
+typedef struct {
+	int col;
+	bool first;
+} wrapline;
+
+static void wrap_start(wrapline *w, const char *label)
+{
+	w->col = printf("%s", label);
+	w->first = true;
+}
+
+static void wrap_item(wrapline *w, const char *item)
+{
+	int len = (int)strlen(item);
+
+	if (w->first)
+		w->col += printf(" ");
+	else if (w->col + 2 + len > 79)
+		w->col = printf(",\n  ") - 2;
+	else
+		w->col += printf(", ");
+	w->col += printf("%s", item);
+	w->first = false;
+}
+
+static void wrap_end(wrapline *w, const char *tail)
+{
+	if (w->col + (int)strlen(tail) > 80)
+		printf("\n  ");
+	printf("%s\n", tail);
+}
+
 static const char *const contact_titles[] = {"KIND", "VALUE", "LABEL",
 					     "PRIMARY", "VERIFIED"};
 
@@ -62,8 +87,7 @@ static int contact_row(cli_table *t, const char *kind, const char *value,
 		       const char *label, bool primary, int64_t verified)
 {
 	char when[32];
-	const char *cells[5] = {kind, value, label, primary ? "yes" : "",
-				when};
+	const char *cells[5] = {kind, value, label, primary ? "yes" : "", when};
 
 	cli_time(verified, when, sizeof when);
 	return cli_table_add(t, cells);
@@ -80,8 +104,8 @@ static int print_contact(const cli_args *a, const Carta__V1__Contact *c)
 	for (size_t i = 0; i < c->n_emails && rv == 0; i++) {
 		const Carta__V1__Email *e = c->emails[i];
 
-		rv = contact_row(&t, "email", e->address, e->label,
-				 e->primary, e->verified_at);
+		rv = contact_row(&t, "email", e->address, e->label, e->primary,
+				 e->verified_at);
 	}
 	for (size_t i = 0; i < c->n_phones && rv == 0; i++) {
 		const Carta__V1__Phone *p = c->phones[i];
@@ -121,17 +145,21 @@ static int print_contact(const cli_args *a, const Carta__V1__Contact *c)
 	cli_table_free(&t);
 
 	if (c->n_preferred_channels > 0) {
-		printf("  preferred channels:");
+		wrapline w;
+
+		wrap_start(&w, "  preferred channels:");
 		for (size_t i = 0; i < c->n_preferred_channels; i++)
-			printf("%s %s", i > 0 ? "," : "",
-			       cli_safe(c->preferred_channels[i]));
-		printf("\n");
+			wrap_item(&w, cli_safe(c->preferred_channels[i]));
+		wrap_end(&w, "");
 	}
 	return 0;
 }
 
 static void print_demographics(const Carta__V1__Demographics *d)
 {
+	if (d->birth_date[0] == '\0' && d->gender[0] == '\0' &&
+	    d->profession[0] == '\0' && d->language[0] == '\0')
+		return;
 	printf("\ndemographics\n");
 	kv("birth date:", d->birth_date);
 	kv("gender:", d->gender);
@@ -139,40 +167,41 @@ static void print_demographics(const Carta__V1__Demographics *d)
 	kv("language:", d->language);
 }
 
-/* A list of the card under its title: a table, "none", or nothing when
- * the section is not readable. */
-static int print_list(const cli_args *a, const Carta__V1__Card *card,
-		      int section, const char *title, const void *items,
+/* A list of the card under its title; nothing when it is empty (the
+ * versions line says which sections are readable). */
+static int print_list(const cli_args *a, const char *title, const void *items,
 		      size_t n)
 {
-	if (n == 0 && !has_section(card, section))
+	if (n == 0)
 		return 0;
 	printf("\n%s\n", title);
-	if (n == 0) {
-		printf("  none\n");
-		return 0;
-	}
 	return cli_print_msgs(a, (const ProtobufCMessage *const *)items, n, 2);
 }
 
 static void print_versions(const Carta__V1__Card *card)
 {
+	wrapline w;
+	char item[64];
+
 	if (card->n_sections > 0) {
-		printf("\nversions:");
-		for (size_t i = 0; i < card->n_sections; i++)
-			printf("%s %s v%llu", i > 0 ? "," : "",
-			       card_enum_name(card_enum_sections,
-					      (int)card->sections[i]->section),
-			       (unsigned long long)card->sections[i]->version);
 		printf("\n");
+		wrap_start(&w, "versions:");
+		for (size_t i = 0; i < card->n_sections; i++) {
+			snprintf(
+			    item, sizeof item, "%s v%llu",
+			    card_enum_name(card_enum_sections,
+					   (int)card->sections[i]->section),
+			    (unsigned long long)card->sections[i]->version);
+			wrap_item(&w, item);
+		}
+		wrap_end(&w, "");
 	}
 	if (card->n_withheld > 0) {
-		printf("withheld:");
+		wrap_start(&w, "withheld:");
 		for (size_t i = 0; i < card->n_withheld; i++)
-			printf("%s %s", i > 0 ? "," : "",
-			       card_enum_name(card_enum_sections,
-					      (int)card->withheld[i]));
-		printf(" (not readable by your department)\n");
+			wrap_item(&w, card_enum_name(card_enum_sections,
+						     (int)card->withheld[i]));
+		wrap_end(&w, " (not readable by your department)");
 	}
 }
 
@@ -189,27 +218,22 @@ int cli_print_card(const cli_args *a, const Carta__V1__Card *card)
 	if (rv == 0 && card->demographics != NULL)
 		print_demographics(card->demographics);
 	if (rv == 0)
-		rv = print_list(a, card, CARTA__V1__SECTION__SECTION_PURCHASES,
-				"purchases (most recent)", card->purchases,
+		rv = print_list(a, "purchases (most recent)", card->purchases,
 				card->n_purchases);
 	if (rv == 0)
-		rv = print_list(
-		    a, card, CARTA__V1__SECTION__SECTION_PREFERENCES,
-		    "preferences", card->preferences, card->n_preferences);
+		rv = print_list(a, "preferences", card->preferences,
+				card->n_preferences);
 	if (rv == 0)
-		rv = print_list(a, card,
-				CARTA__V1__SECTION__SECTION_INTERACTIONS,
-				"interactions (most recent)",
+		rv = print_list(a, "interactions (most recent)",
 				card->interactions, card->n_interactions);
 	if (rv == 0)
-		rv = print_list(a, card, CARTA__V1__SECTION__SECTION_NOTES,
-				"notes (most recent)", card->notes,
+		rv = print_list(a, "notes (most recent)", card->notes,
 				card->n_notes);
 	if (rv == 0)
-		rv = print_list(a, card, CARTA__V1__SECTION__SECTION_CONSENT,
-				"consents", card->consents, card->n_consents);
-	if (rv == 0 && card->n_custom > 0)
-		rv = print_list(a, card, 0, "custom fields", card->custom,
+		rv =
+		    print_list(a, "consents", card->consents, card->n_consents);
+	if (rv == 0)
+		rv = print_list(a, "custom fields", card->custom,
 				card->n_custom);
 	if (rv == 0)
 		print_versions(card);
@@ -273,8 +297,8 @@ static json_t *card_from_flags(const cli_args *a)
 {
 	json_t *card = json_object();
 
-	if (a->seen & (OPT(O_GIVEN_NAME) | OPT(O_FAMILY_NAME) |
-		       OPT(O_COMPANY) | OPT(O_STATUS) | OPT(O_HOME_BRANCH))) {
+	if (a->seen & (OPT(O_GIVEN_NAME) | OPT(O_FAMILY_NAME) | OPT(O_COMPANY) |
+		       OPT(O_STATUS) | OPT(O_HOME_BRANCH))) {
 		json_t *id = json_object();
 
 		set_str(id, "given_name", a->given_name);
@@ -291,8 +315,8 @@ static json_t *card_from_flags(const cli_args *a)
 			json_object_set_new(
 			    c, "emails", contact_list(&a->emails, "address"));
 		if (a->phones.n > 0)
-			json_object_set_new(
-			    c, "phones", contact_list(&a->phones, "number"));
+			json_object_set_new(c, "phones",
+					    contact_list(&a->phones, "number"));
 		json_object_set_new(card, "contact", c);
 	}
 	if (a->birth_date != NULL || a->language != NULL) {
@@ -307,7 +331,8 @@ static json_t *card_from_flags(const cli_args *a)
 
 int cmd_customer_add(const cli_args *a)
 {
-	Carta__V1__CustomerAddRequest add = CARTA__V1__CUSTOMER_ADD_REQUEST__INIT;
+	Carta__V1__CustomerAddRequest add =
+	    CARTA__V1__CUSTOMER_ADD_REQUEST__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	Carta__V1__Card *card = NULL;
 	char key[CLI_REQUEST_KEY_SIZE], err[CLI_ERR_MAX];
@@ -341,7 +366,8 @@ int cmd_customer_add(const cli_args *a)
 
 int cmd_customer_show(const cli_args *a)
 {
-	Carta__V1__CustomerGetRequest get = CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
+	Carta__V1__CustomerGetRequest get =
+	    CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 
 	get.ref = (char *)a->pos[0];
@@ -364,8 +390,7 @@ int cmd_customer_archive(const cli_args *a)
 
 /* ---- customer edit ------------------------------------------------- */
 
-int cli_check_section(const char *what, const char *s, char *err,
-		      size_t errlen)
+int cli_check_section(const char *what, const char *s, char *err, size_t errlen)
 {
 	char names[160];
 
@@ -400,8 +425,7 @@ struct edit_ctx {
 	uint64_t read;
 };
 
-static int edit_each(const cli_args *a, void *ud,
-		     const Carta__V1__Response *r)
+static int edit_each(const cli_args *a, void *ud, const Carta__V1__Response *r)
 {
 	struct edit_ctx *e = ud;
 
@@ -453,8 +477,8 @@ int cmd_customer_edit(const cli_args *a)
 		setp[i] = &sets[i];
 	}
 	edit.ref = (char *)a->pos[0];
-	edit.section = (Carta__V1__Section)card_enum_parse(card_enum_sections,
-							   a->section);
+	edit.section =
+	    (Carta__V1__Section)card_enum_parse(card_enum_sections, a->section);
 	edit.n_sets = (size_t)a->sets.n;
 	edit.sets = setp;
 	edit.if_version = (uint64_t)a->if_version;

@@ -94,7 +94,8 @@ int check_purchase_add(const cli_args *a, char *err, size_t errlen)
 
 int cmd_purchase_add(const cli_args *a)
 {
-	Carta__V1__PurchaseAddRequest add = CARTA__V1__PURCHASE_ADD_REQUEST__INIT;
+	Carta__V1__PurchaseAddRequest add =
+	    CARTA__V1__PURCHASE_ADD_REQUEST__INIT;
 	Carta__V1__Purchase p = CARTA__V1__PURCHASE__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	char code[4], key[CLI_REQUEST_KEY_SIZE], why[CLI_ERR_MAX];
@@ -217,7 +218,8 @@ int cmd_consent_set(const cli_args *a)
 
 int cmd_consent_list(const cli_args *a)
 {
-	Carta__V1__CustomerGetRequest get = CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
+	Carta__V1__CustomerGetRequest get =
+	    CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 
 	get.ref = (char *)a->pos[0];
@@ -241,16 +243,30 @@ int cmd_pref_set(const cli_args *a)
 	return cli_run(a, &req, true, "set");
 }
 
+/* The server answers an unset with the preference, now empty. */
+static int unset_each(const cli_args *a, void *ud, const Carta__V1__Response *r)
+{
+	if (a->json || r->body_case != CARTA__V1__RESPONSE__BODY_PREFERENCE)
+		return cli_printer_reply(a, ud, r);
+	printf("unset: %s\n", cli_safe(r->preference->key));
+	return 0;
+}
+
 int cmd_pref_unset(const cli_args *a)
 {
 	Carta__V1__PrefUnsetRequest unset = CARTA__V1__PREF_UNSET_REQUEST__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	cli_printer p = {.done = "unset"};
+	cli_handler h = {.each = unset_each, .ud = &p, .retry = true};
+	int status;
 
 	unset.ref = (char *)a->pos[0];
 	unset.key = (char *)a->pos[1];
 	req.body_case = CARTA__V1__REQUEST__BODY_PREF_UNSET;
 	req.pref_unset = &unset;
-	return cli_run(a, &req, false, "unset");
+	status = cli_request(a, &req, &h);
+	cli_printer_end(&p);
+	return status;
 }
 
 /* ---- field --------------------------------------------------------- */
@@ -291,8 +307,8 @@ int cmd_field_define(const cli_args *a)
 	def.name = (char *)a->pos[0];
 	def.type = (Carta__V1__FieldType)card_enum_parse(card_enum_field_types,
 							 a->type);
-	def.section = (Carta__V1__Section)card_enum_parse(card_enum_sections,
-							  a->section);
+	def.section =
+	    (Carta__V1__Section)card_enum_parse(card_enum_sections, a->section);
 	def.max_length = (uint32_t)a->max_length;
 	def.n_choices = (size_t)a->choices.n;
 	def.choices = (char **)a->choices.v;

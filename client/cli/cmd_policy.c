@@ -48,8 +48,8 @@ int cmd_policy_set(const cli_args *a)
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 
 	set.department = (char *)a->pos[0];
-	set.section = (Carta__V1__Section)card_enum_parse(card_enum_sections,
-							  a->pos[1]);
+	set.section =
+	    (Carta__V1__Section)card_enum_parse(card_enum_sections, a->pos[1]);
 	set.access =
 	    (Carta__V1__Access)card_enum_parse(card_enum_access, a->pos[2]);
 	req.body_case = CARTA__V1__REQUEST__BODY_POLICY_SET;
@@ -98,15 +98,14 @@ static int matrix_col(struct matrix *m, const char *raw)
 	return (int)m->n++;
 }
 
-static int matrix_add(const cli_args *a, void *ud,
-		      const Carta__V1__Response *r)
+static int matrix_add(const cli_args *a, void *ud, const Carta__V1__Response *r)
 {
 	struct matrix *m = ud;
 
 	if (r->body_case == CARTA__V1__RESPONSE__BODY_DEPARTMENTS) {
 		for (size_t i = 0; i < r->departments->n_departments; i++)
-			if (matrix_col(m, r->departments->departments[i]
-					      ->name) < 0)
+			if (matrix_col(
+				m, r->departments->departments[i]->name) < 0)
 				return cli_fail(a, "out of memory");
 		return 0;
 	}

@@ -190,9 +190,9 @@ static const cli_cmd purchase_cmds[] = {
 		 "(EUR 2, JPY 0, KWD 3). A random request key is sent unless "
 		 "one is given, so that sending again after a lost "
 		 "connection never records the purchase twice.",
-	.opts = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY) |
-		OPT(O_DATE) | OPT(O_QUANTITY) | OPT(O_CHANNEL) |
-		OPT(O_REMARKS) | OPT(O_REQUEST_KEY),
+	.opts = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY) | OPT(O_DATE) |
+		OPT(O_QUANTITY) | OPT(O_CHANNEL) | OPT(O_REMARKS) |
+		OPT(O_REQUEST_KEY),
 	.required = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY),
 	.min_pos = 1,
 	.max_pos = 1,
@@ -334,8 +334,8 @@ static const cli_cmd field_cmds[] = {
 		 "says who may read and write them. A text field holds at "
 		 "most --max-length characters (200 by default); a choice "
 		 "field one of its --choice values.",
-	.opts = OPT(O_TYPE) | OPT(O_SECTION) | OPT(O_MAX_LENGTH) |
-		OPT(O_CHOICE),
+	.opts =
+	    OPT(O_TYPE) | OPT(O_SECTION) | OPT(O_MAX_LENGTH) | OPT(O_CHOICE),
 	.required = OPT(O_TYPE) | OPT(O_SECTION),
 	.min_pos = 1,
 	.max_pos = 1,
@@ -448,8 +448,8 @@ static const cli_cmd root_cmds[] = {
 		 "department, card, section, action, and the old and new "
 		 "values. TIME is 2026-12-01, 2026-12-01T10:00:00Z or a "
 		 "time ago such as -7d or -24h.",
-	.opts = OPT(O_CUSTOMER) | OPT(O_PRINCIPAL) | OPT(O_SINCE) |
-		CLI_PAGE_OPTS,
+	.opts =
+	    OPT(O_CUSTOMER) | OPT(O_PRINCIPAL) | OPT(O_SINCE) | CLI_PAGE_OPTS,
 	.check = check_audit,
 	.run = cmd_audit,
     },

@@ -11,12 +11,11 @@ static const struct {
 	const char code[4];
 	int exponent;
 } exponents[] = {
-    {"BHD", 3}, {"BIF", 0}, {"CLF", 4}, {"CLP", 0}, {"DJF", 0},
-    {"GNF", 0}, {"IQD", 3}, {"ISK", 0}, {"JOD", 3}, {"JPY", 0},
-    {"KMF", 0}, {"KRW", 0}, {"KWD", 3}, {"LYD", 3}, {"OMR", 3},
-    {"PYG", 0}, {"RWF", 0}, {"TND", 3}, {"UGX", 0}, {"UYI", 0},
-    {"UYW", 4}, {"VND", 0}, {"VUV", 0}, {"XAF", 0}, {"XOF", 0},
-    {"XPF", 0},
+    {"BHD", 3}, {"BIF", 0}, {"CLF", 4}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0},
+    {"IQD", 3}, {"ISK", 0}, {"JOD", 3}, {"JPY", 0}, {"KMF", 0}, {"KRW", 0},
+    {"KWD", 3}, {"LYD", 3}, {"OMR", 3}, {"PYG", 0}, {"RWF", 0}, {"TND", 3},
+    {"UGX", 0}, {"UYI", 0}, {"UYW", 4}, {"VND", 0}, {"VUV", 0}, {"XAF", 0},
+    {"XOF", 0}, {"XPF", 0},
 };
 
 int money_exponent(const char *currency)
@@ -97,8 +96,8 @@ void money_format(int64_t minor, const char *currency, char *out, size_t cap)
 {
 	int exp = money_exponent(currency);
 	/* The magnitude, without overflowing on INT64_MIN. */
-	uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor
-				 : (uint64_t)minor;
+	uint64_t mag =
+	    minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
 	uint64_t scale = 1;
 
 	for (int i = 0; i < exp; i++)

@@ -10,8 +10,9 @@
 #include "cli.h"
 #include "money.h"
 
-#define SCRATCH	    4
-#define SCRATCH_LEN 64
+#define TABLE_KEEP_ROWS 2000
+#define SCRATCH		4
+#define SCRATCH_LEN	64
 
 /* Fills the cells of one row; formatted cells are written into scratch. */
 typedef void (*row_fn)(const ProtobufCMessage *m, const char **cells,
@@ -153,9 +154,9 @@ static void audit_row(const ProtobufCMessage *m, const char **cells,
 	cells[1] = e->principal;
 	cells[2] = e->department;
 	cells[3] = e->card_id;
-	cells[4] = e->section != 0 ? card_enum_name(card_enum_sections,
-						    (int)e->section)
-				   : "";
+	cells[4] = e->section != 0
+		       ? card_enum_name(card_enum_sections, (int)e->section)
+		       : "";
 	cells[5] = e->action;
 	/* The change is built by add_row: it may be long. */
 	cells[6] = NULL;
@@ -174,8 +175,7 @@ static const struct kind {
     {&carta__v1__interaction__descriptor,
      interaction_row,
      7,
-     {"AT", "CHANNEL", "DEPARTMENT", "AUTHOR", "SCORE", "OUTCOME",
-      "SUMMARY"}},
+     {"AT", "CHANNEL", "DEPARTMENT", "AUTHOR", "SCORE", "OUTCOME", "SUMMARY"}},
     {&carta__v1__note__descriptor, note_row, 3, {"AT", "AUTHOR", "TEXT"}},
     {&carta__v1__consent__descriptor,
      consent_row,
@@ -250,10 +250,10 @@ static json_t *item_json(const ProtobufCMessage *m)
 
 		for (size_t i = 0; i < 2; i++) {
 			json_t *s = json_object_get(o, keys[i]);
-			json_t *v = s != NULL ? json_loads(json_string_value(s),
-							   JSON_DECODE_ANY,
-							   NULL)
-					      : NULL;
+			json_t *v = s != NULL
+					? json_loads(json_string_value(s),
+						     JSON_DECODE_ANY, NULL)
+					: NULL;
 
 			if (v != NULL)
 				json_object_set_new(o, keys[i], v);
@@ -290,7 +290,10 @@ static int show_items(const cli_args *a, cli_printer *p,
 	for (size_t i = 0; i < n; i++)
 		if (add_row(&p->table, k, items[i]) != 0)
 			return cli_fail(a, "out of memory");
-	cli_table_flush(&p->table);
+	/* With --all the pages are kept for one aligned table, up to a
+	 * bound; cli_printer_end prints the rest. */
+	if (!a->all || p->table.nrows >= TABLE_KEEP_ROWS)
+		cli_table_flush(&p->table);
 	return 0;
 }
 
@@ -394,8 +397,8 @@ static bool items_of(const Carta__V1__Response *r, reply_items *out)
 	}
 }
 
-int cli_printer_page(const cli_args *a, void *ud,
-		     const Carta__V1__Response *r, const char **next)
+int cli_printer_page(const cli_args *a, void *ud, const Carta__V1__Response *r,
+		     const char **next)
 {
 	cli_printer *p = ud;
 	reply_items it;
@@ -419,8 +422,7 @@ int cli_printer_page(const cli_args *a, void *ud,
 	return show_items(a, p, it.items, it.n, it.desc, 0);
 }
 
-int cli_printer_reply(const cli_args *a, void *ud,
-		      const Carta__V1__Response *r)
+int cli_printer_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 {
 	const char *next;
 

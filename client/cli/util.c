@@ -263,8 +263,11 @@ int cli_time_parse(const char *s, int64_t now, int64_t *out)
 		static const struct {
 			char unit;
 			int64_t seconds;
-		} units[] = {{'s', 1}, {'m', 60}, {'h', 3600},
-			     {'d', 86400}, {'w', 604800}};
+		} units[] = {{'s', 1},
+			     {'m', 60},
+			     {'h', 3600},
+			     {'d', 86400},
+			     {'w', 604800}};
 		char *end;
 		long long n = strtoll(s + 1, &end, 10);
 
@@ -367,9 +370,8 @@ int cli_table_add(cli_table *t, const char *const *cells)
 	}
 	size_t base = t->nrows * (size_t)t->ncol;
 	for (int i = 0; i < t->ncol; i++) {
-		const char *s = cells[i] != NULL && cells[i][0] != '\0'
-				    ? cells[i]
-				    : "-";
+		const char *s =
+		    cells[i] != NULL && cells[i][0] != '\0' ? cells[i] : "-";
 		size_t need = strlen(s) + 1;
 
 		t->cell[base + (size_t)i] = malloc(need);
@@ -428,8 +430,8 @@ void cli_table_flush(cli_table *t)
 		for (int i = 0; i < t->ncol; i++) {
 			t->width[i] = text_cols(t->titles[i]);
 			for (size_t r = 0; r < t->nrows; r++) {
-				size_t w = t->cellw[r * (size_t)t->ncol +
-						    (size_t)i];
+				size_t w =
+				    t->cellw[r * (size_t)t->ncol + (size_t)i];
 
 				if (w > t->width[i])
 					t->width[i] = w;
@@ -586,8 +588,7 @@ struct pager {
 	bool stopped;
 };
 
-static int pager_each(const cli_args *a, void *ud,
-		      const Carta__V1__Response *r)
+static int pager_each(const cli_args *a, void *ud, const Carta__V1__Response *r)
 {
 	struct pager *p = ud;
 	const char *next = "";

@@ -16,14 +16,15 @@
 #include "noise.h"
 
 enum { SALES, SUPPORT, MARKETING, BILLING, NDEPT };
-static const char *const dept_names[NDEPT] = {"sales", "support",
-					      "marketing", "billing"};
+static const char *const dept_names[NDEPT] = {"sales", "support", "marketing",
+					      "billing"};
 
 /* Sections in Carta__V1__Section order, 1..8. */
 #define NSECT 9
 static const char *const sect_names[NSECT] = {
-    "",		 "identity",	 "contact", "demographics", "purchases",
-    "preferences", "interactions", "notes",   "consent"};
+    "",		 "identity",	"contact",	"demographics",
+    "purchases", "preferences", "interactions", "notes",
+    "consent"};
 
 /* The default policy, as README.md states it: N none, R read, W write. */
 static const char policy[NSECT][NDEPT + 1] = {
@@ -107,12 +108,13 @@ static int code_of(Carta__V1__Response *r)
 	return r->status ? (int)r->status->code : -1;
 }
 
-#define OK CARTA__V1__STATUS__CODE__OK
-#define DENIED CARTA__V1__STATUS__CODE__PERMISSION_DENIED
+#define OK	 CARTA__V1__STATUS__CODE__OK
+#define DENIED	 CARTA__V1__STATUS__CODE__PERMISSION_DENIED
 #define CONFLICT CARTA__V1__STATUS__CODE__CONFLICT
-#define INVALID CARTA__V1__STATUS__CODE__INVALID_ARGUMENT
+#define INVALID	 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT
 
-/* ---- building requests ---------------------------------------------------- */
+/* ---- building requests ----------------------------------------------------
+ */
 
 static Carta__V1__Email email_msg;
 static Carta__V1__Email *email_ptr = &email_msg;
@@ -125,7 +127,8 @@ static Carta__V1__Response *add_card(carta_client *c, const char *given,
 				     const char *phone)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
-	Carta__V1__CustomerAddRequest add = CARTA__V1__CUSTOMER_ADD_REQUEST__INIT;
+	Carta__V1__CustomerAddRequest add =
+	    CARTA__V1__CUSTOMER_ADD_REQUEST__INIT;
 	Carta__V1__Card card = CARTA__V1__CARD__INIT;
 	Carta__V1__Identity id = CARTA__V1__IDENTITY__INIT;
 	Carta__V1__Contact contact = CARTA__V1__CONTACT__INIT;
@@ -158,7 +161,8 @@ static Carta__V1__Response *add_card(carta_client *c, const char *given,
 static Carta__V1__Response *get_card(carta_client *c, const char *ref)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
-	Carta__V1__CustomerGetRequest get = CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
+	Carta__V1__CustomerGetRequest get =
+	    CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
 
 	get.ref = (char *)ref;
 	req.body_case = CARTA__V1__REQUEST__BODY_CUSTOMER_GET;
@@ -171,7 +175,8 @@ static Carta__V1__Response *edit_card(carta_client *c, const char *ref,
 				      const char *value, uint64_t if_version)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
-	Carta__V1__CustomerEditRequest e = CARTA__V1__CUSTOMER_EDIT_REQUEST__INIT;
+	Carta__V1__CustomerEditRequest e =
+	    CARTA__V1__CUSTOMER_EDIT_REQUEST__INIT;
 	Carta__V1__FieldSet set = CARTA__V1__FIELD_SET__INIT;
 	Carta__V1__FieldSet *sets[1] = {&set};
 
@@ -226,8 +231,8 @@ static int withheld(const Carta__V1__Card *card, int section)
 /* A card with something in every section, made by the admin. */
 static void make_full_card(char number[32])
 {
-	Carta__V1__Response *r =
-	    add_card(admin, "Ana", "Full", "ana.full@example.es", "+34 600 000 001");
+	Carta__V1__Response *r = add_card(
+	    admin, "Ana", "Full", "ana.full@example.es", "+34 600 000 001");
 	assert_int_equal(code_of(r), OK);
 	snprintf(number, 32, "%s", r->card->identity->number);
 	carta__v1__response__free_unpacked(r, NULL);
@@ -314,7 +319,8 @@ static int shows(const Carta__V1__Card *c, int s)
 	return 0;
 }
 
-/* ---- the permission matrix ------------------------------------------------ */
+/* ---- the permission matrix ------------------------------------------------
+ */
 
 /* get: every readable section is served, every other one is withheld
  * (and named as such); the customer number always shows. */
@@ -436,7 +442,8 @@ static void test_matrix_write(void **state)
 			/* Edits name the version: use the current one. */
 			int code;
 			if (s <= 3) {
-				Carta__V1__Response *g = get_card(admin, number);
+				Carta__V1__Response *g =
+				    get_card(admin, number);
 				uint64_t sv = section_version(g->card, s);
 				carta__v1__response__free_unpacked(g, NULL);
 				const char *path = s == 1   ? "company"
@@ -445,8 +452,8 @@ static void test_matrix_write(void **state)
 				const char *value = s == 1   ? "ACME"
 						    : s == 2 ? "two@example.es"
 							     : "Baker";
-				Carta__V1__Response *r =
-				    edit_card(dept[d], number, s, path, value, sv);
+				Carta__V1__Response *r = edit_card(
+				    dept[d], number, s, path, value, sv);
 				code = code_of(r);
 				if (code == DENIED)
 					assert_string_equal(r->status->field,
@@ -480,7 +487,8 @@ static void test_matrix_list(void **state)
 		for (size_t i = 0; i < 4; i++) {
 			int s = sections[i];
 			Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
-			Carta__V1__ListRequest l = CARTA__V1__LIST_REQUEST__INIT;
+			Carta__V1__ListRequest l =
+			    CARTA__V1__LIST_REQUEST__INIT;
 			Carta__V1__CustomerGetRequest g =
 			    CARTA__V1__CUSTOMER_GET_REQUEST__INIT;
 			l.ref = number;
@@ -494,7 +502,8 @@ static void test_matrix_list(void **state)
 				    CARTA__V1__REQUEST__BODY_INTERACTION_LIST;
 				req.interaction_list = &l;
 			} else if (s == 7) {
-				req.body_case = CARTA__V1__REQUEST__BODY_NOTE_LIST;
+				req.body_case =
+				    CARTA__V1__REQUEST__BODY_NOTE_LIST;
 				req.note_list = &l;
 			} else {
 				req.body_case =
@@ -529,7 +538,8 @@ static void test_matrix_create(void **state)
 		carta__v1__response__free_unpacked(r, NULL);
 		r = get_card(admin, email);
 		assert_int_equal(code_of(r),
-				 allowed ? OK : CARTA__V1__STATUS__CODE__NOT_FOUND);
+				 allowed ? OK
+					 : CARTA__V1__STATUS__CODE__NOT_FOUND);
 		carta__v1__response__free_unpacked(r, NULL);
 	}
 }
@@ -547,7 +557,8 @@ static void test_matrix_admin_only(void **state)
 		assert_int_equal(code_of(r), DENIED);
 		carta__v1__response__free_unpacked(r, NULL);
 
-		Carta__V1__PolicySetRequest p = CARTA__V1__POLICY_SET_REQUEST__INIT;
+		Carta__V1__PolicySetRequest p =
+		    CARTA__V1__POLICY_SET_REQUEST__INIT;
 		p.department = (char *)dept_names[d];
 		p.section = CARTA__V1__SECTION__SECTION_NOTES;
 		p.access = CARTA__V1__ACCESS__ACCESS_WRITE;
@@ -559,7 +570,8 @@ static void test_matrix_admin_only(void **state)
 	}
 }
 
-/* ---- versions, idempotency, validation, audit ----------------------------- */
+/* ---- versions, idempotency, validation, audit -----------------------------
+ */
 
 static void test_concurrent_edit_one_wins(void **state)
 {
@@ -569,17 +581,17 @@ static void test_concurrent_edit_one_wins(void **state)
 	assert_int_equal(code_of(r), OK);
 	char number[32];
 	snprintf(number, sizeof(number), "%s", r->card->identity->number);
-	uint64_t v = section_version(r->card,
-				     CARTA__V1__SECTION__SECTION_IDENTITY);
+	uint64_t v =
+	    section_version(r->card, CARTA__V1__SECTION__SECTION_IDENTITY);
 	carta__v1__response__free_unpacked(r, NULL);
 
 	/* Both read version v; both write from it. */
 	Carta__V1__Response *a =
-	    edit_card(dept[SALES], number,
-		      CARTA__V1__SECTION__SECTION_IDENTITY, "company", "Alfa", v);
-	Carta__V1__Response *b =
-	    edit_card(dept[SUPPORT], number,
-		      CARTA__V1__SECTION__SECTION_IDENTITY, "company", "Beta", v);
+	    edit_card(dept[SALES], number, CARTA__V1__SECTION__SECTION_IDENTITY,
+		      "company", "Alfa", v);
+	Carta__V1__Response *b = edit_card(dept[SUPPORT], number,
+					   CARTA__V1__SECTION__SECTION_IDENTITY,
+					   "company", "Beta", v);
 	assert_int_equal(code_of(a), OK);
 	assert_int_equal(code_of(b), CONFLICT);
 	assert_int_equal(b->status->current_version, v + 1);
@@ -592,8 +604,9 @@ static void test_concurrent_edit_one_wins(void **state)
 	r = get_card(admin, number);
 	assert_string_equal(r->card->identity->company, "Alfa");
 	carta__v1__response__free_unpacked(r, NULL);
-	b = edit_card(dept[SUPPORT], number, CARTA__V1__SECTION__SECTION_IDENTITY,
-		      "company", "Beta", v + 1);
+	b = edit_card(dept[SUPPORT], number,
+		      CARTA__V1__SECTION__SECTION_IDENTITY, "company", "Beta",
+		      v + 1);
 	assert_int_equal(code_of(b), OK);
 	assert_string_equal(b->card->identity->company, "Beta");
 	carta__v1__response__free_unpacked(b, NULL);
@@ -630,7 +643,7 @@ struct add_case {
 	const char *given, *email, *phone;
 	int code;
 	const char *stored_email, *stored_phone; /* when OK */
-	const char *error_part;		      /* when refused */
+	const char *error_part;			 /* when refused */
 };
 
 static void test_validation_on_create(void **state)
@@ -655,22 +668,25 @@ static void test_validation_on_create(void **state)
 		Carta__V1__Response *r =
 		    add_card(admin, k->given, "Prueba", k->email, k->phone);
 		print_message("create %zu: %s\n", i,
-			      r->status->message[0] ? r->status->message : "ok");
+			      r->status->message[0] ? r->status->message
+						    : "ok");
 		assert_int_equal(code_of(r), k->code);
 		if (k->code == OK && k->stored_email != NULL)
-			assert_string_equal(r->card->contact->emails[0]->address,
-					    k->stored_email);
+			assert_string_equal(
+			    r->card->contact->emails[0]->address,
+			    k->stored_email);
 		if (k->code == OK && k->stored_phone != NULL) {
 			assert_string_equal(r->card->contact->phones[0]->number,
 					    k->stored_phone);
-			assert_string_equal(r->card->contact->phones[0]->original,
-					    k->phone);
+			assert_string_equal(
+			    r->card->contact->phones[0]->original, k->phone);
 		}
 		if (k->code == OK && k->email == NULL && k->phone == NULL)
 			assert_string_equal(r->card->identity->given_name,
 					    "Jos\xc3\xa9");
 		if (k->code != OK)
-			assert_non_null(strstr(r->status->message, k->error_part));
+			assert_non_null(
+			    strstr(r->status->message, k->error_part));
 		carta__v1__response__free_unpacked(r, NULL);
 	}
 
@@ -707,10 +723,12 @@ static void test_audit_records_each_write(void **state)
 	    add_card(dept[SALES], "Olga", "Auditada", "olga@example.es", NULL);
 	char number[32];
 	snprintf(number, sizeof(number), "%s", r->card->identity->number);
-	uint64_t v = section_version(r->card, CARTA__V1__SECTION__SECTION_CONTACT);
+	uint64_t v =
+	    section_version(r->card, CARTA__V1__SECTION__SECTION_CONTACT);
 	carta__v1__response__free_unpacked(r, NULL);
-	r = edit_card(dept[SUPPORT], number, CARTA__V1__SECTION__SECTION_CONTACT,
-		      "emails.0.address", "olga.new@example.es", v);
+	r = edit_card(dept[SUPPORT], number,
+		      CARTA__V1__SECTION__SECTION_CONTACT, "emails.0.address",
+		      "olga.new@example.es", v);
 	assert_int_equal(code_of(r), OK);
 	carta__v1__response__free_unpacked(r, NULL);
 	r = add_purchase(dept[BILLING], number, "Desk", 25000, NULL);
@@ -737,7 +755,8 @@ static void test_audit_records_each_write(void **state)
 			assert_string_equal(e->principal, "support-user");
 			assert_int_equal(e->section,
 					 CARTA__V1__SECTION__SECTION_CONTACT);
-			assert_non_null(strstr(e->old_value, "olga@example.es"));
+			assert_non_null(
+			    strstr(e->old_value, "olga@example.es"));
 			assert_non_null(
 			    strstr(e->new_value, "olga.new@example.es"));
 		} else if (strcmp(e->action, "purchase.add") == 0) {

@@ -261,8 +261,9 @@ static void test_full_card_round_trip(void **state)
 
 	/* The JSON form of each section. */
 	assert_json_str(j, "identity.number", "C-000001");
-	assert_json_str(j, "identity.given_name", "Mar\xc3\xad"
-						  "a");
+	assert_json_str(j, "identity.given_name",
+			"Mar\xc3\xad"
+			"a");
 	assert_json_str(j, "created_at", "2026-12-01T10:00:00Z");
 	assert_int_equal(json_integer_value(path(j, "version")), 7);
 	assert_json_str(j, "contact.emails.0.address", "maria@example.com");
@@ -275,18 +276,17 @@ static void test_full_card_round_trip(void **state)
 	assert_json_str(j, "contact.addresses.0.postal_code", "08001");
 	assert_json_str(j, "contact.preferred_channels.1", "sms");
 	assert_json_str(j, "purchases.0.amount", "49.90");
-	assert_int_equal(json_integer_value(path(j, "purchases.0.amount_minor")),
-			 4990);
+	assert_int_equal(
+	    json_integer_value(path(j, "purchases.0.amount_minor")), 4990);
 	assert_json_str(j, "purchases.1.amount", "1500");
 	assert_json_str(j, "preferences.colour", "blue");
-	assert_int_equal(json_integer_value(
-			     path(j, "interactions.0.satisfaction")),
-			 4);
+	assert_int_equal(
+	    json_integer_value(path(j, "interactions.0.satisfaction")), 4);
 	assert_json_str(j, "consents.0.state", "granted");
 	assert_json_str(j, "consents.1.state", "withdrawn");
 	assert_json_str(j, "custom.0.section", "preferences");
-	assert_int_equal(json_integer_value(path(j, "sections.contact.version")),
-			 4);
+	assert_int_equal(
+	    json_integer_value(path(j, "sections.contact.version")), 4);
 	assert_true(json_is_array(path(j, "withheld")));
 
 	/* Through text and back: the same card, byte for byte. */
@@ -365,7 +365,7 @@ static void test_bad_json_says_where(void **state)
 	} cases[] = {
 	    /* Syntax: the line and column. */
 	    {"{\"identity\": {\n  \"given_name\": \"Ana\",\n}}", "line 3, "
-							       "column 1"},
+								 "column 1"},
 	    {"{\"identity\": {\"given_name\": \"Ana\"}", "line 1, column 34"},
 	    {"{\"a\": 1, \"a\": 2}", "duplicate"},
 	    /* Values: the path. */
@@ -402,8 +402,8 @@ static void test_bad_json_says_where(void **state)
 
 		err[0] = '\0';
 		assert_int_equal(card_json_parse(cases[i].text,
-						 strlen(cases[i].text), &c,
-						 err, sizeof err),
+						 strlen(cases[i].text), &c, err,
+						 sizeof err),
 				 -1);
 		assert_null(c);
 		if (strstr(err, cases[i].want) == NULL)
@@ -508,21 +508,24 @@ static void test_time_arguments(void **state)
 		const char *text;
 		int64_t want;
 	} good[] = {
-	    {"2026-12-01", 1796083200},
-	    {"2026-12-01T10:00:00Z", T0},
-	    {"2026-12-01T10:00Z", T0},
-	    {"2026-12-01T11:00:00+01:00", T0},
-	    {"2024-02-29", 1709164800},
-	    {"1969-07-20T20:17:00Z", -14182980},
-	    {"-7d", T0 - 7 * 86400},
-	    {"-24h", T0 - 86400},
-	    {"-30m", T0 - 1800},
-	    {"-2w", T0 - 14 * 86400},
+	    {"2026-12-01", 1796083200}, {"2026-12-01T10:00:00Z", T0},
+	    {"2026-12-01T10:00Z", T0},	{"2026-12-01T11:00:00+01:00", T0},
+	    {"2024-02-29", 1709164800}, {"1969-07-20T20:17:00Z", -14182980},
+	    {"-7d", T0 - 7 * 86400},	{"-24h", T0 - 86400},
+	    {"-30m", T0 - 1800},	{"-2w", T0 - 14 * 86400},
 	};
 	static const char *const bad[] = {
-	    "",		  "2026-13-01", "2026-02-29",	  "2026-12-1",
-	    "2026-12-01T25:00Z", "2026-12-01T10:00:00", "yesterday",
-	    "-7",	  "-d",		"-7y",		  "7d",
+	    "",
+	    "2026-13-01",
+	    "2026-02-29",
+	    "2026-12-1",
+	    "2026-12-01T25:00Z",
+	    "2026-12-01T10:00:00",
+	    "yesterday",
+	    "-7",
+	    "-d",
+	    "-7y",
+	    "7d",
 	    "2026-12-01 10:00:00Z",
 	};
 	int64_t t;

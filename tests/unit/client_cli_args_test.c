@@ -192,10 +192,12 @@ static void test_usage_errors(void **state)
 static void test_customer_add_options(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("customer", "add", "--given-name", "Mar\xc3\xad"
-							       "a",
-			       "--family-name", "Garc\xc3\xad"
-						"a",
+	assert_int_equal(parse("customer", "add", "--given-name",
+			       "Mar\xc3\xad"
+			       "a",
+			       "--family-name",
+			       "Garc\xc3\xad"
+			       "a",
 			       "--email", "m@example.com", "--phone",
 			       "600 111 222", "--email", "m2@example.com",
 			       "--birth-date", "1980-05-01", "--status",
@@ -223,9 +225,8 @@ static void test_card_commands_parse(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("customer", "edit", "C-000001", "--section",
-			       "contact", "--set",
-			       "emails.0.address=a@b.es", "--set=phones.1=",
-			       "--if-version", "4", NULL),
+			       "contact", "--set", "emails.0.address=a@b.es",
+			       "--set=phones.1=", "--if-version", "4", NULL),
 			 0);
 	assert_ptr_equal(args.cmd->run, cmd_customer_edit);
 	assert_string_equal(args.pos[0], "C-000001");
@@ -237,9 +238,8 @@ static void test_card_commands_parse(void **state)
 
 	assert_int_equal(parse("purchase", "add", "maria@example.com",
 			       "--product", "Shoes", "--amount", "49.90",
-			       "--currency", "eur", "--quantity", "2",
-			       "--date", "2026-11-30", "--channel", "shop",
-			       NULL),
+			       "--currency", "eur", "--quantity", "2", "--date",
+			       "2026-11-30", "--channel", "shop", NULL),
 			 0);
 	assert_ptr_equal(args.cmd->run, cmd_purchase_add);
 	assert_string_equal(args.amount, "49.90");
@@ -323,27 +323,27 @@ static void test_card_usage_errors(void **state)
 	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
 	      "a=b"},
 	     "customer edit: missing --if-version"},
-	    {{"customer", "edit", "C-1", "--section", "contact",
-	      "--if-version", "3"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--if-version",
+	      "3"},
 	     "customer edit: missing --set"},
 	    {{"customer", "edit", "C-1", "--section", "custom", "--set", "a=b",
 	      "--if-version", "3"},
 	     "customer edit: --section: 'custom' is not a section (identity, "
 	     "contact, demographics, purchases, preferences, interactions, "
 	     "notes, consent)"},
-	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
-	      "=b", "--if-version", "3"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--set", "=b",
+	      "--if-version", "3"},
 	     "customer edit: --set: '=b' is not FIELD=VALUE (FIELD= with "
 	     "nothing after removes an item)"},
-	    {{"customer", "edit", "C-1", "--section", "contact", "--set",
-	      "a=b", "--if-version", "x"},
+	    {{"customer", "edit", "C-1", "--section", "contact", "--set", "a=b",
+	      "--if-version", "x"},
 	     "customer edit: --if-version must be a whole number from 0 to "
 	     "9223372036854775807, not 'x'"},
 	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "1.5",
 	      "--currency", "JPY"},
 	     "purchase add: --amount: '1.5': JPY has no decimals"},
-	    {{"purchase", "add", "C-1", "--product", "x", "--amount",
-	      "0.1234", "--currency", "KWD"},
+	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "0.1234",
+	      "--currency", "KWD"},
 	     "purchase add: --amount: '0.1234': KWD has at most 3 decimals"},
 	    {{"purchase", "add", "C-1", "--product", "x", "--amount", "49,90",
 	      "--currency", "EUR"},
@@ -373,8 +373,7 @@ static void test_card_usage_errors(void **state)
 	    {{"consent", "set", "C-1", "--purpose", "p", "--channel", "email",
 	      "maybe"},
 	     "consent set: 'maybe' is not granted or withdrawn"},
-	    {{"consent", "set", "C-1", "--purpose", "p", "--channel",
-	      "email"},
+	    {{"consent", "set", "C-1", "--purpose", "p", "--channel", "email"},
 	     "consent set: missing STATE"},
 	    {{"pref", "set", "C-1", "colour"}, "pref set: missing VALUE"},
 	    {{"pref", "unset", "C-1"}, "pref unset: missing KEY"},
@@ -401,8 +400,9 @@ static void test_card_usage_errors(void **state)
 	    {{"admin", "policy"},
 	     "admin policy: missing command (try 'carta admin policy "
 	     "--help')"},
-	    {{"admin", "department", "add"}, "admin department add: missing "
-					     "NAME"},
+	    {{"admin", "department", "add"},
+	     "admin department add: missing "
+	     "NAME"},
 	    {{"audit", "--since", "last week"},
 	     "audit: --since: 'last week' is not a time (2026-12-01, "
 	     "2026-12-01T10:00:00Z, -7d or -24h)"},
@@ -439,8 +439,9 @@ static void test_repeated_option_bound(void **state)
 		argv[argc++] = (char *)"a@b.es";
 	}
 	argv[argc] = NULL;
-	assert_int_equal(cli_parse(&cli_root, argc, argv, &args, err, sizeof err),
-			 CLI_EXIT_USAGE);
+	assert_int_equal(
+	    cli_parse(&cli_root, argc, argv, &args, err, sizeof err),
+	    CLI_EXIT_USAGE);
 	assert_string_equal(err, "customer add: --email given more than 32 "
 				 "times");
 }
