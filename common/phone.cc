@@ -154,7 +154,7 @@ extern "C" int phone_normalise(const char *in, const char *region, char *e164,
 		util.Format(n, PhoneNumberUtil::E164, &out);
 		canonical(util, &out);
 		if (out.size() + 1 > cap) {
-			say(err, errlen, "E.164 form needs %zu bytes, have %zu",
+			say(err, errlen, "needs %zu bytes of room, have %zu",
 			    out.size() + 1, cap);
 			return CARTA_ETOOBIG;
 		}

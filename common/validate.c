@@ -11,9 +11,6 @@
 #include "carta_error.h"
 #include "phone.h"
 
-/* Bytes of input an email address may take before it is refused unread. */
-#define EMAIL_INPUT_MAX 1024
-
 static void say(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -85,8 +82,7 @@ static size_t ascii_trim(const char *in, const char **start)
 	return len;
 }
 
-/* ---- Text ---------------------------------------------------------------
- */
+/* ---- Text ---- */
 
 /* What is wrong with the sequence at p, which utf8proc_iterate refused. */
 static const char *utf8_problem(const uint8_t *p, size_t left)
@@ -280,8 +276,7 @@ out:
 	return rv;
 }
 
-/* ---- Email --------------------------------------------------------------
- */
+/* ---- Email ---- */
 
 static bool is_atext_ascii(int c)
 {
@@ -464,7 +459,7 @@ static int email_parse(const char *in, bool ascii, char *out, size_t cap,
 	int rv;
 
 	clear(out, cap);
-	rv = text_clean(in, EMAIL_INPUT_MAX, 0, &t, err, errlen);
+	rv = text_clean(in, VALIDATE_EMAIL_INPUT_MAX, 0, &t, err, errlen);
 	if (rv != 0)
 		goto out;
 
@@ -595,8 +590,7 @@ int validate_email_ascii(const char *in, char *out, size_t cap, char *err,
 	return email_parse(in, true, out, cap, err, errlen);
 }
 
-/* ---- Phone --------------------------------------------------------------
- */
+/* ---- Phone ---- */
 
 int validate_phone(const char *in, const char *default_region, char *e164_out,
 		   size_t cap, char *err, size_t errlen)
@@ -640,8 +634,7 @@ out:
 	return rv;
 }
 
-/* ---- Countries and currencies -------------------------------------------
- */
+/* ---- Countries and currencies ---- */
 
 /* ISO 3166-1 alpha-2: every code officially assigned, in order. */
 static const char countries[][3] = {
@@ -781,8 +774,7 @@ int validate_currency(const char *in, char out[VALIDATE_CURRENCY_SIZE],
 	return 0;
 }
 
-/* ---- Amounts ------------------------------------------------------------
- */
+/* ---- Amounts ---- */
 
 int validate_amount(const char *in, int exponent, int64_t *minor, char *err,
 		    size_t errlen)
@@ -855,8 +847,7 @@ int validate_amount(const char *in, int exponent, int64_t *minor, char *err,
 	return 0;
 }
 
-/* ---- Dates --------------------------------------------------------------
- */
+/* ---- Dates ---- */
 
 static bool is_leap(int y)
 {
@@ -949,8 +940,7 @@ int validate_birth_date(const char *in, const char *today,
 	return rv;
 }
 
-/* ---- Languages ----------------------------------------------------------
- */
+/* ---- Languages ---- */
 
 int validate_language(const char *in, char *out, size_t cap, char *err,
 		      size_t errlen)

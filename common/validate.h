@@ -50,6 +50,8 @@
 #define VALIDATE_EMAIL_SIZE                                                    \
 	(VALIDATE_EMAIL_LOCAL_MAX + 1 + 4 * VALIDATE_DOMAIN_MAX + 1)
 #define VALIDATE_EMAIL_ASCII_SIZE (VALIDATE_EMAIL_MAX + 1)
+/* Input longer than this many bytes is refused unread. */
+#define VALIDATE_EMAIL_INPUT_MAX 1024
 
 /* Phones: input longer than this many bytes is refused. */
 #define VALIDATE_PHONE_INPUT_MAX 100

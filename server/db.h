@@ -2,7 +2,9 @@
  * own read-only connections, writes through one writer thread that commits
  * the jobs waiting together (group commit, one fsync for many) and answers
  * each only once it is durable, and WAL checkpoints on a thread of their
- * own so that no commit pays for one.
+ * own so that no commit pays for one. (After each checkpoint the writer,
+ * between two batches, copies the few frames committed meanwhile, so that
+ * the WAL starts over instead of growing: see catch_ups in db_stats_t.)
  *
  * db_read and db_write block the calling thread: call them from libuv
  * thread-pool workers or other threads, never from the event loop. All
@@ -24,9 +26,10 @@ typedef struct db db;
 
 /* A unit of work run on a connection the module owns. Returns 0, or a
  * negative CARTA_E* code (anything non-zero counts as a failure). It must
- * not begin, commit or roll back transactions, must reset or finalize the
- * statements it steps, and must not call db_read or db_write itself. conn
- * is valid only during the call. */
+ * not begin, commit or roll back transactions, must finalize statements it
+ * prepares itself (db_prepare's are reset for it), and must not call
+ * db_read or db_write (they return CARTA_ESTATE). conn is valid only
+ * during the call. */
 typedef int (*db_fn)(sqlite3 *conn, void *arg);
 
 /* Migration version N brings the schema from N-1 to N; an array of them
@@ -56,10 +59,12 @@ typedef struct {
 /* Opens path (creating it when create != 0; CARTA_ENOENT when it is missing
  * otherwise), sets WAL mode, foreign keys and a busy timeout, and applies
  * the pending migrations of migs on the writer connection, each in its own
- * transaction recording PRAGMA user_version. A database newer than the last
- * migration is refused (CARTA_EDB, logged as schema_too_new); migs out of
- * order give CARTA_EINVAL. Then opens nreaders (at least 1) read-only
- * connections and starts the writer and checkpointer threads. On success
+ * transaction recording PRAGMA user_version (foreign keys are already
+ * enforced then). A migration that fails is rolled back and its error
+ * returned; a database newer than the last migration is refused (CARTA_EDB,
+ * logged as schema_too_new); migs out of order give CARTA_EINVAL. Then
+ * opens nreaders (1 to 64) read-only connections and starts the writer and
+ * checkpointer threads. Blocks: call it before the loop runs. On success
  * *out is released with db_close; on error nothing is left open. */
 int db_open(const char *path, int create, const db_migration *migs,
 	    size_t nmigs, int nreaders, db **out);
@@ -69,11 +74,11 @@ int db_open(const char *path, int create, const db_migration *migs,
  * return CARTA_ESTATE. Idempotent. */
 void db_shutdown(db *d);
 
-/* db_shutdown, then waits for queued writes to commit and running reads to
- * finish, stops the threads, checkpoints and closes every connection and
- * frees d. Blocks: call it off the event loop, or once the loop has
- * stopped, and only when no thread can call into d any more. NULL is a
- * no-op. */
+/* db_shutdown, then waits for queued writes to commit and for every
+ * caller still inside db_read or db_write to return, stops the threads,
+ * checkpoints, closes every connection and frees d. Blocks: call it once
+ * the loop has stopped (or off the loop), when no thread will make a new
+ * call into d. NULL is a no-op. */
 void db_close(db *d);
 
 /* Runs fn on a free read connection inside one read transaction (a single
@@ -98,13 +103,15 @@ int db_schema_version(db *d);
 void db_stats(db *d, db_stats_t *out);
 
 /* Sets the checkpoint thresholds (pages > 0, interval_ms > 0); 0 keeps the
- * current value. Takes effect at the checkpointer's next wake-up. */
+ * current value. Takes effect at once. */
 void db_tune(db *d, int checkpoint_pages, int checkpoint_interval_ms);
 
 /* A statement for sql (a string that lives as long as d, usually a
- * literal) prepared once per connection and kept until db_close; only
- * inside a db_fn, on its conn. Returned reset with no bindings; do not
- * finalize it. CARTA_ESTATE outside a db_fn, else as db_error. */
+ * literal: it is looked up by address) prepared once per connection and
+ * kept until db_close; only inside a db_fn, on its conn. Returned reset
+ * with no bindings; do not finalize it. The same sql gives the same
+ * statement, so one use must end before the next begins. CARTA_ESTATE
+ * outside a db_fn, CARTA_ETOOBIG past 256 statements, else as db_error. */
 int db_prepare(sqlite3 *conn, const char *sql, sqlite3_stmt **out);
 
 /* Maps an SQLite result code (basic or extended) to 0 or a CARTA_E* code:

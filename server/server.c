@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -180,6 +181,10 @@ int server_run(const char *dir, const char *listen)
 	int status = 1, rv;
 
 	memset(&srv, 0, sizeof(srv));
+	/* A request waiting for the writer holds a pool thread: with libuv's
+	 * default of 4, four writes would stall every read and batches could
+	 * never grow. Set before the pool starts; the environment wins. */
+	setenv("UV_THREADPOOL_SIZE", "32", 0);
 	/* No core dumps: the process holds the server's secret key. */
 	struct rlimit no_core = {0, 0};
 	setrlimit(RLIMIT_CORE, &no_core);

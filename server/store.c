@@ -1,6 +1,5 @@
 #include "store.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,19 +7,22 @@
 #include <time.h>
 
 #include "carta_error.h"
+#include "db.h"
 #include "log.h"
 #include "store_internal.h"
 
+/* Reads run on reader connections in parallel; writes go through db's
+ * single writer thread, which commits waiting writes together. */
+#define STORE_READERS 4
+
 struct store {
-	sqlite3 *db;
-	/* One connection serialised by a mutex: enough for principals and
-	 * pings. Reader connections in parallel come with the card store. */
-	pthread_mutex_t lock;
+	db *d;
 };
 
 /* Migration N brings the schema from version N-1 to N. */
-static const char *const migrations[] = {
+static const db_migration migrations[] = {
     /* 1: principals and departments */
+    {1,
     "CREATE TABLE departments ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -33,9 +35,10 @@ static const char *const migrations[] = {
     "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
     "  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
     "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER);",
+    "  revoked_at INTEGER);"},
 
     /* 2: cards, their sections, policies, custom fields, audit */
+    {2,
     "CREATE TABLE counters ("
     "  name TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL);"
@@ -174,169 +177,86 @@ static const char *const migrations[] = {
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
     "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
-    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
 };
 
 int store_map_rc(int rc)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return 0;
-	case SQLITE_CONSTRAINT:
-		return CARTA_EEXIST;
-	case SQLITE_NOMEM:
-		return CARTA_ENOMEM;
-	case SQLITE_CANTOPEN:
-		return CARTA_ENOENT;
-	default:
-		return CARTA_EDB;
-	}
-}
-
-static int exec(store *s, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		log_event(LOG_ERROR, 0, "event=db_error rc=%d msg=\"%s\"", rc,
-			  msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-	}
-	return store_map_rc(rc);
-}
-
-static int user_version(store *s)
-{
-	sqlite3_stmt *st = NULL;
-	int v = -1;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
-		SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int migrate(store *s)
-{
-	const int target = (int)(sizeof(migrations) / sizeof(migrations[0]));
-	char sql[64];
-	int v = user_version(s);
-
-	if (v < 0)
-		return CARTA_EDB;
-	if (v > target) {
-		log_event(LOG_ERROR, 0,
-			  "event=schema_too_new version=%d supported=%d", v,
-			  target);
-		return CARTA_EDB;
-	}
-	for (; v < target; v++) {
-		int rv = exec(s, "BEGIN IMMEDIATE");
-		if (rv == 0)
-			rv = exec(s, migrations[v]);
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (rv == 0)
-			rv = exec(s, sql);
-		if (rv == 0)
-			rv = exec(s, "COMMIT");
-		if (rv != 0) {
-			exec(s, "ROLLBACK");
-			return rv;
-		}
-		log_event(LOG_INFO, 0, "event=migrated schema_version=%d",
-			  v + 1);
-	}
-	return 0;
+	return rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE
+		   ? 0
+		   : db_error(rc);
 }
 
 int store_open(const char *path, int create, store **out)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	store *s = calloc(1, sizeof(*s));
-	int rv;
 
 	if (s == NULL)
 		return CARTA_ENOMEM;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		rv = store_map_rc(rc);
-		goto err_after_open;
+	int rv = db_open(path, create, migrations,
+			 sizeof(migrations) / sizeof(migrations[0]),
+			 STORE_READERS, &s->d);
+	if (rv != 0) {
+		free(s);
+		return rv;
 	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
-	rv = exec(s, "PRAGMA journal_mode = WAL;"
-		     "PRAGMA synchronous = NORMAL;"
-		     "PRAGMA foreign_keys = ON;");
-	if (rv != 0)
-		goto err_after_open;
-	rv = migrate(s);
-	if (rv != 0)
-		goto err_after_open;
-	pthread_mutex_init(&s->lock, NULL);
 	*out = s;
 	return 0;
-
-err_after_open:
-	sqlite3_close(s->db);
-	free(s);
-	return rv;
 }
 
 int store_run(store *s, int write, store_fn fn, void *arg)
 {
-	pthread_mutex_lock(&s->lock);
-	int rv = exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
-	if (rv == 0) {
-		rv = fn(s->db, arg);
-		if (rv == 0)
-			rv = exec(s, "COMMIT");
-		if (rv != 0)
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	return write ? db_write(s->d, fn, arg) : db_read(s->d, fn, arg);
+}
+
+void store_shutdown(store *s)
+{
+	if (s != NULL)
+		db_shutdown(s->d);
 }
 
 void store_close(store *s)
 {
 	if (s == NULL)
 		return;
-	sqlite3_close(s->db);
-	pthread_mutex_destroy(&s->lock);
+	db_close(s->d);
 	free(s);
 }
 
 int store_schema_version(store *s)
 {
-	pthread_mutex_lock(&s->lock);
-	int v = user_version(s);
-	pthread_mutex_unlock(&s->lock);
-	return v;
+	return db_schema_version(s->d);
 }
 
-int store_department_add(store *s, const char *name)
-{
-	sqlite3_stmt *st = NULL;
+struct principal_args {
+	const char *name, *department;
+	int role;
+	const uint8_t *key;
+	store_principal *out;
+	int (*fn)(void *user, const store_principal *p);
+	void *user;
+};
 
-	pthread_mutex_lock(&s->lock);
+static int department_add_fn(sqlite3 *conn, void *arg)
+{
+	struct principal_args *a = arg;
+	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(
-	    s->db, "INSERT INTO departments (name, created_at) VALUES (?, ?)",
+	    conn, "INSERT INTO departments (name, created_at) VALUES (?, ?)",
 	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->lock);
 	return store_map_rc(rc);
+}
+
+int store_department_add(store *s, const char *name)
+{
+	struct principal_args a = {.name = name};
+	return store_run(s, 1, department_add_fn, &a);
 }
 
 #define PRINCIPAL_COLUMNS                                                      \
@@ -360,14 +280,15 @@ static void read_principal(sqlite3_stmt *st, store_principal *p)
 	p->revoked_at = sqlite3_column_int64(st, 7);
 }
 
-/* Runs a one-row principal query whose only parameter is bound by bind. */
-static int principal_query(store *s, const char *sql, const void *arg,
+/* A one-row principal query whose parameter is a name (arg_len < 0) or a
+ * key. */
+static int principal_query(sqlite3 *conn, const char *sql, const void *arg,
 			   int arg_len, store_principal *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rv;
 
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(conn, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		rv = store_map_rc(rc);
 		goto out;
@@ -388,107 +309,110 @@ out:
 	return rv;
 }
 
+static int by_key_fn(sqlite3 *conn, void *arg)
+{
+	struct principal_args *a = arg;
+	return principal_query(conn,
+			       "SELECT " PRINCIPAL_COLUMNS
+			       "WHERE p.public_key = ?",
+			       a->key, KEY_LEN, a->out);
+}
+
 int store_principal_by_key(store *s, const uint8_t key[KEY_LEN],
 			   store_principal *out)
 {
-	pthread_mutex_lock(&s->lock);
-	int rv = principal_query(
-	    s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.public_key = ?", key,
-	    KEY_LEN, out);
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	struct principal_args a = {.key = key, .out = out};
+	return store_run(s, 0, by_key_fn, &a);
 }
 
-static int principal_by_name(store *s, const char *name, store_principal *out)
+static int by_name_fn(sqlite3 *conn, void *arg)
 {
-	return principal_query(
-	    s, "SELECT " PRINCIPAL_COLUMNS "WHERE p.name = ?", name, -1, out);
+	struct principal_args *a = arg;
+	return principal_query(conn,
+			       "SELECT " PRINCIPAL_COLUMNS "WHERE p.name = ?",
+			       a->name, -1, a->out);
 }
 
 int store_principal_by_name(store *s, const char *name, store_principal *out)
 {
-	pthread_mutex_lock(&s->lock);
-	int rv = principal_by_name(s, name, out);
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	struct principal_args a = {.name = name, .out = out};
+	return store_run(s, 0, by_name_fn, &a);
+}
+
+static int principal_add_fn(sqlite3 *conn, void *arg)
+{
+	struct principal_args *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(
+	    conn,
+	    "INSERT INTO principals (name, department_id, role, state, "
+	    "public_key, created_at) SELECT ?, id, ?, 1, ?, ? FROM "
+	    "departments WHERE name = ?",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_map_rc(rc);
+	sqlite3_bind_text(st, 1, a->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, a->role);
+	sqlite3_bind_blob(st, 3, a->key, KEY_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 5, a->department, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_map_rc(rc);
+	/* The INSERT ... SELECT inserts nothing for an unknown department. */
+	return sqlite3_changes(conn) == 1 ? by_name_fn(conn, a) : CARTA_ENOENT;
 }
 
 int store_principal_add(store *s, const char *name, const char *department,
 			int role, const uint8_t key[KEY_LEN],
 			store_principal *out)
 {
-	sqlite3_stmt *st = NULL;
-	int rv;
+	struct principal_args a = {.name = name,
+				   .department = department,
+				   .role = role,
+				   .key = key,
+				   .out = out};
+	return store_run(s, 1, principal_add_fn, &a);
+}
 
-	pthread_mutex_lock(&s->lock);
+static int principal_revoke_fn(sqlite3 *conn, void *arg)
+{
+	struct principal_args *a = arg;
+	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(
-	    s->db,
-	    "INSERT INTO principals (name, department_id, role, state, "
-	    "public_key, created_at) SELECT ?, id, ?, 1, ?, ? FROM "
-	    "departments WHERE name = ?",
+	    conn,
+	    "UPDATE principals SET state = 2, revoked_at = ? WHERE name = ? "
+	    "AND state = 1",
 	    -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rv = store_map_rc(rc);
-		goto out;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, role);
-	sqlite3_bind_blob(st, 3, key, KEY_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-	sqlite3_bind_text(st, 5, department, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE) {
-		rv = store_map_rc(rc);
-		goto out;
-	}
-	/* The INSERT ... SELECT inserts nothing for an unknown department. */
-	rv = sqlite3_changes(s->db) == 1 ? principal_by_name(s, name, out)
-					 : CARTA_ENOENT;
-out:
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	int rv = store_map_rc(rc);
+	return rv ? rv : by_name_fn(conn, a);
 }
 
 int store_principal_revoke(store *s, const char *name, store_principal *out)
 {
-	sqlite3_stmt *st = NULL;
-	int rv;
-
-	pthread_mutex_lock(&s->lock);
-	int rc = sqlite3_prepare_v2(
-	    s->db,
-	    "UPDATE principals SET state = 2, revoked_at = ? WHERE name = "
-	    "? AND state = 1",
-	    -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-	}
-	rv = store_map_rc(rc);
-	if (rv == 0)
-		rv = principal_by_name(s, name, out);
-	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->lock);
-	return rv;
+	struct principal_args a = {.name = name, .out = out};
+	return store_run(s, 1, principal_revoke_fn, &a);
 }
 
-int store_principal_each(store *s,
-			 int (*fn)(void *user, const store_principal *p),
-			 void *user)
+static int principal_each_fn(sqlite3 *conn, void *arg)
 {
+	struct principal_args *a = arg;
 	sqlite3_stmt *st = NULL;
 	store_principal p;
 	int rv = 0;
 
-	pthread_mutex_lock(&s->lock);
 	int rc = sqlite3_prepare_v2(
-	    s->db, "SELECT " PRINCIPAL_COLUMNS "ORDER BY p.name", -1, &st,
-	    NULL);
+	    conn, "SELECT " PRINCIPAL_COLUMNS "ORDER BY p.name", -1, &st, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_principal(st, &p);
-		rv = fn(user, &p);
+		rv = a->fn(a->user, &p);
 		if (rv != 0)
 			break;
 		rc = SQLITE_OK;
@@ -496,6 +420,13 @@ int store_principal_each(store *s,
 	if (rv == 0 && rc != SQLITE_DONE)
 		rv = store_map_rc(rc);
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&s->lock);
 	return rv;
+}
+
+int store_principal_each(store *s,
+			 int (*fn)(void *user, const store_principal *p),
+			 void *user)
+{
+	struct principal_args a = {.fn = fn, .user = user};
+	return store_run(s, 0, principal_each_fn, &a);
 }

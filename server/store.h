@@ -2,8 +2,11 @@
  * no SQL leaks into the protocol, policy or connection code (and another
  * engine could stand behind it). SQLite in WAL mode today.
  *
- * A store handle may be used from several threads; calls are serialised
- * inside. Every function returns 0 or a negative CARTA_E* code. */
+ * A store handle may be used from several threads at once. Calls block:
+ * make them on worker threads, never on the event loop. Reads run in
+ * parallel on reader connections; writes go through one writer thread that
+ * commits waiting writes together and returns once they are durable.
+ * Every function returns 0 or a negative CARTA_E* code. */
 #ifndef CARTAD_STORE_H
 #define CARTAD_STORE_H
 
@@ -36,6 +39,10 @@ typedef struct {
  * its own transaction. *out is released with store_close. */
 int store_open(const char *path, int create, store **out);
 void store_close(store *s);
+
+/* Begins shutdown without blocking (safe on the loop): queued writes
+ * still commit; later calls fail with CARTA_ESTATE. */
+void store_shutdown(store *s);
 
 /* The schema version in force (after migrations). */
 int store_schema_version(store *s);

@@ -32,7 +32,7 @@ static void ping(rawclient *rc, uint64_t id)
 	req.body_case = CARTA__V1__REQUEST__BODY_PING;
 	req.ping = &p;
 	assert_int_equal(raw_send_request(rc, &req), 0);
-	Carta__V1__Response *resp = raw_recv_response(rc, 5000);
+	Carta__V1__Response *resp = raw_recv_response(rc, 30000);
 	assert_non_null(resp);
 	assert_int_equal(resp->id, id);
 	carta__v1__response__free_unpacked(resp, NULL);

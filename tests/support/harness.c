@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,7 +142,8 @@ int harness_stop(harness *h)
 			status = WEXITSTATUS(st);
 		h->pid = 0;
 	}
-	if (status != 0) {
+	/* CARTA_TEST_LOG=1 shows the server's log even after a clean stop. */
+	if (status != 0 || getenv("CARTA_TEST_LOG") != NULL) {
 		snprintf(cmd, sizeof(cmd), "cat '%s/cartad.log' >&2", h->dir);
 		harness_run(cmd, NULL, 0);
 	}
@@ -169,6 +171,10 @@ int harness_connect_raw(const harness *h)
 		close(fd);
 		return -1;
 	}
+	/* A send the server never drains fails the test instead of hanging
+	 * it. */
+	struct timeval tv = {.tv_sec = 30};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 

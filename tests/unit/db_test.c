@@ -367,6 +367,9 @@ static void *writer_main(void *p)
 	return NULL;
 }
 
+/* Eight threads write at once: every row lands, batches form, and each
+ * row is visible to a new read transaction as soon as its db_write
+ * returns. */
 static void test_concurrent_writers_group_commit(void **state)
 {
 	writer w[NWRITERS];

@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "carta.pb-c.h"
 #include "dispatch.h"
@@ -16,6 +18,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static store *db;
 static store_principal admin;
+static char dir[] = "/tmp/carta-fuzz-XXXXXX";
+
+static void cleanup(void)
+{
+	char path[64];
+	const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm"};
+
+	store_close(db);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,7 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (db == NULL) {
 		log_set_level(LOG_ERROR);
-		if (store_open(":memory:", 1, &db) != 0 ||
+		/* A real file: the store runs SQLite in WAL mode. */
+		char path[64];
+		if (mkdtemp(dir) == NULL)
+			abort();
+		atexit(cleanup);
+		snprintf(path, sizeof(path), "%s/fuzz.db", dir);
+		if (store_open(path, 1, &db) != 0 ||
 		    store_department_add(db, "sales") != 0)
 			abort();
 		memset(&admin, 0, sizeof(admin));
