@@ -135,9 +135,10 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static void handle_enrol(store *db, const Carta__V1__Request *req,
-			 dispatch_out *out)
+static void handle_enrol(store *db, const store_principal *caller,
+			 const Carta__V1__Request *req, dispatch_out *out)
 {
+	store_actor who = {caller->name, caller->department};
 	const Carta__V1__EnrolRequest *e = req->enrol;
 	store_principal p;
 	int role = e->role == CARTA__V1__ROLE__ROLE_UNSPECIFIED
@@ -171,7 +172,7 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 		return;
 	}
 
-	int rv = store_principal_add(db, e->name, e->department, role,
+	int rv = store_principal_add(db, &who, e->name, e->department, role,
 				     e->public_key.data, &p);
 	if (rv == CARTA_ENOENT)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
@@ -192,12 +193,13 @@ static void handle_enrol(store *db, const Carta__V1__Request *req,
 		reply_principal(req->id, &p, out);
 }
 
-static void handle_revoke(store *db, const Carta__V1__Request *req,
-			  dispatch_out *out)
+static void handle_revoke(store *db, const store_principal *caller,
+			  const Carta__V1__Request *req, dispatch_out *out)
 {
+	store_actor who = {caller->name, caller->department};
 	store_principal p;
 
-	int rv = store_principal_revoke(db, req->revoke->name, &p);
+	int rv = store_principal_revoke(db, &who, req->revoke->name, &p);
 	if (rv == CARTA_ENOENT) {
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such principal", "revoke.name");
@@ -328,10 +330,10 @@ void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		handle_ping(caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
-		handle_enrol(env->db, req, out);
+		handle_enrol(env->db, caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_REVOKE:
-		handle_revoke(env->db, req, out);
+		handle_revoke(env->db, caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_LIST_PRINCIPALS:
 		handle_list_principals(env->db, req, out);

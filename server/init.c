@@ -121,8 +121,8 @@ int init_data_dir(const char *dir, const char *listen)
 
 	step = "admin principal";
 	noise_keypair(admin_priv, admin_pub);
-	rv = store_principal_add(db, "admin", "admin", STORE_ROLE_ADMIN,
-				 admin_pub, &admin);
+	rv = store_principal_add(db, &seeder, "admin", "admin",
+				 STORE_ROLE_ADMIN, admin_pub, &admin);
 	if (rv != 0)
 		goto out;
 

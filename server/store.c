@@ -22,162 +22,160 @@ struct store {
 /* Migration N brings the schema from version N-1 to N. */
 static const db_migration migrations[] = {
     /* 1: principals and departments */
-    {1,
-    "CREATE TABLE departments ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  created_at INTEGER NOT NULL);"
-    "CREATE TABLE principals ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  department_id INTEGER NOT NULL REFERENCES departments(id),"
-    "  role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),"
-    "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
-    "  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER);"},
+    {1, "CREATE TABLE departments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE principals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  department_id INTEGER NOT NULL REFERENCES departments(id),"
+	"  role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),"
+	"  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
+	"  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER);"},
 
     /* 2: cards, their sections, policies, custom fields, audit */
-    {2,
-    "CREATE TABLE counters ("
-    "  name TEXT PRIMARY KEY,"
-    "  value INTEGER NOT NULL);"
-    "INSERT INTO counters VALUES ('customer_number', 0);"
-    /* Identity and demographics are one row per card. */
-    "CREATE TABLE cards ("
-    "  id TEXT PRIMARY KEY CHECK (length(id) = 32),"
-    "  number TEXT NOT NULL UNIQUE,"
-    "  version INTEGER NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  given_name TEXT NOT NULL DEFAULT '',"
-    "  family_name TEXT NOT NULL DEFAULT '',"
-    "  company TEXT NOT NULL DEFAULT '',"
-    "  status TEXT NOT NULL DEFAULT 'active',"
-    "  home_branch TEXT NOT NULL DEFAULT '',"
-    "  birth_date TEXT NOT NULL DEFAULT '',"
-    "  gender TEXT NOT NULL DEFAULT '',"
-    "  profession TEXT NOT NULL DEFAULT '',"
-    "  language TEXT NOT NULL DEFAULT '',"
-    "  preferred_channels TEXT NOT NULL DEFAULT '');"
-    "CREATE TABLE card_sections ("
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
-    "  version INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (card_id, section)) WITHOUT ROWID;"
-    /* kind: 1 email, 2 phone, 3 postal address. value: the address,
-     * the E.164 number, or '' for postal addresses. */
-    "CREATE TABLE contact_points ("
-    "  id INTEGER PRIMARY KEY,"
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),"
-    "  position INTEGER NOT NULL,"
-    "  label TEXT NOT NULL DEFAULT '',"
-    "  is_primary INTEGER NOT NULL DEFAULT 0,"
-    "  value TEXT NOT NULL DEFAULT '',"
-    "  original TEXT NOT NULL DEFAULT '',"
-    "  street TEXT NOT NULL DEFAULT '',"
-    "  city TEXT NOT NULL DEFAULT '',"
-    "  postal_code TEXT NOT NULL DEFAULT '',"
-    "  region TEXT NOT NULL DEFAULT '',"
-    "  country TEXT NOT NULL DEFAULT '',"
-    "  verified_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX contact_points_card ON contact_points(card_id, kind,"
-    "  position);"
-    /* Emails are found whatever the case of their letters. */
-    "CREATE INDEX contact_points_value ON contact_points(kind,"
-    "  value COLLATE NOCASE);"
-    "CREATE TABLE purchases ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  date TEXT NOT NULL,"
-    "  product TEXT NOT NULL,"
-    "  quantity INTEGER NOT NULL,"
-    "  amount_minor INTEGER NOT NULL,"
-    "  currency TEXT NOT NULL,"
-    "  channel TEXT NOT NULL DEFAULT '',"
-    "  remarks TEXT NOT NULL DEFAULT '',"
-    "  created_at INTEGER NOT NULL,"
-    "  created_by TEXT NOT NULL);"
-    "CREATE INDEX purchases_card ON purchases(card_id, seq);"
-    "CREATE TABLE interactions ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  at INTEGER NOT NULL,"
-    "  channel TEXT NOT NULL,"
-    "  department TEXT NOT NULL,"
-    "  author TEXT NOT NULL,"
-    "  summary TEXT NOT NULL,"
-    "  outcome TEXT NOT NULL DEFAULT '',"
-    "  satisfaction INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX interactions_card ON interactions(card_id, seq);"
-    "CREATE TABLE notes ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  at INTEGER NOT NULL,"
-    "  author TEXT NOT NULL,"
-    "  text TEXT NOT NULL);"
-    "CREATE INDEX notes_card ON notes(card_id, seq);"
-    "CREATE TABLE preferences ("
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  key TEXT NOT NULL,"
-    "  value TEXT NOT NULL,"
-    "  PRIMARY KEY (card_id, key)) WITHOUT ROWID;"
-    "CREATE TABLE consents ("
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  purpose TEXT NOT NULL,"
-    "  channel TEXT NOT NULL,"
-    "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
-    "  at INTEGER NOT NULL,"
-    "  source TEXT NOT NULL DEFAULT '',"
-    "  PRIMARY KEY (card_id, purpose, channel)) WITHOUT ROWID;"
-    "CREATE TABLE custom_fields ("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  type INTEGER NOT NULL,"
-    "  section INTEGER NOT NULL,"
-    "  max_length INTEGER NOT NULL DEFAULT 0,"
-    "  choices TEXT NOT NULL DEFAULT '',"
-    "  created_at INTEGER NOT NULL);"
-    "CREATE TABLE custom_values ("
-    "  card_id TEXT NOT NULL REFERENCES cards(id),"
-    "  field_id INTEGER NOT NULL REFERENCES custom_fields(id),"
-    "  value TEXT NOT NULL,"
-    "  PRIMARY KEY (card_id, field_id)) WITHOUT ROWID;"
-    /* Idempotency: a principal's request key names one result. */
-    "CREATE TABLE request_keys ("
-    "  principal TEXT NOT NULL,"
-    "  key TEXT NOT NULL,"
-    "  card_id TEXT NOT NULL,"
-    "  section INTEGER NOT NULL,"
-    "  item_id TEXT NOT NULL,"
-    "  PRIMARY KEY (principal, key)) WITHOUT ROWID;"
-    "CREATE TABLE policies ("
-    "  department_id INTEGER NOT NULL REFERENCES departments(id),"
-    "  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
-    "  access INTEGER NOT NULL CHECK (access IN (0, 1, 2)),"
-    "  PRIMARY KEY (department_id, section)) WITHOUT ROWID;"
-    /* Append-only: no request can change or remove an entry. */
-    "CREATE TABLE audit ("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  at INTEGER NOT NULL,"
-    "  principal TEXT NOT NULL,"
-    "  department TEXT NOT NULL,"
-    "  card_id TEXT NOT NULL DEFAULT '',"
-    "  section INTEGER NOT NULL DEFAULT 0,"
-    "  action TEXT NOT NULL,"
-    "  old_value TEXT NOT NULL DEFAULT '',"
-    "  new_value TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX audit_card ON audit(card_id, seq);"
-    "CREATE INDEX audit_principal ON audit(principal, seq);"
-    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
-    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
-    "  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+    {2, "CREATE TABLE counters ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL);"
+	"INSERT INTO counters VALUES ('customer_number', 0);"
+	/* Identity and demographics are one row per card. */
+	"CREATE TABLE cards ("
+	"  id TEXT PRIMARY KEY CHECK (length(id) = 32),"
+	"  number TEXT NOT NULL UNIQUE,"
+	"  version INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  given_name TEXT NOT NULL DEFAULT '',"
+	"  family_name TEXT NOT NULL DEFAULT '',"
+	"  company TEXT NOT NULL DEFAULT '',"
+	"  status TEXT NOT NULL DEFAULT 'active',"
+	"  home_branch TEXT NOT NULL DEFAULT '',"
+	"  birth_date TEXT NOT NULL DEFAULT '',"
+	"  gender TEXT NOT NULL DEFAULT '',"
+	"  profession TEXT NOT NULL DEFAULT '',"
+	"  language TEXT NOT NULL DEFAULT '',"
+	"  preferred_channels TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE card_sections ("
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
+	"  version INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (card_id, section)) WITHOUT ROWID;"
+	/* kind: 1 email, 2 phone, 3 postal address. value: the address,
+	 * the E.164 number, or '' for postal addresses. */
+	"CREATE TABLE contact_points ("
+	"  id INTEGER PRIMARY KEY,"
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  kind INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),"
+	"  position INTEGER NOT NULL,"
+	"  label TEXT NOT NULL DEFAULT '',"
+	"  is_primary INTEGER NOT NULL DEFAULT 0,"
+	"  value TEXT NOT NULL DEFAULT '',"
+	"  original TEXT NOT NULL DEFAULT '',"
+	"  street TEXT NOT NULL DEFAULT '',"
+	"  city TEXT NOT NULL DEFAULT '',"
+	"  postal_code TEXT NOT NULL DEFAULT '',"
+	"  region TEXT NOT NULL DEFAULT '',"
+	"  country TEXT NOT NULL DEFAULT '',"
+	"  verified_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX contact_points_card ON contact_points(card_id, kind,"
+	"  position);"
+	/* Emails are found whatever the case of their letters. */
+	"CREATE INDEX contact_points_value ON contact_points(kind,"
+	"  value COLLATE NOCASE);"
+	"CREATE TABLE purchases ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  date TEXT NOT NULL,"
+	"  product TEXT NOT NULL,"
+	"  quantity INTEGER NOT NULL,"
+	"  amount_minor INTEGER NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  channel TEXT NOT NULL DEFAULT '',"
+	"  remarks TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL);"
+	"CREATE INDEX purchases_card ON purchases(card_id, seq);"
+	"CREATE TABLE interactions ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  at INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  department TEXT NOT NULL,"
+	"  author TEXT NOT NULL,"
+	"  summary TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL DEFAULT '',"
+	"  satisfaction INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX interactions_card ON interactions(card_id, seq);"
+	"CREATE TABLE notes ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  at INTEGER NOT NULL,"
+	"  author TEXT NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE INDEX notes_card ON notes(card_id, seq);"
+	"CREATE TABLE preferences ("
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (card_id, key)) WITHOUT ROWID;"
+	"CREATE TABLE consents ("
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  purpose TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
+	"  at INTEGER NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (card_id, purpose, channel)) WITHOUT ROWID;"
+	"CREATE TABLE custom_fields ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  type INTEGER NOT NULL,"
+	"  section INTEGER NOT NULL,"
+	"  max_length INTEGER NOT NULL DEFAULT 0,"
+	"  choices TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE custom_values ("
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  field_id INTEGER NOT NULL REFERENCES custom_fields(id),"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (card_id, field_id)) WITHOUT ROWID;"
+	/* Idempotency: a principal's request key names one result. */
+	"CREATE TABLE request_keys ("
+	"  principal TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  card_id TEXT NOT NULL,"
+	"  section INTEGER NOT NULL,"
+	"  item_id TEXT NOT NULL,"
+	"  PRIMARY KEY (principal, key)) WITHOUT ROWID;"
+	"CREATE TABLE policies ("
+	"  department_id INTEGER NOT NULL REFERENCES departments(id),"
+	"  section INTEGER NOT NULL CHECK (section BETWEEN 1 AND 8),"
+	"  access INTEGER NOT NULL CHECK (access IN (0, 1, 2)),"
+	"  PRIMARY KEY (department_id, section)) WITHOUT ROWID;"
+	/* Append-only: no request can change or remove an entry. */
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  principal TEXT NOT NULL,"
+	"  department TEXT NOT NULL,"
+	"  card_id TEXT NOT NULL DEFAULT '',"
+	"  section INTEGER NOT NULL DEFAULT 0,"
+	"  action TEXT NOT NULL,"
+	"  old_value TEXT NOT NULL DEFAULT '',"
+	"  new_value TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX audit_card ON audit(card_id, seq);"
+	"CREATE INDEX audit_principal ON audit(principal, seq);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
 };
 
 int store_map_rc(int rc)
@@ -229,6 +227,7 @@ int store_schema_version(store *s)
 }
 
 struct principal_args {
+	const store_actor *who;
 	const char *name, *department;
 	int role;
 	const uint8_t *key;
@@ -312,10 +311,9 @@ out:
 static int by_key_fn(sqlite3 *conn, void *arg)
 {
 	struct principal_args *a = arg;
-	return principal_query(conn,
-			       "SELECT " PRINCIPAL_COLUMNS
-			       "WHERE p.public_key = ?",
-			       a->key, KEY_LEN, a->out);
+	return principal_query(
+	    conn, "SELECT " PRINCIPAL_COLUMNS "WHERE p.public_key = ?", a->key,
+	    KEY_LEN, a->out);
 }
 
 int store_principal_by_key(store *s, const uint8_t key[KEY_LEN],
@@ -337,6 +335,21 @@ int store_principal_by_name(store *s, const char *name, store_principal *out)
 {
 	struct principal_args a = {.name = name, .out = out};
 	return store_run(s, 0, by_name_fn, &a);
+}
+
+/* The audit entry of an enrolment or revocation: who, and what now. */
+static int audit_principal(sqlite3 *conn, const struct principal_args *a,
+			   const char *action)
+{
+	char json[256], fp[KEY_FP_SIZE];
+
+	key_fingerprint(a->out->public_key, fp);
+	snprintf(json, sizeof(json),
+		 "{\"name\":\"%s\",\"department\":\"%s\",\"role\":%d,"
+		 "\"state\":%d,\"key_fingerprint\":\"%s\"}",
+		 a->out->name, a->out->department, a->out->role, a->out->state,
+		 fp);
+	return store_audit_append(conn, a->who, "", 0, action, "", json);
 }
 
 static int principal_add_fn(sqlite3 *conn, void *arg)
@@ -361,14 +374,18 @@ static int principal_add_fn(sqlite3 *conn, void *arg)
 	if (rc != SQLITE_DONE)
 		return store_map_rc(rc);
 	/* The INSERT ... SELECT inserts nothing for an unknown department. */
-	return sqlite3_changes(conn) == 1 ? by_name_fn(conn, a) : CARTA_ENOENT;
+	if (sqlite3_changes(conn) != 1)
+		return CARTA_ENOENT;
+	int rv = by_name_fn(conn, a);
+	return rv ? rv : audit_principal(conn, a, "principal.enrol");
 }
 
-int store_principal_add(store *s, const char *name, const char *department,
-			int role, const uint8_t key[KEY_LEN],
-			store_principal *out)
+int store_principal_add(store *s, const store_actor *who, const char *name,
+			const char *department, int role,
+			const uint8_t key[KEY_LEN], store_principal *out)
 {
-	struct principal_args a = {.name = name,
+	struct principal_args a = {.who = who,
+				   .name = name,
 				   .department = department,
 				   .role = role,
 				   .key = key,
@@ -392,12 +409,17 @@ static int principal_revoke_fn(sqlite3 *conn, void *arg)
 	}
 	sqlite3_finalize(st);
 	int rv = store_map_rc(rc);
-	return rv ? rv : by_name_fn(conn, a);
+	int changed = rv == 0 && sqlite3_changes(conn) == 1;
+	if (rv == 0)
+		rv = by_name_fn(conn, a);
+	return rv || !changed ? rv
+			      : audit_principal(conn, a, "principal.revoke");
 }
 
-int store_principal_revoke(store *s, const char *name, store_principal *out)
+int store_principal_revoke(store *s, const store_actor *who, const char *name,
+			   store_principal *out)
 {
-	struct principal_args a = {.name = name, .out = out};
+	struct principal_args a = {.who = who, .name = name, .out = out};
 	return store_run(s, 1, principal_revoke_fn, &a);
 }
 

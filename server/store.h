@@ -23,6 +23,12 @@ enum { STORE_STATE_ACTIVE = 1, STORE_STATE_REVOKED = 2 };
 
 typedef struct store store;
 
+/* Who writes: recorded in the audit log and on appended items. */
+typedef struct {
+	const char *principal;
+	const char *department;
+} store_actor;
+
 typedef struct {
 	int64_t id;
 	char name[STORE_NAME_MAX + 1];
@@ -58,12 +64,14 @@ int store_principal_by_name(store *s, const char *name, store_principal *out);
 
 /* CARTA_ENOENT when the department does not exist, CARTA_EEXIST when the
  * name or the key is taken. */
-int store_principal_add(store *s, const char *name, const char *department,
-			int role, const uint8_t key[KEY_LEN],
-			store_principal *out);
+int store_principal_add(store *s, const store_actor *who, const char *name,
+			const char *department, int role,
+			const uint8_t key[KEY_LEN], store_principal *out);
 
-/* Marks the principal revoked (idempotent). CARTA_ENOENT when unknown. */
-int store_principal_revoke(store *s, const char *name, store_principal *out);
+/* Marks the principal revoked (idempotent). CARTA_ENOENT when unknown.
+ * Enrolments and revocations are audited. */
+int store_principal_revoke(store *s, const store_actor *who, const char *name,
+			   store_principal *out);
 
 /* Calls fn for each principal by name; stops early when fn returns non-0
  * and returns that value. */

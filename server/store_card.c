@@ -63,9 +63,9 @@ static int push_ptr(void ***arr, size_t *n, void *p)
 
 #define PUSH(arr, n, p) push_ptr((void ***)&(arr), &(n), (p))
 
-static int audit(sqlite3 *conn, const store_actor *who, const char *card_id,
-		 int section, const char *action, const char *old_value,
-		 const char *new_value)
+int store_audit_append(sqlite3 *conn, const store_actor *who,
+		       const char *card_id, int section, const char *action,
+		       const char *old_value, const char *new_value)
 {
 	sqlite3_stmt *st = NULL;
 	int rv = prep(conn,
@@ -930,8 +930,9 @@ static int add_fn(sqlite3 *conn, void *arg)
 		rv = write_section(conn, id, sections[i], c);
 		char *json = rv ? NULL : section_json(c, sections[i]);
 		if (rv == 0)
-			rv = json ? audit(conn, a->who, id, sections[i],
-					  "create", "", json)
+			rv = json ? store_audit_append(conn, a->who, id,
+						       sections[i], "create",
+						       "", json)
 				  : CARTA_ENOMEM;
 		free(json);
 	}
@@ -999,7 +1000,8 @@ static int edit_fn(sqlite3 *conn, void *arg)
 	if (rv == 0)
 		rv = bump(conn, id, a->section, &a->current);
 	if (rv == 0)
-		rv = audit(conn, a->who, id, a->section, "edit", before, after);
+		rv = store_audit_append(conn, a->who, id, a->section, "edit",
+					before, after);
 	free(before);
 	free(after);
 	carta__v1__card__free_unpacked(card, NULL);
@@ -1160,8 +1162,9 @@ static int append_fn(sqlite3 *conn, void *arg)
 		rv = load_item(conn, a->section, item_id, &a->out);
 	char *json = rv ? NULL : pb_to_json_text(a->out);
 	if (rv == 0)
-		rv = json ? audit(conn, a->who, id, a->section,
-				  append_action(a->section), "", json)
+		rv = json ? store_audit_append(conn, a->who, id, a->section,
+					       append_action(a->section), "",
+					       json)
 			  : CARTA_ENOMEM;
 	free(json);
 	if (rv == 0 && a->key[0] != '\0')
@@ -1346,7 +1349,8 @@ static int field_define_fn(sqlite3 *conn, void *arg)
 	free(ctext);
 	char *json = rv ? NULL : pb_to_json_text(&a->def->base);
 	if (rv == 0)
-		rv = json ? audit(conn, a->who, "", 0, "field.define", "", json)
+		rv = json ? store_audit_append(conn, a->who, "", 0,
+					       "field.define", "", json)
 			  : CARTA_ENOMEM;
 	free(json);
 	return rv;
@@ -1450,7 +1454,9 @@ static int department_create_fn(sqlite3 *conn, void *arg)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	rv = run(st);
 	snprintf(json, sizeof(json), "{\"name\":\"%s\"}", a->department);
-	return rv ? rv : audit(conn, a->who, "", 0, "department.add", "", json);
+	return rv ? rv
+		  : store_audit_append(conn, a->who, "", 0, "department.add",
+				       "", json);
 }
 
 int store_department_create(store *s, const store_actor *who, const char *name)
@@ -1562,8 +1568,8 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	char action[96];
 	snprintf(action, sizeof(action), "policy.set %s", a->department);
 	return rv ? rv
-		  : audit(conn, a->who, "", a->section, action, old_json,
-			  new_json);
+		  : store_audit_append(conn, a->who, "", a->section, action,
+				       old_json, new_json);
 }
 
 int store_policy_set(store *s, const store_actor *who, const char *department,

@@ -14,12 +14,6 @@
 #include "carta.pb-c.h"
 #include "store.h"
 
-/* Who writes: recorded in the audit log and on appended items. */
-typedef struct {
-	const char *principal;
-	const char *department;
-} store_actor;
-
 #define STORE_RECENT_ITEMS 20
 
 /* Resolves ref (customer number, 32-hex id, email address, or phone in

@@ -14,6 +14,11 @@ typedef int (*store_fn)(sqlite3 *conn, void *arg);
  * snapshot otherwise. Returns fn's result or a CARTA_E* code. */
 int store_run(store *s, int write, store_fn fn, void *arg);
 
+/* Appends one audit entry inside the caller's write transaction. */
+int store_audit_append(sqlite3 *conn, const store_actor *who,
+		       const char *card_id, int section, const char *action,
+		       const char *old_value, const char *new_value);
+
 /* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
 int store_map_rc(int rc);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -772,6 +773,146 @@ static void test_audit_records_each_write(void **state)
 	carta__v1__response__free_unpacked(r, NULL);
 }
 
+/* Finds the newest audit entry with action; NULL when none. The page is
+ * the caller's to free. */
+static const Carta__V1__AuditEntry *find_action(Carta__V1__AuditPage *page,
+						const char *action)
+{
+	const Carta__V1__AuditEntry *found = NULL;
+	for (size_t i = 0; i < page->n_items; i++)
+		if (strcmp(page->items[i]->action, action) == 0)
+			found = page->items[i];
+	return found;
+}
+
+static Carta__V1__Response *audit_since(int64_t since)
+{
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__AuditRequest a = CARTA__V1__AUDIT_REQUEST__INIT;
+	a.since = since;
+	a.limit = 500;
+	req.body_case = CARTA__V1__REQUEST__BODY_AUDIT;
+	req.audit = &a;
+	return call(admin, &req);
+}
+
+/* Each kind of write leaves its entry, with old and new values. */
+static void test_audit_every_kind_of_write(void **state)
+{
+	char number[32];
+	uint8_t priv[32], pub[32];
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__Response *r;
+	(void)state;
+
+	int64_t since = (int64_t)time(NULL);
+	make_full_card(number); /* create, edit, purchase, pref, interaction,
+				   note, consent */
+
+	Carta__V1__CustomerArchiveRequest ar =
+	    CARTA__V1__CUSTOMER_ARCHIVE_REQUEST__INIT;
+	ar.ref = number;
+	req.body_case = CARTA__V1__REQUEST__BODY_CUSTOMER_ARCHIVE;
+	req.customer_archive = &ar;
+	r = call(dept[SUPPORT], &req);
+	assert_int_equal(code_of(r), OK);
+	assert_string_equal(r->card->identity->status, "archived");
+	carta__v1__response__free_unpacked(r, NULL);
+
+	Carta__V1__FieldDef fd = CARTA__V1__FIELD_DEF__INIT;
+	fd.name = "shoe_size";
+	fd.type = CARTA__V1__FIELD_TYPE__FIELD_NUMBER;
+	fd.section = CARTA__V1__SECTION__SECTION_DEMOGRAPHICS;
+	req.body_case = CARTA__V1__REQUEST__BODY_FIELD_DEFINE;
+	req.field_define = &fd;
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	/* Demographics: sales may only read it, so the admin sets it. */
+	Carta__V1__CustomSetRequest cs = CARTA__V1__CUSTOM_SET_REQUEST__INIT;
+	cs.ref = number;
+	cs.field = "shoe_size";
+	cs.value = "41";
+	req.body_case = CARTA__V1__REQUEST__BODY_CUSTOM_SET;
+	req.custom_set = &cs;
+	r = call(dept[SALES], &req);
+	assert_int_equal(code_of(r), DENIED);
+	assert_string_equal(r->status->field, "demographics");
+	carta__v1__response__free_unpacked(r, NULL);
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+	cs.value = "huge";
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), INVALID);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	Carta__V1__DepartmentAddRequest da =
+	    CARTA__V1__DEPARTMENT_ADD_REQUEST__INIT;
+	da.name = "logistics";
+	req.body_case = CARTA__V1__REQUEST__BODY_DEPARTMENT_ADD;
+	req.department_add = &da;
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	Carta__V1__PolicySetRequest ps = CARTA__V1__POLICY_SET_REQUEST__INIT;
+	ps.department = "logistics";
+	ps.section = CARTA__V1__SECTION__SECTION_CONTACT;
+	ps.access = CARTA__V1__ACCESS__ACCESS_READ;
+	req.body_case = CARTA__V1__REQUEST__BODY_POLICY_SET;
+	req.policy_set = &ps;
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	noise_keypair(priv, pub);
+	assert_int_equal(
+	    carta_admin_enrol(admin, "lola", "logistics", 0, pub, NULL), 0);
+	assert_int_equal(carta_admin_revoke(admin, "lola"), 0);
+
+	r = audit_since(since);
+	assert_int_equal(code_of(r), OK);
+	struct {
+		const char *action, *old_part, *new_part;
+	} want[] = {
+	    {"create", "", "ana.full@example.es"},
+	    {"purchase.add", "", "\"Lamp\""},
+	    {"interaction.add", "", "Asked about delivery"},
+	    {"note.add", "", "Prefers mornings"},
+	    {"field.define", "", "shoe_size"},
+	    {"department.add", "", "logistics"},
+	    {"policy.set logistics", "\"none\"", "\"read\""},
+	    {"principal.enrol", "", "\"lola\""},
+	    {"principal.revoke", "", "\"state\":2"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const Carta__V1__AuditEntry *e =
+		    find_action(r->audit, want[i].action);
+		print_message("audit %-20s %s\n", want[i].action,
+			      e ? "found" : "MISSING");
+		assert_non_null(e);
+		assert_non_null(strstr(e->old_value, want[i].old_part));
+		assert_non_null(strstr(e->new_value, want[i].new_part));
+	}
+	/* Edits: birth date, preference, consent, archive, custom value. */
+	int birth = 0, pref = 0, consent = 0, archive = 0, custom = 0;
+	for (size_t i = 0; i < r->audit->n_items; i++) {
+		const Carta__V1__AuditEntry *e = r->audit->items[i];
+		if (strcmp(e->action, "edit") != 0)
+			continue;
+		birth |= strstr(e->new_value, "1980-05-17") != NULL;
+		pref |= strstr(e->new_value, "\"colour\":\"green\"") != NULL;
+		consent |= strstr(e->new_value, "marketing.email") != NULL;
+		archive |= strstr(e->old_value, "\"active\"") != NULL &&
+			   strstr(e->new_value, "\"archived\"") != NULL;
+		custom |= strstr(e->new_value, "\"shoe_size\":\"41\"") != NULL;
+	}
+	assert_true(birth && pref && consent && archive && custom);
+	carta__v1__response__free_unpacked(r, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +926,7 @@ int main(void)
 	    cmocka_unit_test(test_validation_on_create),
 	    cmocka_unit_test(test_lookup_by_email_phone_number),
 	    cmocka_unit_test(test_audit_records_each_write),
+	    cmocka_unit_test(test_audit_every_kind_of_write),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
