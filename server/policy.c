@@ -35,13 +35,23 @@ int policy_default_access(const char *department, int section)
 int policy_view_load(store *db, const store_principal *caller,
 		     policy_view *view)
 {
-	memset(view, 0, sizeof(*view));
-	if (caller->role == STORE_ROLE_ADMIN) {
-		view->admin = true;
-		memset(view->access, W, sizeof(view->access));
+	policy_view_role_only(caller, view);
+	if (view->admin)
 		return 0;
-	}
 	return store_policy_get(db, caller->department, view->access);
+}
+
+void policy_view_role_only(const store_principal *caller, policy_view *view)
+{
+	memset(view, 0, sizeof(*view));
+	view->admin = caller->role == STORE_ROLE_ADMIN;
+	if (view->admin)
+		memset(view->access, W, sizeof(view->access));
+}
+
+bool policy_needs_view(const policy_needs *needs)
+{
+	return needs->read != 0 || needs->write != 0 || needs->returns_card;
 }
 
 #define BIT(section) (1u << (section))
@@ -50,13 +60,22 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 {
 	policy_needs n = {.known = true};
 
+	/* Every request answered with a card. */
+	n.returns_card =
+	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_ADD ||
+	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT ||
+	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_ARCHIVE ||
+	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOM_SET;
+
 	switch (req->body_case) {
 	case CARTA__V1__REQUEST__BODY_PING:
 	case CARTA__V1__REQUEST__BODY_DEPARTMENT_LIST:
 	case CARTA__V1__REQUEST__BODY_POLICY_SHOW:
 	case CARTA__V1__REQUEST__BODY_FIELD_LIST:
+		break;
 	/* A card is filtered on the way out; asking needs no section. */
 	case CARTA__V1__REQUEST__BODY_CUSTOMER_GET:
+		n.returns_card = true;
 		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
 	case CARTA__V1__REQUEST__BODY_REVOKE:

@@ -30,7 +30,16 @@ typedef struct {
 	uint32_t read, write;
 	bool admin_only;
 	bool known;
+	bool returns_card; /* the answer carries a card to filter */
 } policy_needs;
+
+/* Whether deciding on needs, or filtering its answer, depends on the
+ * department's policy (and not only on the caller's role). */
+bool policy_needs_view(const policy_needs *needs);
+
+/* The view of a caller whose department's policy does not matter for the
+ * request: admin or not, no section access. */
+void policy_view_role_only(const store_principal *caller, policy_view *view);
 
 /* The needs of req. field_section is the section of the custom field a
  * CustomSet request names (0 otherwise). */
