@@ -12,6 +12,7 @@
 #include "carta_error.h"
 #include "config.h"
 #include "keys.h"
+#include "log.h"
 #include "noise.h"
 #include "profile.h"
 #include "policy.h"
@@ -47,6 +48,23 @@ static int make_empty_dir(const char *dir)
 	return rv;
 }
 
+/* After a failed init: the files init makes, and the directory, go, so
+ * that nothing half-made is left to be mistaken for a data directory. */
+static void remove_half_made(const char *dir)
+{
+	static const char *const files[] = {
+	    DATA_SERVER_KEY, DATA_CONFIG,	 DATA_DB, DATA_DB "-wal",
+	    DATA_DB "-shm",  DATA_ADMIN_PROFILE, NULL};
+	char path[PATH_MAX];
+
+	for (int i = 0; files[i] != NULL; i++) {
+		int n = snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (n > 0 && (size_t)n < sizeof(path))
+			unlink(path);
+	}
+	rmdir(dir);
+}
+
 static int join(char *out, size_t cap, const char *dir, const char *name)
 {
 	int n = snprintf(out, cap, "%s/%s", dir, name);
@@ -72,6 +90,8 @@ int init_data_dir(const char *dir, const char *listen)
 			listen);
 		return 2;
 	}
+	/* The store's routine events are for a running server's log. */
+	log_set_level(LOG_WARN);
 	rv = make_empty_dir(dir);
 	if (rv == CARTA_EEXIST) {
 		fprintf(stderr,
@@ -167,10 +187,12 @@ int init_data_dir(const char *dir, const char *listen)
 		       dir, DATA_ADDR, dir, DATA_ADDR);
 
 out:
-	if (rv != 0)
+	store_close(db);
+	if (rv != 0) {
 		fprintf(stderr, "cartad: init: %s: %s\n", step,
 			carta_strerror(rv));
-	store_close(db);
+		remove_half_made(dir);
+	}
 	profile_wipe(&prof);
 	sodium_memzero(server_priv, sizeof(server_priv));
 	sodium_memzero(admin_priv, sizeof(admin_priv));
