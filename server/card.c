@@ -51,6 +51,10 @@ void card_ctx_init(card_ctx *ctx, const char *region)
 	ctx->region = region;
 	gmtime_r(&now, &tm);
 	strftime(ctx->today, sizeof(ctx->today), "%Y-%m-%d", &tm);
+	/* Allows for clients a time zone ahead of UTC. */
+	now += 86400;
+	gmtime_r(&now, &tm);
+	strftime(ctx->tomorrow, sizeof(ctx->tomorrow), "%Y-%m-%d", &tm);
 }
 
 static int fail(card_ctx *ctx, const char *field, const char *fmt, ...)
@@ -64,6 +68,35 @@ static int fail(card_ctx *ctx, const char *field, const char *fmt, ...)
 	snprintf(ctx->msg, sizeof(ctx->msg), "%s%s%s: %s", ctx->path,
 		 field[0] ? "." : "", field, why);
 	return CARTA_EINVAL;
+}
+
+int card_check_unique(card_ctx *ctx, const Carta__V1__Card *c)
+{
+	for (size_t i = 0; i < c->n_preferences; i++)
+		for (size_t j = i + 1; j < c->n_preferences; j++)
+			if (strcmp(c->preferences[i]->key,
+				   c->preferences[j]->key) == 0)
+				return fail(ctx, "preferences",
+					    "'%.40s' is given twice",
+					    c->preferences[i]->key);
+	for (size_t i = 0; i < c->n_consents; i++)
+		for (size_t j = i + 1; j < c->n_consents; j++)
+			if (strcmp(c->consents[i]->purpose,
+				   c->consents[j]->purpose) == 0 &&
+			    strcmp(c->consents[i]->channel,
+				   c->consents[j]->channel) == 0)
+				return fail(ctx, "consents",
+					    "%.40s by %.10s is given twice",
+					    c->consents[i]->purpose,
+					    c->consents[i]->channel);
+	for (size_t i = 0; i < c->n_custom; i++)
+		for (size_t j = i + 1; j < c->n_custom; j++)
+			if (strcmp(c->custom[i]->field, c->custom[j]->field) ==
+			    0)
+				return fail(ctx, "custom",
+					    "'%.40s' is given twice",
+					    c->custom[i]->field);
+	return 0;
 }
 
 /* Replaces *slot (a protobuf string) with a copy of text. */
@@ -304,10 +337,13 @@ int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
 	size_t old = push(ctx, "purchase", -1);
 	int rv = 0;
 
+	/* No date: the store records the day it is stored. */
 	if (m->date[0] == '\0')
-		rv = replace(&m->date, ctx->today);
+		rv = 0;
 	else if (validate_date(m->date, date, why, sizeof(why)) != 0)
 		rv = fail(ctx, "date", "%s", why);
+	else if (strcmp(date, "1900-01-01") < 0 || strcmp(date, ctx->tomorrow) > 0)
+		rv = fail(ctx, "date", "must be between 1900-01-01 and today");
 	else
 		rv = replace(&m->date, date);
 	if (rv == 0)
@@ -348,8 +384,10 @@ int card_check_interaction(card_ctx *ctx, Carta__V1__Interaction *m)
 		rv = text(ctx, "outcome", &m->outcome, 200, 0);
 	if (rv == 0 && m->satisfaction > 5)
 		rv = fail(ctx, "satisfaction", "must be 1 to 5 (0: none)");
-	if (rv == 0 && m->at == 0)
-		m->at = (int64_t)time(NULL);
+	/* 0 means now, set when stored; otherwise a time that happened. */
+	if (rv == 0 && m->at != 0 &&
+	    (m->at < CARD_TIME_MIN || m->at > (int64_t)time(NULL) + 86400))
+		rv = fail(ctx, "at", "must be between 1900 and now");
 	pop(ctx, old);
 	return rv;
 }
@@ -361,8 +399,8 @@ int card_check_note(card_ctx *ctx, Carta__V1__Note *m)
 
 	if (rv == 0 && m->text[0] == '\0')
 		rv = fail(ctx, "text", "is empty");
-	if (rv == 0 && m->at == 0)
-		m->at = (int64_t)time(NULL);
+	/* A note is dated when it is stored. */
+	m->at = 0;
 	pop(ctx, old);
 	return rv;
 }
@@ -430,6 +468,14 @@ int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m)
 			  "choice");
 	if (rv == 0 && card_section_name(m->section) == NULL)
 		rv = fail(ctx, "section", "unknown section");
+	/* Custom values live beside a section's own values; purchases,
+	 * interactions and notes are lists of items, not a place for them. */
+	if (rv == 0 && (m->section == CARTA__V1__SECTION__SECTION_PURCHASES ||
+			m->section == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
+			m->section == CARTA__V1__SECTION__SECTION_NOTES))
+		rv = fail(ctx, "section",
+			  "custom fields belong to identity, contact, "
+			  "demographics, preferences or consent");
 	if (rv == 0 && m->max_length > 2000)
 		rv = fail(ctx, "max_length", "at most 2000");
 	if (rv == 0 && m->type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE &&

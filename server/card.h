@@ -13,12 +13,14 @@
 #define CARD_SECTIONS 9	 /* Carta__V1__Section values 1..8, 0 unused */
 #define CARD_LIST_MAX 20 /* addresses, phones, emails per card */
 #define CARD_ERR_MAX  320
+#define CARD_TIME_MIN (-2208988800LL) /* 1900-01-01T00:00:00Z */
 
 typedef struct {
 	char path[96];		/* e.g. contact.emails.0.address */
 	char msg[CARD_ERR_MAX]; /* path: reason */
 	const char *region;	/* default phone region, e.g. "ES" */
 	char today[11];		/* YYYY-MM-DD, for dates relative to now */
+	char tomorrow[11];	/* today + 1 day: clients ahead of UTC */
 } card_ctx;
 
 /* "identity", "contact", ...; NULL for values outside 1..8. */
@@ -44,6 +46,10 @@ int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m);
  * to YYYY-MM-DD, a bool to true/false). */
 int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
 		      char **value);
+
+/* Refuses a card that holds the same preference key, consent (purpose
+ * and channel) or custom field twice. */
+int card_check_unique(card_ctx *ctx, const Carta__V1__Card *c);
 
 /* Whether a card carries anything in its contact or demographics
  * section: an empty object is no write. */

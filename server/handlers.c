@@ -3,15 +3,18 @@
  * dispatch_request through policy.c before any handler runs; every card
  * that leaves goes through reply_card, which filters it by the same
  * policy. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "card.h"
 #include "carta_error.h"
 #include "dispatch.h"
 #include "log.h"
 #include "pbreflect.h"
+#include "secure.h"
 #include "store_card.h"
 #include "validate.h"
 
@@ -71,6 +74,39 @@ static void reply(dispatch_call *call, Carta__V1__Response *resp)
 		fail(call, C(INTERNAL), "out of memory", NULL);
 }
 
+/* Drops the oldest item of the longest recent list; 0 when none is left. */
+static int drop_oldest(Carta__V1__Card *c)
+{
+	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
+			   (void **)c->notes};
+	size_t *counts[3] = {&c->n_purchases, &c->n_interactions,
+			     &c->n_notes};
+	int longest = -1;
+
+	for (int i = 0; i < 3; i++)
+		if (*counts[i] > 0 &&
+		    (longest < 0 || *counts[i] > *counts[longest]))
+			longest = i;
+	if (longest < 0)
+		return 0;
+	/* Lists are newest first: the last one is the oldest. */
+	protobuf_c_message_free_unpacked(lists[longest][--*counts[longest]],
+					 NULL);
+	return 1;
+}
+
+/* A card answer must fit in one message: the most recent purchases,
+ * interactions and notes it carries are cut, oldest first, until it does
+ * (the lists have their own paged requests). A write that was stored is
+ * then never reported as failed for the size of its answer. */
+static void fit_card(Carta__V1__Response *resp)
+{
+	while (carta__v1__response__get_packed_size(resp) >
+		   SECURE_MAX_PLAINTEXT &&
+	       drop_oldest(resp->card))
+		;
+}
+
 /* The one way a card leaves the server: filtered by the caller's policy. */
 static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 {
@@ -82,6 +118,7 @@ static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
 	resp.card = card;
+	fit_card(&resp);
 	reply(call, &resp);
 }
 
@@ -99,9 +136,21 @@ static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
 		return CARTA_EINVAL;
 	}
 	int rv = 0;
+	int by_contact = strchr(ref, '@') != NULL ||
+			 (!hex && strncmp(ref, "C-", 2) != 0);
+	/* Finding a card by an email or phone tells whether that contact
+	 * point exists: only for those who may read contact data. */
+	if (by_contact && call->view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
+			      CARTA__V1__ACCESS__ACCESS_READ) {
+		fail(call, C(PERMISSION_DENIED),
+		     "your department may not read contact data: use the "
+		     "customer number",
+		     "contact");
+		return CARTA_EPERM;
+	}
 	if (strchr(ref, '@') != NULL)
 		rv = validate_email(ref, out, cap, why, sizeof(why));
-	else if (!hex && strncmp(ref, "C-", 2) != 0)
+	else if (by_contact)
 		rv = validate_phone(ref, call->env->region, out, cap, why,
 				    sizeof(why));
 	else
@@ -164,6 +213,18 @@ static int check_new_card(dispatch_call *call, card_ctx *ctx,
 			return CARTA_ENOMEM;
 		carta__v1__identity__init(c->identity);
 	}
+	/* Verification and consent times are the server's to record. */
+	for (size_t i = 0; c->contact && i < c->contact->n_emails; i++)
+		c->contact->emails[i]->verified_at = 0;
+	for (size_t i = 0; c->contact && i < c->contact->n_phones; i++)
+		c->contact->phones[i]->verified_at = 0;
+	for (size_t i = 0; c->contact && i < c->contact->n_addresses; i++)
+		c->contact->addresses[i]->verified_at = 0;
+	for (size_t i = 0; i < c->n_consents; i++)
+		c->consents[i]->at = (int64_t)time(NULL);
+	rv = card_check_unique(ctx, c);
+	if (rv != 0)
+		return rv;
 	rv = card_check_identity(ctx, c->identity);
 	if (rv == 0 && c->contact != NULL)
 		rv = card_check_contact(ctx, c->contact);
@@ -204,6 +265,17 @@ static void customer_add(dispatch_call *call)
 	int rv = check_new_card(call, &ctx, card);
 	if (rv == CARTA_EINVAL) {
 		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		goto out;
+	}
+	/* Custom values belong to their field's section, known only now:
+	 * writing them needs write access there too. */
+	policy_needs needs = {.known = true};
+	for (size_t i = 0; i < card->n_custom; i++)
+		needs.write |= 1u << card->custom[i]->section;
+	const char *why = NULL;
+	int section = 0;
+	if (rv == 0 && policy_check(call->view, &needs, &why, &section) != 0) {
+		fail(call, C(PERMISSION_DENIED), why, card_section_name(section));
 		goto out;
 	}
 	if (rv == 0)
@@ -263,6 +335,27 @@ static const Carta__V1__FieldDef *find_field(const edit *e, const char *name)
 	return NULL;
 }
 
+/* Whether path names a field only the server sets: the customer number,
+ * a phone's text as typed, verification times. */
+static bool server_set_path(int section, const char *path)
+{
+	char step[64];
+	const char *p = path;
+
+	if (section == CARTA__V1__SECTION__SECTION_IDENTITY &&
+	    strcmp(path, "number") == 0)
+		return true;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ".");
+		snprintf(step, sizeof(step), "%.*s", (int)n, p);
+		if (strcmp(step, "original") == 0 ||
+		    strcmp(step, "verified_at") == 0)
+			return true;
+		p += n + (p[n] == '.');
+	}
+	return false;
+}
+
 static int apply_set(edit *e, Carta__V1__Card *card, const char *path,
 		     const char *value)
 {
@@ -286,8 +379,7 @@ static int apply_set(edit *e, Carta__V1__Card *card, const char *path,
 			 card_section_name(e->section));
 		return CARTA_EINVAL;
 	}
-	if (strcmp(path, "number") == 0 || strstr(path, "verified_at") ||
-	    strstr(path, "original")) {
+	if (server_set_path(e->section, path)) {
 		snprintf(e->ctx.msg, sizeof(e->ctx.msg),
 			 "%s.%.60s: set by the server, not by an edit",
 			 card_section_name(e->section), path);

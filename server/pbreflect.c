@@ -340,12 +340,24 @@ int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
 		return CARTA_EINVAL;
 	}
 	strcpy(buf, path);
-	for (char *s = strtok(buf, "."); s != NULL; s = strtok(NULL, ".")) {
+	/* Split on dots by hand: every step must be non-empty ("a..b",
+	 * ".a" and "a." are refused, not read as "a.b" and "a"). */
+	for (char *s = buf;;) {
+		char *dot = strchr(s, '.');
+		if (dot != NULL)
+			*dot = '\0';
+		if (s[0] == '\0') {
+			snprintf(err, errlen, "empty step in field path");
+			return CARTA_EINVAL;
+		}
 		if (nsteps == PATH_MAX_STEPS) {
 			snprintf(err, errlen, "field path too deep");
 			return CARTA_EINVAL;
 		}
 		steps[nsteps++] = s;
+		if (dot == NULL)
+			break;
+		s = dot + 1;
 	}
 
 	ProtobufCMessage *cur = m;

@@ -291,6 +291,16 @@ int policy_filter_card(const policy_view *view, Carta__V1__Card *c)
 	}
 	c->n_sections = keep;
 
+	/* The card's own version and time move with every section: with a
+	 * section withheld they would tell when it changed. Show the latest
+	 * readable section's time instead, and no card version. */
+	if (nwithheld > 0) {
+		c->version = 0;
+		c->updated_at = c->created_at;
+		for (size_t i = 0; i < c->n_sections; i++)
+			if (c->sections[i]->updated_at > c->updated_at)
+				c->updated_at = c->sections[i]->updated_at;
+	}
 	free(c->withheld);
 	c->withheld = withheld;
 	c->n_withheld = nwithheld;

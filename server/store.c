@@ -153,6 +153,8 @@ static const db_migration migrations[] = {
 	"  card_id TEXT NOT NULL,"
 	"  section INTEGER NOT NULL,"
 	"  item_id TEXT NOT NULL,"
+	/* A hash of what the request asked, to tell a retry from a reuse. */
+	"  digest TEXT NOT NULL,"
 	"  PRIMARY KEY (principal, key)) WITHOUT ROWID;"
 	"CREATE TABLE policies ("
 	"  department_id INTEGER NOT NULL REFERENCES departments(id),"

@@ -254,8 +254,11 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
 	*more = 0;
+	size_t bytes = 0;
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		if (*n == limit) {
+		/* A page ends at limit items or when it would no longer fit
+		 * in one message, whichever comes first. */
+		if (*n == limit || bytes > STORE_PAGE_BYTES) {
 			*more = 1;
 			break;
 		}
@@ -264,6 +267,8 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 			rv = CARTA_ENOMEM;
 		else
 			rv = push_ptr(items, n, item);
+		if (item != NULL)
+			bytes += protobuf_c_message_get_packed_size(item) + 8;
 		*last_seq = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
@@ -805,14 +810,39 @@ static char *section_json(const Carta__V1__Card *c, int section)
 	return text;
 }
 
-/* Looks up a request key; 0 and *found when this principal used it. */
+/* What a request asked for, as a hash: the same key with another digest
+ * is a reuse, not a retry. */
+static void request_digest(int section, const char *card_id,
+			   const ProtobufCMessage *m, char out[33])
+{
+	uint8_t h[16], tag = (uint8_t)section;
+	crypto_generichash_blake2b_state st;
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	crypto_generichash_blake2b_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_blake2b_update(&st, &tag, 1);
+	crypto_generichash_blake2b_update(&st, (const uint8_t *)card_id,
+					  strlen(card_id) + 1);
+	if (buf != NULL) {
+		protobuf_c_message_pack(m, buf);
+		crypto_generichash_blake2b_update(&st, buf, len);
+		free(buf);
+	}
+	crypto_generichash_blake2b_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* Looks up a request key this principal used. Returns 0 with *found = 0
+ * when unused; *found = 1 with the earlier result's ids when the same
+ * request comes again; CARTA_ESTATE when the key named another request. */
 static int find_request_key(sqlite3 *conn, const store_actor *who,
-			    const char *key, char card_id[33], int *section,
-			    char item_id[33], int *found)
+			    const char *key, const char *digest,
+			    char card_id[33], char item_id[33], int *found)
 {
 	sqlite3_stmt *st = NULL;
 	int rv = prep(conn,
-		      "SELECT card_id, section, item_id FROM request_keys "
+		      "SELECT card_id, item_id, digest FROM request_keys "
 		      "WHERE principal = ? AND key = ?",
 		      &st);
 	if (rv != 0)
@@ -822,21 +852,23 @@ static int find_request_key(sqlite3 *conn, const store_actor *who,
 	*found = sqlite3_step(st) == SQLITE_ROW;
 	if (*found) {
 		snprintf(card_id, 33, "%s", sqlite3_column_text(st, 0));
-		*section = sqlite3_column_int(st, 1);
-		snprintf(item_id, 33, "%s", sqlite3_column_text(st, 2));
+		snprintf(item_id, 33, "%s", sqlite3_column_text(st, 1));
+		if (strcmp((const char *)sqlite3_column_text(st, 2), digest))
+			rv = CARTA_ESTATE;
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return rv;
 }
 
 static int save_request_key(sqlite3 *conn, const store_actor *who,
-			    const char *key, const char *card_id, int section,
+			    const char *key, const char *digest,
+			    const char *card_id, int section,
 			    const char *item_id)
 {
 	sqlite3_stmt *st = NULL;
 	int rv = prep(conn,
 		      "INSERT INTO request_keys (principal, key, card_id, "
-		      "section, item_id) VALUES (?, ?, ?, ?, ?)",
+		      "section, item_id, digest) VALUES (?, ?, ?, ?, ?, ?)",
 		      &st);
 	if (rv != 0)
 		return rv;
@@ -845,6 +877,7 @@ static int save_request_key(sqlite3 *conn, const store_actor *who,
 	bind_text(st, 3, card_id);
 	sqlite3_bind_int(st, 4, section);
 	bind_text(st, 5, item_id);
+	bind_text(st, 6, digest);
 	return run(st);
 }
 
@@ -857,23 +890,44 @@ struct add_args {
 	Carta__V1__Card *out;
 };
 
+/* Whether a new card writes section s: it carries data for it. */
+static int add_writes(const Carta__V1__Card *c, int s)
+{
+	for (size_t i = 0; i < c->n_custom; i++)
+		if ((int)c->custom[i]->section == s)
+			return 1;
+	switch (s) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		return 1;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		return card_has_contact(c);
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		return card_has_demographics(c);
+	case CARTA__V1__SECTION__SECTION_PREFERENCES:
+		return c->n_preferences > 0;
+	case CARTA__V1__SECTION__SECTION_CONSENT:
+		return c->n_consents > 0;
+	default:
+		return 0;
+	}
+}
+
 static int add_fn(sqlite3 *conn, void *arg)
 {
 	struct add_args *a = arg;
-	char id[33], number[32], prev_card[33], item[33];
+	char id[33], number[32], prev_card[33], item[33], digest[33];
 	sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)time(NULL), seq = 0;
-	int found = 0, prev_section = 0, rv;
+	int found = 0, rv;
 
 	if (a->key[0] != '\0') {
-		rv = find_request_key(conn, a->who, a->key, prev_card,
-				      &prev_section, item, &found);
+		request_digest(0, "", &a->card->base, digest);
+		rv = find_request_key(conn, a->who, a->key, digest, prev_card,
+				      item, &found);
 		if (rv != 0)
 			return rv;
 		if (found)
-			return prev_section == 0
-				   ? load_card(conn, prev_card, &a->out)
-				   : CARTA_ESTATE;
+			return load_card(conn, prev_card, &a->out);
 	}
 
 	rv = prep(conn,
@@ -914,31 +968,30 @@ static int add_fn(sqlite3 *conn, void *arg)
 		rv = run(st);
 	}
 
-	/* Write and audit each section the request carries. */
+	/* Write each section the request carries, then audit each as
+	 * stored (not as asked: the server sets some fields). */
 	const Carta__V1__Card *c = a->card;
-	const int sections[] = {CARTA__V1__SECTION__SECTION_IDENTITY,
-				CARTA__V1__SECTION__SECTION_CONTACT,
-				CARTA__V1__SECTION__SECTION_DEMOGRAPHICS,
-				CARTA__V1__SECTION__SECTION_PREFERENCES,
-				CARTA__V1__SECTION__SECTION_CONSENT};
-	const int present[] = {c->identity != NULL, card_has_contact(c),
-			       card_has_demographics(c), c->n_preferences > 0,
-			       c->n_consents > 0};
-	for (size_t i = 0; rv == 0 && i < 5; i++) {
-		if (!present[i])
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
+		if (add_writes(c, s))
+			rv = write_section(conn, id, s, c);
+	if (rv == 0)
+		rv = load_card(conn, id, &a->out);
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
+		if (!add_writes(c, s))
 			continue;
-		rv = write_section(conn, id, sections[i], c);
-		char *json = rv ? NULL : section_json(c, sections[i]);
-		if (rv == 0)
-			rv = json ? store_audit_append(conn, a->who, id,
-						       sections[i], "create",
-						       "", json)
-				  : CARTA_ENOMEM;
+		char *json = section_json(a->out, s);
+		rv = json ? store_audit_append(conn, a->who, id, s, "create",
+					       "", json)
+			  : CARTA_ENOMEM;
 		free(json);
 	}
 	if (rv == 0 && a->key[0] != '\0')
-		rv = save_request_key(conn, a->who, a->key, id, 0, id);
-	return rv ? rv : load_card(conn, id, &a->out);
+		rv = save_request_key(conn, a->who, a->key, digest, id, 0, id);
+	if (rv != 0 && a->out != NULL) {
+		carta__v1__card__free_unpacked(a->out, NULL);
+		a->out = NULL;
+	}
+	return rv;
 }
 
 int store_card_add(store *s, const store_actor *who, const char *request_key,
@@ -995,11 +1048,13 @@ static int edit_fn(sqlite3 *conn, void *arg)
 	char *after = rv ? NULL : section_json(card, a->section);
 	if (rv == 0 && after == NULL)
 		rv = CARTA_ENOMEM;
-	if (rv == 0)
+	/* A change that changes nothing is no write: no version, no audit. */
+	int same = rv == 0 && strcmp(before, after) == 0;
+	if (rv == 0 && !same)
 		rv = write_section(conn, id, a->section, card);
-	if (rv == 0)
+	if (rv == 0 && !same)
 		rv = bump(conn, id, a->section, &a->current);
-	if (rv == 0)
+	if (rv == 0 && !same)
 		rv = store_audit_append(conn, a->who, id, a->section, "edit",
 					before, after);
 	free(before);
@@ -1063,9 +1118,13 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 		       const ProtobufCMessage *item)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t now = (int64_t)time(NULL);
+	time_t now = time(NULL);
+	char today[11];
+	struct tm tm;
 	int rv;
 
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
 		const Carta__V1__Purchase *p =
 		    (const Carta__V1__Purchase *)item;
@@ -1077,14 +1136,14 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 			  &st);
 		if (rv != 0)
 			return rv;
-		bind_text(st, 3, p->date);
+		bind_text(st, 3, p->date[0] ? p->date : today);
 		bind_text(st, 4, p->product);
 		sqlite3_bind_int64(st, 5, p->quantity);
 		sqlite3_bind_int64(st, 6, p->amount_minor);
 		bind_text(st, 7, p->currency);
 		bind_text(st, 8, p->channel);
 		bind_text(st, 9, p->remarks);
-		sqlite3_bind_int64(st, 10, now);
+		sqlite3_bind_int64(st, 10, (int64_t)now);
 		bind_text(st, 11, who->principal);
 	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
 		const Carta__V1__Interaction *i =
@@ -1096,7 +1155,7 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 			  &st);
 		if (rv != 0)
 			return rv;
-		sqlite3_bind_int64(st, 3, i->at);
+		sqlite3_bind_int64(st, 3, i->at ? i->at : now);
 		bind_text(st, 4, i->channel);
 		bind_text(st, 5, who->department);
 		bind_text(st, 6, who->principal);
@@ -1111,7 +1170,7 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 			  &st);
 		if (rv != 0)
 			return rv;
-		sqlite3_bind_int64(st, 3, n->at);
+		sqlite3_bind_int64(st, 3, now);
 		bind_text(st, 4, who->principal);
 		bind_text(st, 5, n->text);
 	}
@@ -1135,23 +1194,21 @@ static const char *append_action(int section)
 static int append_fn(sqlite3 *conn, void *arg)
 {
 	struct append_args *a = arg;
-	char id[33], item_id[33], prev_card[33];
-	int found = 0, prev_section = 0;
+	char id[33], item_id[33], prev_card[33], digest[33];
+	int found = 0;
 	int rv = resolve(conn, a->ref, id);
 
 	if (rv != 0)
 		return rv;
 	if (a->key[0] != '\0') {
-		rv = find_request_key(conn, a->who, a->key, prev_card,
-				      &prev_section, item_id, &found);
+		request_digest(a->section, id, a->item, digest);
+		rv = find_request_key(conn, a->who, a->key, digest, prev_card,
+				      item_id, &found);
 		if (rv != 0)
 			return rv;
 		/* A retry: answer with what the first attempt stored. */
-		if (found && prev_section == a->section &&
-		    strcmp(prev_card, id) == 0)
-			return load_item(conn, a->section, item_id, &a->out);
 		if (found)
-			return CARTA_ESTATE;
+			return load_item(conn, a->section, item_id, &a->out);
 	}
 
 	new_id(item_id);
@@ -1168,8 +1225,8 @@ static int append_fn(sqlite3 *conn, void *arg)
 			  : CARTA_ENOMEM;
 	free(json);
 	if (rv == 0 && a->key[0] != '\0')
-		rv = save_request_key(conn, a->who, a->key, id, a->section,
-				      item_id);
+		rv = save_request_key(conn, a->who, a->key, digest, id,
+				      a->section, item_id);
 	if (rv != 0 && a->out != NULL) {
 		protobuf_c_message_free_unpacked(a->out, NULL);
 		a->out = NULL;

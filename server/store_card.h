@@ -15,6 +15,10 @@
 #include "store.h"
 
 #define STORE_RECENT_ITEMS 20
+/* A page of a list stops growing past this many bytes: with the largest
+ * item (a note of 4,000 four-byte characters) it still fits in one
+ * message. */
+#define STORE_PAGE_BYTES 40000
 
 /* Resolves ref (customer number, 32-hex id, email address, or phone in
  * E.164) and loads the whole card with its most recent purchases,

@@ -773,6 +773,173 @@ static void test_audit_records_each_write(void **state)
 	carta__v1__response__free_unpacked(r, NULL);
 }
 
+static Carta__V1__Response *add_note(carta_client *c, const char *ref,
+				     const char *text)
+{
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__NoteAddRequest a = CARTA__V1__NOTE_ADD_REQUEST__INIT;
+	Carta__V1__Note n = CARTA__V1__NOTE__INIT;
+	n.text = (char *)text;
+	a.ref = (char *)ref;
+	a.note = &n;
+	req.body_case = CARTA__V1__REQUEST__BODY_NOTE_ADD;
+	req.note_add = &a;
+	return call(c, &req);
+}
+
+/* Big notes never make a card unreadable, nor a stored edit look failed:
+ * answers cut the recent lists to fit, and list pages stop by size. */
+static void test_large_items_keep_card_readable(void **state)
+{
+	static char big[4000 * 4 + 1];
+	(void)state;
+
+	for (int i = 0; i < 4000; i++)
+		memcpy(big + 4 * i, "\xf0\x9f\x98\x80", 4); /* U+1F600 */
+	big[16000] = '\0';
+	Carta__V1__Response *r =
+	    add_card(dept[SALES], "Grande", "Notas", "grande@example.es", NULL);
+	char number[32];
+	snprintf(number, sizeof(number), "%s", r->card->identity->number);
+	uint64_t v = section_version(r->card,
+				     CARTA__V1__SECTION__SECTION_IDENTITY);
+	carta__v1__response__free_unpacked(r, NULL);
+	for (int i = 0; i < 6; i++) {
+		r = add_note(dept[SALES], number, big);
+		assert_int_equal(code_of(r), OK);
+		carta__v1__response__free_unpacked(r, NULL);
+	}
+
+	r = get_card(dept[SALES], number);
+	assert_int_equal(code_of(r), OK);
+	assert_true(r->card->n_notes >= 1 && r->card->n_notes < 6);
+	carta__v1__response__free_unpacked(r, NULL);
+	r = edit_card(dept[SALES], number, CARTA__V1__SECTION__SECTION_IDENTITY,
+		      "company", "NewCo", v);
+	assert_int_equal(code_of(r), OK);
+	assert_string_equal(r->card->identity->company, "NewCo");
+	carta__v1__response__free_unpacked(r, NULL);
+
+	/* Paging by size still returns every note exactly once. */
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__ListRequest l = CARTA__V1__LIST_REQUEST__INIT;
+	char cursor[32] = "";
+	size_t total = 0;
+	l.ref = number;
+	l.limit = 5;
+	req.body_case = CARTA__V1__REQUEST__BODY_NOTE_LIST;
+	req.note_list = &l;
+	do {
+		l.cursor = cursor;
+		r = call(dept[SALES], &req);
+		assert_int_equal(code_of(r), OK);
+		total += r->notes->n_items;
+		snprintf(cursor, sizeof(cursor), "%s", r->notes->next_cursor);
+		carta__v1__response__free_unpacked(r, NULL);
+	} while (cursor[0] != '\0');
+	assert_int_equal(total, 6);
+}
+
+/* What a department may not read does not leak through the side doors:
+ * look-ups by contact values, and the card's own version. */
+static void test_no_side_channels(void **state)
+{
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__PolicySetRequest ps = CARTA__V1__POLICY_SET_REQUEST__INIT;
+	(void)state;
+
+	Carta__V1__Response *r =
+	    add_card(dept[SALES], "Lado", "Canal", "lado@example.es", NULL);
+	char number[32];
+	snprintf(number, sizeof(number), "%s", r->card->identity->number);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	/* Marketing without contact access cannot probe by email. */
+	ps.department = "marketing";
+	ps.section = CARTA__V1__SECTION__SECTION_CONTACT;
+	ps.access = CARTA__V1__ACCESS__ACCESS_NONE;
+	req.body_case = CARTA__V1__REQUEST__BODY_POLICY_SET;
+	req.policy_set = &ps;
+	r = call(admin, &req);
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+	r = get_card(dept[MARKETING], "lado@example.es");
+	assert_int_equal(code_of(r), DENIED);
+	carta__v1__response__free_unpacked(r, NULL);
+	r = get_card(dept[MARKETING], "nobody@example.es");
+	assert_int_equal(code_of(r), DENIED);
+	carta__v1__response__free_unpacked(r, NULL);
+	ps.access = CARTA__V1__ACCESS__ACCESS_READ;
+	r = call(admin, &req);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	/* A note (withheld from marketing) leaves no trace in what
+	 * marketing sees. */
+	r = get_card(dept[MARKETING], number);
+	Carta__V1__Card *before = r->card;
+	assert_int_equal(before->version, 0);
+	Carta__V1__Response *n = add_note(dept[SALES], number, "secret");
+	carta__v1__response__free_unpacked(n, NULL);
+	Carta__V1__Response *r2 = get_card(dept[MARKETING], number);
+	assert_int_equal(r2->card->version, 0);
+	assert_int_equal(r2->card->updated_at, before->updated_at);
+	carta__v1__response__free_unpacked(r, NULL);
+	carta__v1__response__free_unpacked(r2, NULL);
+}
+
+/* Paths that do not name a field, and edits that change nothing. */
+static void test_edit_paths_and_noops(void **state)
+{
+	(void)state;
+	Carta__V1__Response *r =
+	    add_card(dept[SUPPORT], "Ruta", "Vacia", "ruta@example.es", NULL);
+	char number[32];
+	snprintf(number, sizeof(number), "%s", r->card->identity->number);
+	uint64_t v = section_version(r->card,
+				     CARTA__V1__SECTION__SECTION_IDENTITY);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	const char *bad[] = {"number.", ".number", "number", "emails..0",
+			     "given_name.x"};
+	for (size_t i = 0; i < 5; i++) {
+		r = edit_card(dept[SUPPORT], number,
+			      CARTA__V1__SECTION__SECTION_IDENTITY, bad[i],
+			      "C-999999", v);
+		assert_int_equal(code_of(r), INVALID);
+		carta__v1__response__free_unpacked(r, NULL);
+	}
+	/* Setting a value it already has is no write. */
+	r = edit_card(dept[SUPPORT], number, CARTA__V1__SECTION__SECTION_IDENTITY,
+		      "given_name", "Ruta", v);
+	assert_int_equal(code_of(r), OK);
+	assert_int_equal(section_version(r->card,
+					 CARTA__V1__SECTION__SECTION_IDENTITY),
+			 v);
+	carta__v1__response__free_unpacked(r, NULL);
+}
+
+static void test_request_key_reuse_refused(void **state)
+{
+	(void)state;
+	Carta__V1__Response *r =
+	    add_card(dept[SALES], "Clave", "Doble", "clave@example.es", NULL);
+	char number[32];
+	snprintf(number, sizeof(number), "%s", r->card->identity->number);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	r = add_purchase(dept[SALES], number, "Sofa", 99900, "key-reuse");
+	assert_int_equal(code_of(r), OK);
+	carta__v1__response__free_unpacked(r, NULL);
+	r = add_purchase(dept[SALES], number, "Chair", 500, "key-reuse");
+	assert_int_equal(code_of(r), CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
+	assert_string_equal(r->status->field, "request_key");
+	carta__v1__response__free_unpacked(r, NULL);
+	r = get_card(dept[SALES], number);
+	assert_int_equal(r->card->n_purchases, 1);
+	assert_string_equal(r->card->purchases[0]->product, "Sofa");
+	carta__v1__response__free_unpacked(r, NULL);
+}
+
 /* Finds the newest audit entry with action; NULL when none. The page is
  * the caller's to free. */
 static const Carta__V1__AuditEntry *find_action(Carta__V1__AuditPage *page,
@@ -927,6 +1094,10 @@ int main(void)
 	    cmocka_unit_test(test_lookup_by_email_phone_number),
 	    cmocka_unit_test(test_audit_records_each_write),
 	    cmocka_unit_test(test_audit_every_kind_of_write),
+	    cmocka_unit_test(test_large_items_keep_card_readable),
+	    cmocka_unit_test(test_no_side_channels),
+	    cmocka_unit_test(test_edit_paths_and_noops),
+	    cmocka_unit_test(test_request_key_reuse_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
