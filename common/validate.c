@@ -223,6 +223,18 @@ static int text_clean(const char *in, size_t input_max, unsigned flags,
 			    (unsigned)c, chars);
 			return CARTA_EINVAL;
 		}
+		/* Characters that make text read other than it is: bidi
+		 * overrides and isolates, noncharacters, private use. */
+		if ((c >= 0x202A && c <= 0x202E) ||
+		    (c >= 0x2066 && c <= 0x2069) ||
+		    (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE ||
+		    cat == UTF8PROC_CATEGORY_CO) {
+			say(err, errlen,
+			    "invisible or reserved character U+%04X at "
+			    "character %zu",
+			    (unsigned)c, chars);
+			return CARTA_EINVAL;
+		}
 		if ((cat == UTF8PROC_CATEGORY_ZL ||
 		     cat == UTF8PROC_CATEGORY_ZP) &&
 		    !(flags & VALIDATE_MULTILINE)) {
