@@ -342,7 +342,8 @@ int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
 		rv = 0;
 	else if (validate_date(m->date, date, why, sizeof(why)) != 0)
 		rv = fail(ctx, "date", "%s", why);
-	else if (strcmp(date, "1900-01-01") < 0 || strcmp(date, ctx->tomorrow) > 0)
+	else if (strcmp(date, "1900-01-01") < 0 ||
+		 strcmp(date, ctx->tomorrow) > 0)
 		rv = fail(ctx, "date", "must be between 1900-01-01 and today");
 	else
 		rv = replace(&m->date, date);
@@ -470,9 +471,10 @@ int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m)
 		rv = fail(ctx, "section", "unknown section");
 	/* Custom values live beside a section's own values; purchases,
 	 * interactions and notes are lists of items, not a place for them. */
-	if (rv == 0 && (m->section == CARTA__V1__SECTION__SECTION_PURCHASES ||
-			m->section == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
-			m->section == CARTA__V1__SECTION__SECTION_NOTES))
+	if (rv == 0 &&
+	    (m->section == CARTA__V1__SECTION__SECTION_PURCHASES ||
+	     m->section == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
+	     m->section == CARTA__V1__SECTION__SECTION_NOTES))
 		rv = fail(ctx, "section",
 			  "custom fields belong to identity, contact, "
 			  "demographics, preferences or consent");
@@ -500,10 +502,15 @@ int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
 			  def->max_length ? def->max_length : 200, 0);
 		break;
 	case CARTA__V1__FIELD_TYPE__FIELD_NUMBER: {
-		char *end = NULL;
-		(void)strtoll(*value, &end, 10);
-		if ((*value)[0] == '\0' || *end != '\0')
-			rv = fail(ctx, def->name, "must be a whole number");
+		/* Digits, an optional minus, no spaces or plus: one spelling
+		 * per number. */
+		const char *v = *value + ((*value)[0] == '-');
+		size_t n = strlen(v);
+		if (n == 0 || n > 18 || strspn(v, "0123456789") != n ||
+		    (n > 1 && v[0] == '0') || strcmp(*value, "-0") == 0)
+			rv = fail(ctx, def->name,
+				  "must be a whole number of at most 18 "
+				  "digits");
 		break;
 	}
 	case CARTA__V1__FIELD_TYPE__FIELD_DATE:

@@ -31,6 +31,19 @@ static void fail(dispatch_call *call, code_t code, const char *msg,
 	dispatch_error(call->out, call->req->id, code, msg, field);
 }
 
+/* A validation failure: msg is "PATH: reason"; the path also goes in the
+ * status's field, for programs. */
+static void fail_invalid(dispatch_call *call, const char *msg)
+{
+	char field[96] = "";
+	const char *colon = strstr(msg, ": ");
+
+	if (colon != NULL && (size_t)(colon - msg) < sizeof(field) &&
+	    memchr(msg, ' ', (size_t)(colon - msg)) == NULL)
+		snprintf(field, sizeof(field), "%.*s", (int)(colon - msg), msg);
+	fail(call, C(INVALID_ARGUMENT), msg, field[0] ? field : NULL);
+}
+
 /* Answers a store error with the status a client can act on. */
 static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 {
@@ -79,8 +92,7 @@ static int drop_oldest(Carta__V1__Card *c)
 {
 	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
 			   (void **)c->notes};
-	size_t *counts[3] = {&c->n_purchases, &c->n_interactions,
-			     &c->n_notes};
+	size_t *counts[3] = {&c->n_purchases, &c->n_interactions, &c->n_notes};
 	int longest = -1;
 
 	for (int i = 0; i < 3; i++)
@@ -136,12 +148,13 @@ static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
 		return CARTA_EINVAL;
 	}
 	int rv = 0;
-	int by_contact = strchr(ref, '@') != NULL ||
-			 (!hex && strncmp(ref, "C-", 2) != 0);
+	int by_contact =
+	    strchr(ref, '@') != NULL || (!hex && strncmp(ref, "C-", 2) != 0);
 	/* Finding a card by an email or phone tells whether that contact
 	 * point exists: only for those who may read contact data. */
-	if (by_contact && call->view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
-			      CARTA__V1__ACCESS__ACCESS_READ) {
+	if (by_contact &&
+	    call->view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
+		CARTA__V1__ACCESS__ACCESS_READ) {
 		fail(call, C(PERMISSION_DENIED),
 		     "your department may not read contact data: use the "
 		     "customer number",
@@ -264,7 +277,7 @@ static void customer_add(dispatch_call *call)
 	card_ctx_init(&ctx, call->env->region);
 	int rv = check_new_card(call, &ctx, card);
 	if (rv == CARTA_EINVAL) {
-		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		fail_invalid(call, ctx.msg);
 		goto out;
 	}
 	/* Custom values belong to their field's section, known only now:
@@ -275,7 +288,8 @@ static void customer_add(dispatch_call *call)
 	const char *why = NULL;
 	int section = 0;
 	if (rv == 0 && policy_check(call->view, &needs, &why, &section) != 0) {
-		fail(call, C(PERMISSION_DENIED), why, card_section_name(section));
+		fail(call, C(PERMISSION_DENIED), why,
+		     card_section_name(section));
 		goto out;
 	}
 	if (rv == 0)
@@ -605,7 +619,7 @@ static Carta__V1__Card *run_edit(dispatch_call *call, edit *e, const char *ref,
 		return NULL;
 	}
 	if (rv == CARTA_EINVAL && e->ctx.msg[0] != '\0') {
-		fail(call, C(INVALID_ARGUMENT), e->ctx.msg, NULL);
+		fail_invalid(call, e->ctx.msg);
 		return NULL;
 	}
 	if (rv != 0) {
@@ -677,7 +691,7 @@ static void consent_set(dispatch_call *call)
 	card_ctx_init(&ctx, call->env->region);
 	k->at = 0; /* the server's clock says when */
 	if (card_check_consent(&ctx, k) != 0) {
-		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		fail_invalid(call, ctx.msg);
 		goto out;
 	}
 	edit e = {.section = CARTA__V1__SECTION__SECTION_CONSENT, .consent = k};
@@ -769,7 +783,7 @@ static void append(dispatch_call *call, const char *ref, int section,
 	else
 		rv = card_check_note(&ctx, (Carta__V1__Note *)copy);
 	if (rv == CARTA_EINVAL) {
-		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		fail_invalid(call, ctx.msg);
 		goto out;
 	}
 	if (rv == 0)
@@ -872,7 +886,7 @@ static void field_define(dispatch_call *call)
 	}
 	card_ctx_init(&ctx, call->env->region);
 	if (card_check_field_def(&ctx, def) != 0) {
-		fail(call, C(INVALID_ARGUMENT), ctx.msg, NULL);
+		fail_invalid(call, ctx.msg);
 		goto out;
 	}
 	int rv = store_field_define(call->env->db, actor(call, &who), def);

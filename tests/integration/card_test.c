@@ -801,8 +801,8 @@ static void test_large_items_keep_card_readable(void **state)
 	    add_card(dept[SALES], "Grande", "Notas", "grande@example.es", NULL);
 	char number[32];
 	snprintf(number, sizeof(number), "%s", r->card->identity->number);
-	uint64_t v = section_version(r->card,
-				     CARTA__V1__SECTION__SECTION_IDENTITY);
+	uint64_t v =
+	    section_version(r->card, CARTA__V1__SECTION__SECTION_IDENTITY);
 	carta__v1__response__free_unpacked(r, NULL);
 	for (int i = 0; i < 6; i++) {
 		r = add_note(dept[SALES], number, big);
@@ -895,8 +895,8 @@ static void test_edit_paths_and_noops(void **state)
 	    add_card(dept[SUPPORT], "Ruta", "Vacia", "ruta@example.es", NULL);
 	char number[32];
 	snprintf(number, sizeof(number), "%s", r->card->identity->number);
-	uint64_t v = section_version(r->card,
-				     CARTA__V1__SECTION__SECTION_IDENTITY);
+	uint64_t v =
+	    section_version(r->card, CARTA__V1__SECTION__SECTION_IDENTITY);
 	carta__v1__response__free_unpacked(r, NULL);
 
 	const char *bad[] = {"number.", ".number", "number", "emails..0",
@@ -909,12 +909,12 @@ static void test_edit_paths_and_noops(void **state)
 		carta__v1__response__free_unpacked(r, NULL);
 	}
 	/* Setting a value it already has is no write. */
-	r = edit_card(dept[SUPPORT], number, CARTA__V1__SECTION__SECTION_IDENTITY,
-		      "given_name", "Ruta", v);
+	r = edit_card(dept[SUPPORT], number,
+		      CARTA__V1__SECTION__SECTION_IDENTITY, "given_name",
+		      "Ruta", v);
 	assert_int_equal(code_of(r), OK);
-	assert_int_equal(section_version(r->card,
-					 CARTA__V1__SECTION__SECTION_IDENTITY),
-			 v);
+	assert_int_equal(
+	    section_version(r->card, CARTA__V1__SECTION__SECTION_IDENTITY), v);
 	carta__v1__response__free_unpacked(r, NULL);
 }
 
@@ -931,7 +931,8 @@ static void test_request_key_reuse_refused(void **state)
 	assert_int_equal(code_of(r), OK);
 	carta__v1__response__free_unpacked(r, NULL);
 	r = add_purchase(dept[SALES], number, "Chair", 500, "key-reuse");
-	assert_int_equal(code_of(r), CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
+	assert_int_equal(code_of(r),
+			 CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
 	assert_string_equal(r->status->field, "request_key");
 	carta__v1__response__free_unpacked(r, NULL);
 	r = get_card(dept[SALES], number);
