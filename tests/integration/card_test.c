@@ -685,9 +685,11 @@ static void test_validation_on_create(void **state)
 		if (k->code == OK && k->email == NULL && k->phone == NULL)
 			assert_string_equal(r->card->identity->given_name,
 					    "Jos\xc3\xa9");
-		if (k->code != OK)
+		if (k->code != OK) {
 			assert_non_null(
 			    strstr(r->status->message, k->error_part));
+			assert_string_equal(r->status->field, k->error_part);
+		}
 		carta__v1__response__free_unpacked(r, NULL);
 	}
 
