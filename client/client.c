@@ -408,8 +408,8 @@ static int handshake_io_error(carta_client *c, int rv, const char *step)
 	case CARTA_ECLOSED:
 		return fail(c, CARTA_ECLOSED,
 			    "server closed the connection during the "
-			    "handshake (wrong server key, or protocol "
-			    "version mismatch)");
+			    "handshake (wrong server key, protocol version "
+			    "mismatch, or the server is busy)");
 	case CARTA_ETIMEDOUT:
 		return fail(c, CARTA_ETIMEDOUT, "handshake timed out (%s)",
 			    c->server);

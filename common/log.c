@@ -11,10 +11,12 @@
 static log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Rate limit state for log_limited, guarded by log_lock. */
-static time_t limit_second;
-static unsigned limit_count;
-static unsigned long limit_dropped;
+/* Rate limit state for log_limited, one per class, guarded by log_lock. */
+static struct {
+	time_t second;
+	unsigned count;
+	unsigned long dropped;
+} limits[LOG_CLASS_COUNT];
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -70,28 +72,29 @@ void log_event(log_level level, uint64_t conn, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_limited(log_level level, uint64_t conn, const char *fmt, ...)
+void log_limited(log_class cls, log_level level, uint64_t conn, const char *fmt,
+		 ...)
 {
 	va_list ap;
 	unsigned long dropped = 0;
 	time_t now = time(NULL);
 
-	if (level < min_level)
+	if (level < min_level || cls >= LOG_CLASS_COUNT)
 		return;
 
 	pthread_mutex_lock(&log_lock);
-	if (now != limit_second) {
-		limit_second = now;
-		limit_count = 0;
+	if (now != limits[cls].second) {
+		limits[cls].second = now;
+		limits[cls].count = 0;
 	}
-	if (limit_count >= LOG_LIMIT_PER_SEC) {
-		limit_dropped++;
+	if (limits[cls].count >= LOG_LIMIT_PER_SEC) {
+		limits[cls].dropped++;
 		pthread_mutex_unlock(&log_lock);
 		return;
 	}
-	limit_count++;
-	dropped = limit_dropped;
-	limit_dropped = 0;
+	limits[cls].count++;
+	dropped = limits[cls].dropped;
+	limits[cls].dropped = 0;
 	pthread_mutex_unlock(&log_lock);
 
 	va_start(ap, fmt);

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <ini.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@ void config_defaults(server_config *cfg)
 	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:%d",
 		 CARTA_DEFAULT_PORT);
 	cfg->max_connections = 256;
+	cfg->max_handshakes = 64;
+	cfg->max_handshakes_per_address = 16;
 	cfg->handshake_timeout_ms = 10000;
 	cfg->idle_timeout_ms = 300000;
 	cfg->session_max_age_ms = 86400000;
@@ -28,7 +32,7 @@ void config_defaults(server_config *cfg)
 
 struct config_parse {
 	server_config *cfg;
-	char what[128];
+	char what[256];
 };
 
 static int parse_uint(const char *value, uint64_t min, uint64_t max,
@@ -64,14 +68,22 @@ static int config_handler(void *user, const char *section, const char *name,
 	}
 
 	if (strcmp(name, "listen") == 0) {
-		char host[CONFIG_LISTEN_MAX];
-		int port;
-		rv = config_split_address(value, host, sizeof(host), &port);
-		if (rv == 0)
-			snprintf(cfg->listen, sizeof(cfg->listen), "%s", value);
+		char why[200];
+		rv = config_check_listen(value, why, sizeof(why));
+		if (rv != 0) {
+			snprintf(cp->what, sizeof(cp->what), "listen: %s", why);
+			return 0;
+		}
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", value);
 	} else if (strcmp(name, "max_connections") == 0) {
 		rv = parse_uint(value, 1, 100000, &v);
 		cfg->max_connections = (unsigned)v;
+	} else if (strcmp(name, "max_handshakes") == 0) {
+		rv = parse_uint(value, 1, 100000, &v);
+		cfg->max_handshakes = (unsigned)v;
+	} else if (strcmp(name, "max_handshakes_per_address") == 0) {
+		rv = parse_uint(value, 1, 100000, &v);
+		cfg->max_handshakes_per_address = (unsigned)v;
 	} else if (strcmp(name, "handshake_timeout_ms") == 0) {
 		rv = parse_uint(value, 100, 600000, &v);
 		cfg->handshake_timeout_ms = v;
@@ -141,6 +153,10 @@ int config_write_default(const char *path, const char *listen)
 	    "listen = %s\n"
 	    "# Connections beyond this are refused at once.\n"
 	    "max_connections = 256\n"
+	    "# Connections still in their handshake, in all and from one\n"
+	    "# address; more are refused at once.\n"
+	    "max_handshakes = 64\n"
+	    "max_handshakes_per_address = 16\n"
 	    "# Time allowed from TCP connect to a finished handshake.\n"
 	    "handshake_timeout_ms = 10000\n"
 	    "# An authenticated connection silent this long is closed.\n"
@@ -185,5 +201,30 @@ int config_split_address(const char *addr, char *host, size_t hostcap,
 	memcpy(host, hstart, hlen);
 	host[hlen] = '\0';
 	*port = (int)p;
+	return 0;
+}
+
+int config_check_listen(const char *addr, char *err, size_t errlen)
+{
+	char host[CONFIG_LISTEN_MAX];
+	unsigned char bin[16];
+	int port;
+
+	if (config_split_address(addr, host, sizeof(host), &port) != 0) {
+		snprintf(err, errlen,
+			 "'%.80s' is not HOST:PORT with a port 0-65535", addr);
+		return CARTA_EINVAL;
+	}
+	/* A v6 address may name its interface (fe80::1%eth0). */
+	bool v6 = addr[0] == '[';
+	if (v6)
+		host[strcspn(host, "%")] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1) {
+		snprintf(err, errlen,
+			 "'%.80s': the host must be an IP address (such as "
+			 "127.0.0.1 or [::1]); cartad does not resolve names",
+			 addr);
+		return CARTA_EINVAL;
+	}
 	return 0;
 }

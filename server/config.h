@@ -14,6 +14,8 @@
 typedef struct {
 	char listen[CONFIG_LISTEN_MAX]; /* HOST:PORT, [V6]:PORT */
 	unsigned max_connections;
+	unsigned max_handshakes; /* connections not yet authenticated */
+	unsigned max_handshakes_per_address; /* of those, from one address */
 	uint64_t handshake_timeout_ms; /* preface to last handshake message */
 	uint64_t idle_timeout_ms;      /* no complete frame for this long */
 	uint64_t session_max_age_ms;   /* then the client must reconnect */
@@ -37,5 +39,10 @@ int config_write_default(const char *path, const char *listen);
  * Returns 0 or CARTA_EINVAL. */
 int config_split_address(const char *addr, char *host, size_t hostcap,
 			 int *port);
+
+/* Checks that addr is one cartad can listen on: an IP address (v4, or v6
+ * in brackets) and a port 0-65535; names are not resolved. Returns 0, or
+ * CARTA_EINVAL with err saying what is wrong. */
+int config_check_listen(const char *addr, char *err, size_t errlen);
 
 #endif

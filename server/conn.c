@@ -1,6 +1,7 @@
 #include "conn.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,14 @@
 
 /* Raw bytes read but not yet consumed. */
 #define CONN_IN_CAP 16384
+
+/* The kernel's receive and send buffers per connection (Linux doubles
+ * the figure for its bookkeeping, so 256 KiB each). Left alone, the kernel
+ * grows them to several MiB: a peer that sends without reading would park
+ * that much on our side, in our receive buffer once we stop reading, and
+ * in our send buffer, full of answers it does not take. A LAN round trip
+ * still fills 256 KiB many times over. */
+#define CONN_SOCKBUF (128 * 1024)
 
 typedef enum {
 	CONN_PREFACE,
@@ -38,6 +47,12 @@ struct conn {
 	size_t write_pending;
 	uint64_t opened_ms;
 	char peer[64];
+	uint8_t peer_addr[16]; /* v4 as ::ffff:a.b.c.d; v6 by its /64 */
+	bool in_handshake;     /* on srv->handshakes */
+	conn *hs_prev, *hs_next;
+	/* srv->revocations when this connection last knew its principal to
+	 * be active; written and read by workers. */
+	_Atomic uint64_t revocations_seen;
 
 	uint8_t preface[SECURE_PREFACE_LEN];
 	size_t preface_have;
@@ -60,6 +75,13 @@ typedef struct {
 	uint8_t data[];
 } conn_write;
 
+/* What a queued write costs the connection's budget: its bytes and the
+ * bookkeeping around them, so that many small answers are counted at
+ * what they really hold. Not counted: answers still being built on a
+ * worker, up to max_inflight requests' worth, which join the budget (and
+ * may overshoot it) only once queued. */
+#define WRITE_OVERHEAD (sizeof(conn_write) + 64)
+
 typedef enum { WORK_AUTH, WORK_REQUEST } work_kind;
 
 typedef struct {
@@ -68,6 +90,7 @@ typedef struct {
 	work_kind kind;
 	store_principal principal; /* the caller, or the auth result */
 	int rv;
+	bool revoked; /* the caller was revoked while this was queued */
 	Carta__V1__Request *request;
 	dispatch_out out;
 } conn_work;
@@ -83,6 +106,48 @@ int64_t conn_principal_id(const conn *c)
 conn *conn_next(const conn *c)
 {
 	return c->next;
+}
+
+/* The connection has authenticated or is closing: it no longer holds a
+ * handshake slot. */
+static void handshake_leave(conn *c)
+{
+	server *srv = c->srv;
+
+	if (!c->in_handshake)
+		return;
+	if (c->hs_prev != NULL)
+		c->hs_prev->hs_next = c->hs_next;
+	else
+		srv->handshakes = c->hs_next;
+	if (c->hs_next != NULL)
+		c->hs_next->hs_prev = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	c->in_handshake = false;
+	srv->nhandshakes--;
+}
+
+static void handshake_enter(conn *c)
+{
+	server *srv = c->srv;
+
+	c->hs_next = srv->handshakes;
+	if (srv->handshakes != NULL)
+		srv->handshakes->hs_prev = c;
+	srv->handshakes = c;
+	c->in_handshake = true;
+	srv->nhandshakes++;
+}
+
+/* Connections in their handshake from c's address (c not counted). */
+static unsigned handshakes_from(const conn *c)
+{
+	unsigned n = 0;
+
+	for (const conn *o = c->srv->handshakes; o != NULL; o = o->hs_next)
+		n += memcmp(o->peer_addr, c->peer_addr, sizeof(c->peer_addr)) ==
+		     0;
+	return n;
 }
 
 static void conn_free(conn *c)
@@ -128,8 +193,10 @@ void conn_close(conn *c, const char *reason)
 {
 	if (c->state == CONN_CLOSING)
 		return;
-	log_event(LOG_INFO, c->id, "event=closed reason=%s principal=%s",
-		  reason, c->authed ? c->principal.name : "-");
+	log_limited(LOG_CLASS_CONN, LOG_INFO, c->id,
+		    "event=closed reason=%s principal=%s", reason,
+		    c->authed ? c->principal.name : "-");
+	handshake_leave(c);
 	c->state = CONN_CLOSING;
 	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -154,8 +221,8 @@ static void on_timer(uv_timer_t *t)
 				  ? "session_max_age"
 				  : "idle_timeout");
 	} else {
-		log_limited(LOG_WARN, c->id, "event=handshake_timeout peer=%s",
-			    c->peer);
+		log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
+			    "event=handshake_timeout peer=%s", c->peer);
 		conn_close(c, "handshake_timeout");
 	}
 }
@@ -177,7 +244,7 @@ static void on_write(uv_write_t *req, int status)
 	conn_write *w = (conn_write *)req;
 	conn *c = w->c;
 
-	c->write_pending -= w->len;
+	c->write_pending -= w->len + WRITE_OVERHEAD;
 	free(w);
 	if (c->state == CONN_CLOSING) {
 		maybe_free(c);
@@ -194,57 +261,62 @@ static void on_write(uv_write_t *req, int status)
 	pump(c);
 }
 
-/* Queues data (already framed) for writing. */
-static int send_raw(conn *c, const uint8_t *data, size_t len)
+/* Allocates a write for up to cap bytes of framed data. */
+static conn_write *write_new(conn *c, size_t cap)
 {
-	conn_write *w = malloc(sizeof(*w) + len);
-	if (w == NULL)
-		return CARTA_ENOMEM;
-	w->c = c;
-	w->len = len;
-	memcpy(w->data, data, len);
-	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)len);
-	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write);
-	if (rc != 0) {
-		free(w);
-		return CARTA_EIO;
+	conn_write *w = malloc(sizeof(*w) + cap);
+	if (w != NULL) {
+		w->c = c;
+		w->len = 0;
 	}
-	c->write_pending += len;
-	return 0;
+	return w;
 }
 
-/* Encrypts one encoded Response and queues it. */
-static int send_message(conn *c, const uint8_t *msg, size_t len)
+/* Queues w (w->len bytes) and charges the connection for it. */
+static int write_queue(conn *c, conn_write *w)
 {
-	size_t cap = len + FRAME_HEADER_LEN + NOISE_TAG_LEN, n = 0;
-	conn_write *w = malloc(sizeof(*w) + cap);
+	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
 
-	if (w == NULL)
-		return CARTA_ENOMEM;
-	int rv = secure_seal(c->ch, msg, len, w->data, cap, &n);
-	if (rv != 0) {
-		free(w);
-		return rv;
-	}
-	w->c = c;
-	w->len = n;
-	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)n);
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_write)) {
 		free(w);
 		return CARTA_EIO;
 	}
-	c->write_pending += n;
+	c->write_pending += w->len + WRITE_OVERHEAD;
 	return 0;
 }
 
+/* Queues data (already framed) for writing. */
+static int send_raw(conn *c, const uint8_t *data, size_t len)
+{
+	conn_write *w = write_new(c, len);
+	if (w == NULL)
+		return CARTA_ENOMEM;
+	memcpy(w->data, data, len);
+	w->len = len;
+	return write_queue(c, w);
+}
+
+/* Encrypts the encoded responses of one request into one write. */
 static void send_outputs(conn *c, dispatch_out *out)
 {
-	for (size_t i = 0; i < out->n; i++) {
-		if (send_message(c, out->msgs[i].data, out->msgs[i].len) != 0) {
-			conn_close(c, "send_failed");
-			return;
-		}
+	size_t cap = 0;
+
+	for (size_t i = 0; i < out->n; i++)
+		cap += out->msgs[i].len + FRAME_HEADER_LEN + NOISE_TAG_LEN;
+	conn_write *w = write_new(c, cap);
+	int rv = w ? 0 : CARTA_ENOMEM;
+	for (size_t i = 0; rv == 0 && i < out->n; i++) {
+		size_t n = 0;
+		rv = secure_seal(c->ch, out->msgs[i].data, out->msgs[i].len,
+				 w->data + w->len, cap - w->len, &n);
+		w->len += n;
 	}
+	if (rv == 0)
+		rv = write_queue(c, w);
+	else
+		free(w);
+	if (rv != 0)
+		conn_close(c, "send_failed");
 }
 
 /* An unsolicited error (id 0) and then close: for refused keys. Nothing
@@ -277,16 +349,65 @@ void conn_revoke(conn *c)
 	       "this key has been revoked");
 }
 
+/* On a worker, before a request runs: true when its caller is still
+ * active. The principal was copied at authentication; it is looked up
+ * again only when some principal was revoked since this connection last
+ * looked. Otherwise w->out holds the refusal. */
+static bool caller_still_active(conn_work *w)
+{
+	conn *c = w->c;
+	uint64_t now = atomic_load(&c->srv->revocations);
+	store_principal p;
+
+	if (now == atomic_load(&c->revocations_seen))
+		return true;
+	int rv = store_principal_by_key(c->srv->db, c->client_pub, &p);
+	if (rv == 0 && p.state == STORE_STATE_ACTIVE) {
+		atomic_store(&c->revocations_seen, now);
+		return true;
+	}
+	if (rv == 0 || rv == CARTA_ENOENT) {
+		w->revoked = true;
+		dispatch_error(&w->out, w->request->id,
+			       CARTA__V1__STATUS__CODE__UNAUTHENTICATED,
+			       "this key has been revoked", NULL);
+	} else {
+		dispatch_error(&w->out, w->request->id,
+			       CARTA__V1__STATUS__CODE__UNAVAILABLE,
+			       "the server could not check the key", NULL);
+	}
+	return false;
+}
+
 static void work_run(uv_work_t *req)
 {
 	conn_work *w = req->data;
+	server *srv = w->c->srv;
 
 	if (w->kind == WORK_AUTH) {
-		w->rv = store_principal_by_key(w->c->srv->db, w->c->client_pub,
+		/* Read the counter first: a revocation that commits after
+		 * the look-up below moves it, and the next request checks. */
+		atomic_store(&w->c->revocations_seen,
+			     atomic_load(&srv->revocations));
+		w->rv = store_principal_by_key(srv->db, w->c->client_pub,
 					       &w->principal);
 		return;
 	}
-	dispatch_request(&w->c->srv->env, &w->principal, w->request, &w->out);
+
+	/* Only an admin's revocation goes exclusive (everyone else's is
+	 * refused by the policy), so that nobody else can stall the server
+	 * by asking for one. */
+	bool revoke =
+	    w->request->body_case == CARTA__V1__REQUEST__BODY_REVOKE &&
+	    w->principal.role == STORE_ROLE_ADMIN;
+	if (revoke)
+		pthread_rwlock_wrlock(&srv->revoke_lock);
+	else
+		pthread_rwlock_rdlock(&srv->revoke_lock);
+	w->out.conn = w->c->id;
+	if (caller_still_active(w))
+		dispatch_request(&srv->env, &w->principal, w->request, &w->out);
+	pthread_rwlock_unlock(&srv->revoke_lock);
 	if (w->out.n == 0)
 		dispatch_error(&w->out, w->request->id,
 			       CARTA__V1__STATUS__CODE__INTERNAL,
@@ -299,7 +420,7 @@ static void auth_done(conn *c, conn_work *w)
 
 	key_fingerprint(c->client_pub, fp);
 	if (w->rv == CARTA_ENOENT) {
-		log_limited(LOG_WARN, c->id,
+		log_limited(LOG_CLASS_AUTH, LOG_WARN, c->id,
 			    "event=auth_refused reason=unknown_key key_fp=%s "
 			    "peer=%s",
 			    fp, c->peer);
@@ -313,7 +434,7 @@ static void auth_done(conn *c, conn_work *w)
 		return;
 	}
 	if (w->principal.state != STORE_STATE_ACTIVE) {
-		log_limited(LOG_WARN, c->id,
+		log_limited(LOG_CLASS_AUTH, LOG_WARN, c->id,
 			    "event=auth_refused reason=revoked principal=%s "
 			    "peer=%s",
 			    w->principal.name, c->peer);
@@ -325,6 +446,7 @@ static void auth_done(conn *c, conn_work *w)
 	c->principal = w->principal;
 	c->authed = true;
 	c->state = CONN_OPEN;
+	handshake_leave(c);
 	c->opened_ms = uv_now(&c->srv->loop);
 	frame_decoder_set_max(c->dec, FRAME_MAX_PAYLOAD);
 	arm_idle_timer(c);
@@ -347,6 +469,9 @@ static void work_after(uv_work_t *req, int status)
 			if (w->out.revoked_principal > 0)
 				server_close_principal(
 				    c->srv, w->out.revoked_principal);
+			if (w->revoked && c->state != CONN_CLOSING &&
+			    !c->close_after_write)
+				conn_revoke(c);
 		}
 	}
 	if (w->request != NULL)
@@ -390,8 +515,8 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 
 	if (secure_open(c->ch, frame, len, c->plain, SECURE_MAX_PLAINTEXT,
 			&plen) != 0) {
-		log_limited(LOG_WARN, c->id, "event=decrypt_failed peer=%s",
-			    c->peer);
+		log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
+			    "event=decrypt_failed peer=%s", c->peer);
 		conn_close(c, "decrypt_failed");
 		return;
 	}
@@ -401,7 +526,8 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 	    carta__v1__request__unpack(NULL, plen, c->plain);
 	if (req == NULL) {
 		dispatch_out out = {0};
-		log_limited(LOG_WARN, c->id, "event=bad_request reason=decode");
+		log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
+			    "event=bad_request reason=decode");
 		dispatch_error(&out, 0,
 			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
 			       "request is not a valid carta.v1.Request", NULL);
@@ -427,10 +553,9 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 
 static void handshake_failed(conn *c, const char *what, int rv)
 {
-	log_limited(LOG_WARN, c->id,
-		    "event=handshake_failed step=%s error=%s "
-		    "peer=%s",
-		    what, carta_strerror(rv), c->peer);
+	log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
+		    "event=handshake_failed step=%s error=%s peer=%s", what,
+		    carta_strerror(rv), c->peer);
 	conn_close(c, "handshake_failed");
 }
 
@@ -543,7 +668,7 @@ static void pump(conn *c)
 				break;
 			int rv = secure_check_preface(c->preface);
 			if (rv != 0) {
-				log_limited(LOG_WARN, c->id,
+				log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
 					    "event=bad_preface reason=%s "
 					    "peer=%s",
 					    rv == CARTA_EINVAL ? "version"
@@ -562,7 +687,7 @@ static void pump(conn *c)
 		    frame_decoder_feed(c->dec, in, avail, &used, &frame, &flen);
 		c->in_off += used;
 		if (rv < 0) {
-			log_limited(LOG_WARN, c->id,
+			log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
 				    "event=bad_frame reason=length peer=%s",
 				    c->peer);
 			conn_close(c, "bad_frame");
@@ -600,10 +725,17 @@ static void peer_name(conn *c)
 			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 			uv_ip6_name(a, host, sizeof(host));
 			port = ntohs(a->sin6_port);
+			memcpy(c->peer_addr, &a->sin6_addr, 16);
+			/* One host usually has a whole /64; a v4 peer on a
+			 * dual-stack socket keeps its full address. */
+			if (!IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+				memset(c->peer_addr + 8, 0, 8);
 		} else {
 			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 			uv_ip4_name(a, host, sizeof(host));
 			port = ntohs(a->sin_port);
+			c->peer_addr[10] = c->peer_addr[11] = 0xff;
+			memcpy(c->peer_addr + 12, &a->sin_addr, 4);
 		}
 	}
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
@@ -633,13 +765,20 @@ int conn_accept(server *srv)
 		return CARTA_EIO;
 	}
 	peer_name(c);
-	if (srv->nconns > srv->cfg.max_connections || srv->stopping) {
-		log_limited(LOG_WARN, c->id,
-			    "event=refused reason=connection_cap peer=%s",
-			    c->peer);
-		conn_close(c, "connection_cap");
+	const char *cap = NULL;
+	if (srv->nconns > srv->cfg.max_connections || srv->stopping)
+		cap = "connection_cap";
+	else if (srv->nhandshakes >= srv->cfg.max_handshakes)
+		cap = "handshake_cap";
+	else if (handshakes_from(c) >= srv->cfg.max_handshakes_per_address)
+		cap = "address_handshake_cap";
+	if (cap != NULL) {
+		log_limited(LOG_CLASS_CONN, LOG_WARN, c->id,
+			    "event=refused reason=%s peer=%s", cap, c->peer);
+		conn_close(c, cap);
 		return 0;
 	}
+	handshake_enter(c);
 
 	c->dec = malloc(sizeof(*c->dec));
 	c->hs = sodium_malloc(sizeof(*c->hs));
@@ -650,8 +789,12 @@ int conn_accept(server *srv)
 	}
 	frame_decoder_init(c->dec, SECURE_MSG1_LEN);
 	uv_tcp_nodelay(&c->tcp, 1);
+	int rcvbuf = CONN_SOCKBUF, sndbuf = CONN_SOCKBUF;
+	uv_recv_buffer_size((uv_handle_t *)&c->tcp, &rcvbuf);
+	uv_send_buffer_size((uv_handle_t *)&c->tcp, &sndbuf);
 	uv_timer_start(&c->timer, on_timer, srv->cfg.handshake_timeout_ms, 0);
-	log_event(LOG_INFO, c->id, "event=accepted peer=%s", c->peer);
+	log_limited(LOG_CLASS_CONN, LOG_INFO, c->id, "event=accepted peer=%s",
+		    c->peer);
 	update_reading(c);
 	return 0;
 }

@@ -1,5 +1,7 @@
 #include "dispatch.h"
 
+#include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,20 @@
 #include "policy.h"
 #include "secure.h"
 #include "store_card.h"
+
+static const char *role_name(int role)
+{
+	switch (role) {
+	case STORE_ROLE_MEMBER:
+		return "member";
+	case STORE_ROLE_ADMIN:
+		return "admin";
+	case STORE_ROLE_BRANCH:
+		return "branch";
+	default:
+		return "unknown";
+	}
+}
 
 /* Principals per streamed response of ListPrincipals: ~100 bytes each. */
 #define PRINCIPALS_PER_MSG 200
@@ -135,12 +151,28 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static void handle_enrol(store *db, const store_principal *caller,
+/* True when key is a point of small order (the all-zero key among them):
+ * X25519 of any scalar with it is all zeros, so a handshake with it would
+ * prove nothing, and libsodium says so by returning -1. The scalar is no
+ * secret; any will do. */
+static bool key_is_low_order(const uint8_t key[KEY_LEN])
+{
+	static const uint8_t scalar[crypto_scalarmult_SCALARBYTES] = {
+	    0x3c, 0x91, 0x5e, 0x07, 0xa8, 0x2d, 0xf4, 0x66, 0x19, 0xc2, 0x8b,
+	    0x50, 0xe3, 0x74, 0x0f, 0xb6, 0x2a, 0xd9, 0x45, 0x8e, 0x71, 0x03,
+	    0xcc, 0x5a, 0x97, 0x28, 0xe1, 0x6d, 0xb0, 0x4f, 0x13, 0x62};
+	uint8_t shared[crypto_scalarmult_BYTES];
+
+	return crypto_scalarmult(shared, scalar, key) != 0;
+}
+
+static void handle_enrol(const dispatch_env *env, const store_principal *caller,
 			 const Carta__V1__Request *req, dispatch_out *out)
 {
 	store_actor who = {caller->name, caller->department};
 	const Carta__V1__EnrolRequest *e = req->enrol;
 	store_principal p;
+	char fp[KEY_FP_SIZE];
 	int role = e->role == CARTA__V1__ROLE__ROLE_UNSPECIFIED
 		       ? STORE_ROLE_MEMBER
 		       : (int)e->role;
@@ -171,14 +203,36 @@ static void handle_enrol(store *db, const store_principal *caller,
 		    "public key must be 32 bytes", "enrol.public_key");
 		return;
 	}
+	/* A key anyone can "own" (small order), or the server's own key,
+	 * would let a handshake pass without proving who is on the other
+	 * end. */
+	const char *bad_key = NULL, *why = NULL;
+	if (key_is_low_order(e->public_key.data)) {
+		bad_key = "low_order";
+		why = "public key is a point of small order (such as all "
+		      "zeros) and proves nothing";
+	} else if (env->server_pub != NULL &&
+		   memcmp(e->public_key.data, env->server_pub, KEY_LEN) == 0) {
+		bad_key = "server_key";
+		why = "public key is the server's own key";
+	}
+	if (bad_key != NULL) {
+		log_limited(LOG_CLASS_AUTH, LOG_WARN, out->conn,
+			    "event=enrol_refused reason=%s name=%s by=%s",
+			    bad_key, e->name, caller->name);
+		dispatch_error(out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT, why,
+			       "enrol.public_key");
+		return;
+	}
 
-	int rv = store_principal_add(db, &who, e->name, e->department, role,
-				     e->public_key.data, &p);
+	int rv = store_principal_add(env->db, &who, e->name, e->department,
+				     role, e->public_key.data, &p);
 	if (rv == CARTA_ENOENT)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such department", "enrol.department");
 	else if (rv == CARTA_EEXIST &&
-		 store_principal_by_name(db, e->name, &p) == 0)
+		 store_principal_by_name(env->db, e->name, &p) == 0)
 		dispatch_error(
 		    out, req->id, CARTA__V1__STATUS__CODE__ALREADY_EXISTS,
 		    "a principal with this name exists", "enrol.name");
@@ -189,17 +243,78 @@ static void handle_enrol(store *db, const store_principal *caller,
 	else if (rv != 0)
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
 			       "store error", NULL);
-	else
-		reply_principal(req->id, &p, out);
+	if (rv != 0)
+		return;
+
+	key_fingerprint(p.public_key, fp);
+	log_event(LOG_INFO, out->conn,
+		  "event=principal_enrolled principal=%s department=%s "
+		  "role=%s key_fp=%s by=%s",
+		  p.name, p.department, role_name(p.role), fp, caller->name);
+	reply_principal(req->id, &p, out);
 }
 
-static void handle_revoke(store *db, const store_principal *caller,
+struct admin_count {
+	int64_t except;
+	unsigned n;
+};
+
+static int count_active_admin(void *user, const store_principal *p)
+{
+	struct admin_count *ac = user;
+
+	if (p->role == STORE_ROLE_ADMIN && p->state == STORE_STATE_ACTIVE &&
+	    p->id != ac->except)
+		ac->n++;
+	return 0;
+}
+
+static void revoke_refused(const store_principal *caller,
+			   const store_principal *target,
+			   const Carta__V1__Request *req, dispatch_out *out,
+			   const char *reason, const char *message)
+{
+	log_limited(LOG_CLASS_AUTH, LOG_WARN, out->conn,
+		    "event=revoke_refused reason=%s principal=%s by=%s", reason,
+		    target->name, caller->name);
+	dispatch_error(out, req->id,
+		       CARTA__V1__STATUS__CODE__FAILED_PRECONDITION, message,
+		       "revoke.name");
+}
+
+/* Runs with no other request in progress (dispatch.h), so that no second
+ * revocation can slip between the checks and the write. */
+static void handle_revoke(const dispatch_env *env,
+			  const store_principal *caller,
 			  const Carta__V1__Request *req, dispatch_out *out)
 {
 	store_actor who = {caller->name, caller->department};
 	store_principal p;
+	char fp[KEY_FP_SIZE];
 
-	int rv = store_principal_revoke(db, &who, req->revoke->name, &p);
+	int rv = store_principal_by_name(env->db, req->revoke->name, &p);
+	if (rv == 0 && p.id == caller->id) {
+		revoke_refused(caller, &p, req, out, "self",
+			       "you cannot revoke your own key; another admin "
+			       "must do it");
+		return;
+	}
+	/* Without an active admin nobody could enrol or revoke again. */
+	if (rv == 0 && p.role == STORE_ROLE_ADMIN &&
+	    p.state == STORE_STATE_ACTIVE) {
+		struct admin_count ac = {.except = p.id};
+		rv = store_principal_each(env->db, count_active_admin, &ac);
+		if (rv == 0 && ac.n == 0) {
+			revoke_refused(caller, &p, req, out, "last_admin",
+				       "this is the last active admin; enrol "
+				       "another admin first");
+			return;
+		}
+	}
+	int was_active = rv == 0 && p.state == STORE_STATE_ACTIVE;
+	if (rv == 0)
+		rv = store_principal_revoke(env->db, &who, req->revoke->name,
+					    &p);
 	if (rv == CARTA_ENOENT) {
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__NOT_FOUND,
 			       "no such principal", "revoke.name");
@@ -209,6 +324,17 @@ static void handle_revoke(store *db, const store_principal *caller,
 		dispatch_error(out, req->id, CARTA__V1__STATUS__CODE__INTERNAL,
 			       "store error", NULL);
 		return;
+	}
+	/* Committed: requests that start from now on check their caller
+	 * again (conn.c). */
+	if (env->revocations != NULL)
+		atomic_fetch_add(env->revocations, 1);
+	if (was_active) {
+		key_fingerprint(p.public_key, fp);
+		log_event(LOG_INFO, out->conn,
+			  "event=principal_revoked principal=%s department=%s "
+			  "key_fp=%s by=%s",
+			  p.name, p.department, fp, caller->name);
 	}
 	out->revoked_principal = p.id;
 	reply_principal(req->id, &p, out);
@@ -281,6 +407,15 @@ static void handle_list_principals(store *db, const Carta__V1__Request *req,
 	free(ls);
 }
 
+/* The request's kind as its field is named in carta.proto. */
+static const char *request_name(const Carta__V1__Request *req)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(
+		&carta__v1__request__descriptor, (unsigned)req->body_case);
+	return f != NULL ? f->name : "unknown";
+}
+
 void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		      const Carta__V1__Request *req, dispatch_out *out)
 {
@@ -323,9 +458,15 @@ void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		goto out;
 	}
 	if (policy_check(&view, &needs, &why, &section) != 0) {
+		const char *sname = card_section_name(section);
+		log_limited(LOG_CLASS_AUTH, LOG_WARN, out->conn,
+			    "event=permission_denied principal=%s "
+			    "department=%s request=%s section=%s",
+			    caller->name, caller->department, request_name(req),
+			    sname ? sname : "-");
 		dispatch_error(out, req->id,
 			       CARTA__V1__STATUS__CODE__PERMISSION_DENIED, why,
-			       card_section_name(section));
+			       sname);
 		goto out;
 	}
 
@@ -334,10 +475,10 @@ void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		handle_ping(caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
-		handle_enrol(env->db, caller, req, out);
+		handle_enrol(env, caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_REVOKE:
-		handle_revoke(env->db, caller, req, out);
+		handle_revoke(env, caller, req, out);
 		break;
 	case CARTA__V1__REQUEST__BODY_LIST_PRINCIPALS:
 		handle_list_principals(env->db, req, out);

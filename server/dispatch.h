@@ -23,14 +23,22 @@ typedef struct {
 	dispatch_msg *msgs;
 	size_t n, cap;
 	int64_t revoked_principal; /* > 0: close this principal's conns */
+	uint64_t conn;		   /* in: the caller's connection, for logs */
 } dispatch_out;
 
 /* What every handler may use. */
 typedef struct {
 	store *db;
 	const char *region; /* default region for phone numbers, e.g. "ES" */
+	const uint8_t *server_pub; /* never enrolled; NULL: not checked */
+	/* Bumped once each revocation has committed, so that connections
+	 * know to look their principal up again; NULL: not counted. */
+	_Atomic uint64_t *revocations;
 } dispatch_env;
 
+/* Answers req for caller. A RevokeRequest must run with no other request
+ * in progress (conn.c runs it under the server's exclusive lock): its
+ * checks that an admin remains and its write are then one step. */
 void dispatch_request(const dispatch_env *env, const store_principal *caller,
 		      const Carta__V1__Request *req, dispatch_out *out);
 

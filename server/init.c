@@ -76,7 +76,7 @@ int init_data_dir(const char *dir, const char *listen)
 	char path[PATH_MAX], host[CONFIG_LISTEN_MAX];
 	uint8_t server_priv[KEY_LEN], server_pub[KEY_LEN];
 	uint8_t admin_priv[KEY_LEN], admin_pub[KEY_LEN];
-	char b64[KEY_B64_SIZE], fp[KEY_FP_SIZE];
+	char b64[KEY_B64_SIZE], fp[KEY_FP_SIZE], why[200];
 	profile prof;
 	store *db = NULL;
 	store_principal admin;
@@ -84,10 +84,11 @@ int init_data_dir(const char *dir, const char *listen)
 	const char *step = "";
 
 	memset(&prof, 0, sizeof(prof));
-	if (config_split_address(listen, host, sizeof(host), &port) != 0) {
-		fprintf(stderr,
-			"cartad: init: --listen '%s' is not HOST:PORT\n",
-			listen);
+	/* The server binds IP addresses only: a name accepted here would
+	 * make a data directory whose server cannot start. */
+	if (config_check_listen(listen, why, sizeof(why)) != 0 ||
+	    config_split_address(listen, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "cartad: init: --listen %s\n", why);
 		return 2;
 	}
 	/* The store's routine events are for a running server's log. */

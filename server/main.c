@@ -1,4 +1,5 @@
 /* cartad: the Carta server. */
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,8 +15,9 @@ static const char usage[] =
     "  init        create a data directory: server key pair, database,\n"
     "              config file and the first admin's profile\n"
     "  --data DIR  the data directory\n"
-    "  --listen    address to listen on (default 127.0.0.1:7420;\n"
-    "              port 0 picks a free port, written to DIR/cartad.addr)\n"
+    "  --listen    address to listen on: an IP address and a port,\n"
+    "              [IPv6]:PORT for IPv6 (default 127.0.0.1:7420; port 0\n"
+    "              picks a free port, written to DIR/cartad.addr)\n"
     "  --version   print the version\n";
 
 int main(int argc, char **argv)
@@ -49,6 +51,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cartad: --data DIR is required\n%s", usage);
 		return 2;
 	}
+	/* A peer that resets its connection must not kill the server: writes
+	 * to it fail with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "cartad: libsodium failed to initialise\n");
 		return 1;

@@ -25,8 +25,8 @@ static void on_connection(uv_stream_t *listener, int status)
 	server *srv = listener->data;
 
 	if (status < 0) {
-		log_limited(LOG_WARN, 0, "event=accept_error error=%s",
-			    uv_strerror(status));
+		log_limited(LOG_CLASS_CONN, LOG_WARN, 0,
+			    "event=accept_error error=%s", uv_strerror(status));
 		return;
 	}
 	conn_accept(srv);
@@ -90,8 +90,12 @@ static int bind_listener(server *srv)
 	struct sockaddr_storage ss;
 	int port, rc;
 
-	if (config_split_address(srv->cfg.listen, host, sizeof(host), &port))
+	if (config_split_address(srv->cfg.listen, host, sizeof(host), &port)) {
+		fprintf(stderr,
+			"cartad: listen address '%s' is not HOST:PORT\n",
+			srv->cfg.listen);
 		return CARTA_EINVAL;
+	}
 	if (strchr(host, ':') != NULL)
 		rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
 	else
@@ -179,8 +183,13 @@ int server_run(const char *dir, const char *listen)
 	static server srv; /* one per process; signals refer to it */
 	char path[PATH_MAX], err[PATH_MAX + 256], pid[32];
 	int status = 1, rv;
+	bool lock_made = false;
 
 	memset(&srv, 0, sizeof(srv));
+	if (listen != NULL && config_check_listen(listen, err, sizeof(err))) {
+		fprintf(stderr, "cartad: --listen %s\n", err);
+		return 2;
+	}
 	/* A request waiting for the writer holds a pool thread: with libuv's
 	 * default of 4, four writes would stall every read and batches could
 	 * never grow. Set before the pool starts; the environment wins. */
@@ -224,6 +233,22 @@ int server_run(const char *dir, const char *listen)
 
 	srv.env.db = srv.db;
 	srv.env.region = srv.cfg.default_country;
+	srv.env.server_pub = srv.key_pub;
+	srv.env.revocations = &srv.revocations;
+	/* Writers first: a steady stream of requests must not hold a
+	 * revocation off. */
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+	    &attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rv = pthread_rwlock_init(&srv.revoke_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (rv != 0) {
+		fprintf(stderr, "cartad: cannot create a lock: %s\n",
+			strerror(rv));
+		goto out;
+	}
+	lock_made = true;
 	snprintf(srv.addr_path, sizeof(srv.addr_path), "%s/%s", dir, DATA_ADDR);
 	snprintf(srv.pid_path, sizeof(srv.pid_path), "%s/%s", dir, DATA_PID);
 	uv_loop_init(&srv.loop);
@@ -259,6 +284,8 @@ int server_run(const char *dir, const char *listen)
 
 out:
 	store_close(srv.db);
+	if (lock_made)
+		pthread_rwlock_destroy(&srv.revoke_lock);
 	if (srv.key_priv != NULL)
 		sodium_free(srv.key_priv);
 	return status;

@@ -1,11 +1,15 @@
 /* libcarta and the carta CLI against a real cartad: ping, refused keys,
- * revocation closing a live connection, pipelining, admin requests and
- * the connection cap. */
+ * revocation closing a live connection and stopping queued requests,
+ * pipelining, admin requests and their refusals, what the log says about
+ * them, the connection cap and cartad's own arguments. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 
 #include "carta.h"
 #include "harness.h"
+#include "keys.h"
 #include "noise.h"
 #include "rawclient.h"
 
@@ -36,19 +41,42 @@ static int teardown(void **state)
 	return harness_stop(&srv) == 0 ? 0 : -1;
 }
 
-static carta_client *connect_as(const uint8_t *priv)
+static carta_client *connect_to(const harness *h, const uint8_t *priv)
 {
 	carta_options opts;
 	carta_client *c = NULL;
 
 	memset(&opts, 0, sizeof(opts));
-	snprintf(opts.server, sizeof(opts.server), "%s", srv.addr);
-	memcpy(opts.server_key, srv.server_pub, 32);
+	snprintf(opts.server, sizeof(opts.server), "%s", h->addr);
+	memcpy(opts.server_key, h->server_pub, 32);
 	memcpy(opts.secret_key, priv, 32);
 	int rv = carta_connect(&opts, &c);
 	carta_options_wipe(&opts);
 	assert_int_equal(rv, 0);
 	return c;
+}
+
+static carta_client *connect_as(const uint8_t *priv)
+{
+	return connect_to(&srv, priv);
+}
+
+/* How many principals whose name starts with prefix are active (or, when
+ * any_state, exist at all). */
+static size_t count_principals(carta_client *admin, const char *prefix,
+			       bool any_state)
+{
+	carta_principal *list = NULL;
+	size_t n = 0, found = 0;
+
+	assert_int_equal(carta_admin_principals(admin, &list, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(list[i].name, prefix, strlen(prefix)) == 0 &&
+		    (any_state ||
+		     list[i].state == CARTA__V1__PRINCIPAL_STATE__STATE_ACTIVE))
+			found++;
+	carta_principals_free(list, n);
+	return found;
 }
 
 static void enrol(carta_client *admin, const char *name, const char *dept,
@@ -347,6 +375,279 @@ static void test_connection_cap(void **state)
 	assert_int_equal(harness_stop(&small), 0);
 }
 
+static void test_enrol_refuses_unusable_keys(void **state)
+{
+	/* Points of small order (X25519 with them gives all zeros), and
+	 * the server's own key: none may be a principal's key. */
+	static const uint8_t low_order[][32] = {
+	    {0},
+	    {1},
+	    {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+	     0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+	     0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+	    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+	};
+	(void)state;
+
+	carta_client *c = connect_as(srv.admin_priv);
+	for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
+		assert_int_equal(
+		    carta_admin_enrol(c, "eve", "sales", 0, low_order[i], NULL),
+		    CARTA_ESTATUS);
+		assert_int_equal(carta_client_status(c),
+				 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT);
+		assert_string_equal(carta_client_errfield(c),
+				    "enrol.public_key");
+		assert_non_null(strstr(carta_client_errmsg(c), "small order"));
+	}
+	assert_int_equal(
+	    carta_admin_enrol(c, "eve", "sales", 0, srv.server_pub, NULL),
+	    CARTA_ESTATUS);
+	assert_int_equal(carta_client_status(c),
+			 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT);
+	assert_string_equal(carta_client_errfield(c), "enrol.public_key");
+	assert_non_null(strstr(carta_client_errmsg(c), "server's own key"));
+	/* Nothing was enrolled; a good key still is. */
+	assert_int_equal(count_principals(c, "eve", true), 0);
+	uint8_t priv[32];
+	enrol(c, "eve", "sales", priv);
+	carta_close(c);
+}
+
+static void test_admin_cannot_revoke_itself(void **state)
+{
+	carta_server_info info;
+	(void)state;
+
+	carta_client *c = connect_as(srv.admin_priv);
+	assert_int_equal(carta_admin_revoke(c, "admin"), CARTA_ESTATUS);
+	assert_int_equal(carta_client_status(c),
+			 CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
+	assert_string_equal(carta_client_errfield(c), "revoke.name");
+	assert_non_null(strstr(carta_client_errmsg(c), "your own key"));
+	/* Still an admin, still served. */
+	assert_int_equal(carta_ping(c, &info), 0);
+	assert_int_equal(info.role, CARTA__V1__ROLE__ROLE_ADMIN);
+	assert_int_equal(count_principals(c, "admin", false), 1);
+	carta_close(c);
+}
+
+/* Two admins, each revoking the other at the same moment: one wins, and
+ * the other's request is refused (it was revoked first), so an active
+ * admin always remains. */
+static void test_two_admins_revoking_each_other(void **state)
+{
+	harness h;
+	uint8_t priv2[32], pub2[32];
+	rawclient a, b;
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__RevokeRequest revoke = CARTA__V1__REVOKE_REQUEST__INIT;
+	carta_server_info info;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, NULL), 0);
+	carta_client *c = connect_to(&h, h.admin_priv);
+	noise_keypair(priv2, pub2);
+	assert_int_equal(carta_admin_enrol(c, "admin2", "admin",
+					   CARTA__V1__ROLE__ROLE_ADMIN, pub2,
+					   NULL),
+			 0);
+	carta_close(c);
+
+	assert_int_equal(raw_handshake(&a, &h, h.admin_priv, h.server_pub), 0);
+	assert_int_equal(raw_handshake(&b, &h, priv2, h.server_pub), 0);
+	req.body_case = CARTA__V1__REQUEST__BODY_REVOKE;
+	req.revoke = &revoke;
+	req.id = 1;
+	revoke.name = "admin2";
+	assert_int_equal(raw_send_request(&a, &req), 0);
+	revoke.name = "admin";
+	assert_int_equal(raw_send_request(&b, &req), 0);
+
+	int ok = 0;
+	rawclient *both[2] = {&a, &b};
+	for (int i = 0; i < 2; i++) {
+		Carta__V1__Response *resp = raw_recv_response(both[i], 5000);
+		/* The loser may hear only that its key was revoked (id 0). */
+		if (resp != NULL && resp->id == 1) {
+			if (resp->status->code == CARTA__V1__STATUS__CODE__OK)
+				ok++;
+			else
+				assert_true(
+				    resp->status->code ==
+					CARTA__V1__STATUS__CODE__UNAUTHENTICATED ||
+				    resp->status->code ==
+					CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
+		}
+		if (resp != NULL)
+			carta__v1__response__free_unpacked(resp, NULL);
+	}
+	raw_close(&a);
+	raw_close(&b);
+	assert_int_equal(ok, 1);
+
+	/* Whichever admin is left is served, and is the only active one. */
+	c = connect_to(&h, h.admin_priv);
+	if (carta_ping(c, &info) != 0) {
+		carta_close(c);
+		c = connect_to(&h, priv2);
+		assert_int_equal(carta_ping(c, &info), 0);
+	}
+	assert_int_equal(info.role, CARTA__V1__ROLE__ROLE_ADMIN);
+	assert_int_equal(count_principals(c, "admin", false), 1);
+	/* And it cannot revoke itself either. */
+	assert_int_equal(carta_admin_revoke(c, info.principal), CARTA_ESTATUS);
+	assert_int_equal(carta_client_status(c),
+			 CARTA__V1__STATUS__CODE__FAILED_PRECONDITION);
+	carta_close(c);
+	assert_int_equal(harness_stop(&h), 0);
+}
+
+struct pipeliner {
+	rawclient rc;
+	int sent; /* enrolments sent before the server hung up */
+};
+
+/* Sends enrolments until the connection dies (or 5000 of them), never
+ * reading an answer. */
+static void *pipeline_enrolments(void *arg)
+{
+	struct pipeliner *pl = arg;
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__EnrolRequest e = CARTA__V1__ENROL_REQUEST__INIT;
+	uint8_t priv[32], pub[32];
+	char name[32];
+
+	req.body_case = CARTA__V1__REQUEST__BODY_ENROL;
+	req.enrol = &e;
+	e.department = "sales";
+	e.name = name;
+	e.public_key.data = pub;
+	e.public_key.len = 32;
+	for (pl->sent = 0; pl->sent < 5000; pl->sent++) {
+		noise_keypair(priv, pub);
+		snprintf(name, sizeof(name), "queued-%04d", pl->sent);
+		req.id = (uint64_t)pl->sent + 1;
+		if (raw_send_request(&pl->rc, &req) != 0)
+			break;
+	}
+	return NULL;
+}
+
+static void test_revoked_principal_queued_requests_not_applied(void **state)
+{
+	uint8_t priv[32], pub[32];
+	struct pipeliner pl;
+	pthread_t t;
+	(void)state;
+
+	carta_client *admin = connect_as(srv.admin_priv);
+	noise_keypair(priv, pub);
+	assert_int_equal(carta_admin_enrol(admin, "pipeliner", "admin",
+					   CARTA__V1__ROLE__ROLE_ADMIN, pub,
+					   NULL),
+			 0);
+	assert_int_equal(raw_handshake(&pl.rc, &srv, priv, srv.server_pub), 0);
+	assert_int_equal(pthread_create(&t, NULL, pipeline_enrolments, &pl), 0);
+
+	/* Revoke it while its enrolments are queued and running. */
+	uint64_t deadline = harness_now_ms() + 20000;
+	while (count_principals(admin, "queued-", true) < 20)
+		assert_true(harness_now_ms() < deadline);
+	assert_int_equal(carta_admin_revoke(admin, "pipeliner"), 0);
+	size_t at_answer = count_principals(admin, "queued-", true);
+
+	/* The server hangs up on it; whatever it had queued, nothing more
+	 * takes effect. */
+	assert_int_equal(harness_wait_closed(pl.rc.fd, 10000), 1);
+	pthread_join(t, NULL);
+	usleep(300000);
+	size_t later = count_principals(admin, "queued-", true);
+	print_message("enrolments: %d sent, %zu applied by the revocation's "
+		      "answer, %zu later\n",
+		      pl.sent, at_answer, later);
+	assert_int_equal(later, at_answer);
+	assert_true(at_answer < (size_t)pl.sent);
+	raw_close(&pl.rc);
+	carta_close(admin);
+}
+
+static void test_admin_events_logged(void **state)
+{
+	uint8_t priv[32], pub[32];
+	char fp[KEY_FP_SIZE], b64[KEY_B64_SIZE];
+	(void)state;
+
+	carta_client *admin = connect_as(srv.admin_priv);
+	noise_keypair(priv, pub);
+	assert_int_equal(
+	    carta_admin_enrol(admin, "logged", "support", 0, pub, NULL), 0);
+	assert_int_equal(carta_admin_revoke(admin, "logged"), 0);
+	/* A member asking for an admin's request is refused, and logged. */
+	uint8_t mpriv[32];
+	enrol(admin, "nosy", "support", mpriv);
+	carta_client *nosy = connect_as(mpriv);
+	carta_principal *list = NULL;
+	size_t n = 0;
+	assert_int_equal(carta_admin_principals(nosy, &list, &n),
+			 CARTA_ESTATUS);
+	assert_int_equal(carta_client_status(nosy),
+			 CARTA__V1__STATUS__CODE__PERMISSION_DENIED);
+	carta_close(nosy);
+	carta_close(admin);
+
+	key_fingerprint(pub, fp);
+	key_to_base64(pub, b64);
+	char *log = harness_read_log(&srv);
+	assert_non_null(log);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "event=principal_enrolled principal=logged department=support "
+		 "role=member key_fp=%s by=admin",
+		 fp);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof(want),
+		 "event=principal_revoked principal=logged department=support "
+		 "key_fp=%s by=admin",
+		 fp);
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(log, "event=permission_denied principal=nosy "
+				    "department=support "
+				    "request=list_principals"));
+	/* Fingerprints only: never a key. */
+	assert_null(strstr(log, b64));
+	free(log);
+}
+
+static void test_cartad_refuses_bad_listen(void **state)
+{
+	char cmd[3 * PATH_MAX], out[4096];
+	struct stat st;
+	(void)state;
+
+	/* Not an address, a port out of range: a message, not silence. */
+	const char *bad[] = {"bogus", "127.0.0.1:99999"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "'%s' --data '%s' --listen %s 2>&1",
+			 CARTAD_PATH, srv.dir, bad[i]);
+		assert_int_not_equal(harness_run(cmd, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, bad[i]));
+		assert_non_null(strstr(out, "HOST:PORT"));
+	}
+
+	/* init takes IP addresses only, as the server binds them. */
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' init --data '%s/named' --listen myhost.example:80 2>&1",
+		 CARTAD_PATH, srv.dir);
+	assert_int_not_equal(harness_run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "myhost.example:80"));
+	assert_non_null(strstr(out, "IP address"));
+	snprintf(cmd, sizeof(cmd), "%s/named", srv.dir);
+	assert_int_not_equal(stat(cmd, &st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +660,13 @@ int main(void)
 	    cmocka_unit_test(test_admin_requests_validated),
 	    cmocka_unit_test(test_many_principals_stream),
 	    cmocka_unit_test(test_connection_cap),
+	    cmocka_unit_test(test_enrol_refuses_unusable_keys),
+	    cmocka_unit_test(test_admin_cannot_revoke_itself),
+	    cmocka_unit_test(test_two_admins_revoking_each_other),
+	    cmocka_unit_test(
+		test_revoked_principal_queued_requests_not_applied),
+	    cmocka_unit_test(test_admin_events_logged),
+	    cmocka_unit_test(test_cartad_refuses_bad_listen),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

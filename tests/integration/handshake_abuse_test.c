@@ -1,9 +1,12 @@
 /* Protocol abuse against a real cartad: each test breaks the handshake in
  * one way and checks that the server cuts the connection (or that our
  * client refuses the server's message), and that the server keeps serving
- * everyone else. */
+ * everyone else; idle sockets cannot take every handshake slot, and junk
+ * connections cannot flood the log or hide a refused key in it. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,7 +15,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "carta.h"
 #include "carta_error.h"
+#include "keys.h"
+#include "log.h"
 #include "frame.h"
 #include "harness.h"
 #include "rawclient.h"
@@ -431,6 +437,187 @@ static void test_one_byte_per_second_cut_at_deadline(void **state)
 	assert_server_serves();
 }
 
+/* An admin session on h from source, answered a ping: authenticated. */
+static void open_session(const harness *h, const char *source, rawclient *rc)
+{
+	harness from = *h;
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__Ping ping = CARTA__V1__PING__INIT;
+
+	snprintf(from.source, sizeof(from.source), "%s", source);
+	assert_int_equal(
+	    raw_handshake(rc, &from, from.admin_priv, from.server_pub), 0);
+	req.id = 9;
+	req.body_case = CARTA__V1__REQUEST__BODY_PING;
+	req.ping = &ping;
+	assert_int_equal(raw_send_request(rc, &req), 0);
+	Carta__V1__Response *resp = raw_recv_response(rc, 5000);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 9);
+	carta__v1__response__free_unpacked(resp, NULL);
+}
+
+/* Connects from source and expects the server to keep the socket open
+ * (closed == 0) or to close it at once (closed == 1). */
+static int idle_socket(const harness *h, const char *source, int closed)
+{
+	harness from = *h;
+
+	snprintf(from.source, sizeof(from.source), "%s", source);
+	int fd = harness_connect_raw(&from);
+	assert_true(fd >= 0);
+	assert_int_equal(harness_wait_closed(fd, closed ? 2000 : 300), closed);
+	if (closed) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void test_idle_sockets_cannot_lock_out_others(void **state)
+{
+	harness h;
+	int idle[4];
+	(void)state;
+
+	assert_int_equal(harness_start(&h, "max_connections = 16\n"
+					   "max_handshakes = 4\n"
+					   "max_handshakes_per_address = 2\n"),
+			 0);
+	/* One address fills its share of the handshake slots: its next
+	 * socket is closed at once, while another address is served. */
+	idle[0] = idle_socket(&h, "127.0.0.1", 0);
+	idle[1] = idle_socket(&h, "127.0.0.1", 0);
+	idle_socket(&h, "127.0.0.1", 1);
+	rawclient sessions[3];
+	open_session(&h, "127.0.0.2", &sessions[0]);
+
+	/* Authenticated connections hold no handshake slot: one address
+	 * keeps more sessions open than it may have handshakes. */
+	open_session(&h, "127.0.0.2", &sessions[1]);
+	open_session(&h, "127.0.0.2", &sessions[2]);
+
+	/* Idle sockets from many addresses fill every slot; then even a
+	 * fresh address is turned away, and our client says the server
+	 * may be busy. */
+	idle[2] = idle_socket(&h, "127.0.0.3", 0);
+	idle[3] = idle_socket(&h, "127.0.0.4", 0);
+	idle_socket(&h, "127.0.0.5", 1);
+	carta_options opts;
+	carta_client *c = NULL;
+	memset(&opts, 0, sizeof(opts));
+	snprintf(opts.server, sizeof(opts.server), "%s", h.addr);
+	memcpy(opts.server_key, h.server_pub, 32);
+	memcpy(opts.secret_key, h.admin_priv, 32);
+	assert_int_equal(carta_connect(&opts, &c), CARTA_ECLOSED);
+	assert_non_null(strstr(carta_client_errmsg(c), "busy"));
+	carta_close(c);
+
+	/* Slots free up as the idle sockets go. */
+	for (int i = 0; i < 4; i++)
+		close(idle[i]);
+	usleep(200000);
+	assert_int_equal(carta_connect(&opts, &c), 0);
+	carta_options_wipe(&opts);
+	carta_server_info info;
+	assert_int_equal(carta_ping(c, &info), 0);
+	carta_close(c);
+	/* The sessions were served all along. */
+	for (int i = 0; i < 3; i++) {
+		Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+		Carta__V1__Ping ping = CARTA__V1__PING__INIT;
+		req.id = 10;
+		req.body_case = CARTA__V1__REQUEST__BODY_PING;
+		req.ping = &ping;
+		assert_int_equal(raw_send_request(&sessions[i], &req), 0);
+		Carta__V1__Response *resp =
+		    raw_recv_response(&sessions[i], 5000);
+		assert_non_null(resp);
+		assert_int_equal(resp->id, 10);
+		carta__v1__response__free_unpacked(resp, NULL);
+		raw_close(&sessions[i]);
+	}
+
+	char *log = harness_read_log(&h);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "event=refused "
+				    "reason=address_handshake_cap "
+				    "peer=127.0.0.1:"));
+	assert_non_null(strstr(log, "event=refused reason=handshake_cap "
+				    "peer=127.0.0.5:"));
+	free(log);
+	assert_int_equal(harness_stop(&h), 0);
+}
+
+/* Counts the lines of text holding needle. */
+static unsigned count_lines(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_junk_connections_do_not_flood_the_log(void **state)
+{
+	enum { JUNK = 150 };
+	static const char http[] = "GET / HTTP/1.1\r\n\r\n";
+	uint8_t priv[32], pub[32];
+	char fp[KEY_FP_SIZE], want[128];
+	harness h;
+	rawclient rc;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, NULL), 0);
+	uint64_t start = harness_now_ms();
+	for (int i = 0; i < JUNK; i++) {
+		int fd = harness_connect_raw(&h);
+		assert_true(fd >= 0);
+		assert_int_equal(
+		    raw_send_all(fd, (const uint8_t *)http, sizeof(http) - 1),
+		    0);
+		assert_int_equal(harness_wait_closed(fd, 2000), 1);
+		close(fd);
+	}
+	/* Amid the junk, a key the server does not know. */
+	noise_keypair(priv, pub);
+	key_fingerprint(pub, fp);
+	assert_int_equal(raw_handshake(&rc, &h, priv, h.server_pub), 0);
+	Carta__V1__Response *resp = raw_recv_response(&rc, 5000);
+	assert_non_null(resp);
+	carta__v1__response__free_unpacked(resp, NULL);
+	raw_close(&rc);
+	/* The first line of a class in a later second says how many of
+	 * its lines were dropped. */
+	usleep(1100000);
+	int fd = harness_connect_raw(&h);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* Each class of event has its own budget a second, so the span
+	 * of wall-clock seconds bounds the lines of each. */
+	unsigned budget = LOG_LIMIT_PER_SEC *
+			  (unsigned)((harness_now_ms() - start) / 1000 + 2);
+	print_message("%d junk connections, a budget of %u lines a class\n",
+		      JUNK, budget);
+	assert_true(budget < JUNK);
+	usleep(100000);
+	char *log = harness_read_log(&h);
+	assert_non_null(log);
+	unsigned conn_lines = count_lines(log, "event=accepted ") +
+			      count_lines(log, "event=closed ");
+	assert_true(conn_lines <= budget);
+	assert_true(count_lines(log, "event=bad_preface ") <= budget);
+	assert_non_null(strstr(log, " suppressed="));
+	/* The refused key is there all the same. */
+	snprintf(want, sizeof(want),
+		 "event=auth_refused reason=unknown_key key_fp=%s", fp);
+	assert_non_null(strstr(log, want));
+	free(log);
+	assert_int_equal(harness_stop(&h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +638,8 @@ int main(void)
 	    cmocka_unit_test(test_wrong_version_preface),
 	    cmocka_unit_test(test_low_order_public_key),
 	    cmocka_unit_test(test_one_byte_per_second_cut_at_deadline),
+	    cmocka_unit_test(test_idle_sockets_cannot_lock_out_others),
+	    cmocka_unit_test(test_junk_connections_do_not_flood_the_log),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

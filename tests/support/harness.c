@@ -5,9 +5,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -15,6 +17,62 @@
 #include <unistd.h>
 
 #include "profile.h"
+
+/* Servers started and not yet stopped: reaped at exit, so that a test
+ * that fails half way (cmocka jumps out of it) never leaves a cartad
+ * holding ctest's output pipe open until the time-out. */
+#define HARNESS_MAX_SERVERS 16
+static struct {
+	pid_t pid;
+	char dir[PATH_MAX];
+} live[HARNESS_MAX_SERVERS];
+
+static void reap_live_servers(void)
+{
+	char cmd[PATH_MAX * 2];
+
+	for (int i = 0; i < HARNESS_MAX_SERVERS; i++) {
+		if (live[i].pid <= 0)
+			continue;
+		kill(live[i].pid, SIGKILL);
+		waitpid(live[i].pid, NULL, 0);
+		fprintf(stderr, "harness: killed cartad %ld left running\n",
+			(long)live[i].pid);
+		/* dir is the data directory; its parent is the mkdtemp one. */
+		snprintf(cmd, sizeof(cmd),
+			 "cat '%s/cartad.log' >&2; rm -rf \"$(dirname '%s')\"",
+			 live[i].dir, live[i].dir);
+		harness_run(cmd, NULL, 0);
+		live[i].pid = 0;
+	}
+}
+
+static void live_add(const harness *h)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(reap_live_servers);
+		registered = true;
+	}
+	for (int i = 0; i < HARNESS_MAX_SERVERS; i++) {
+		if (live[i].pid <= 0) {
+			live[i].pid = h->pid;
+			snprintf(live[i].dir, sizeof(live[i].dir), "%s",
+				 h->dir);
+			return;
+		}
+	}
+	fprintf(stderr, "harness: more than %d servers at once\n",
+		HARNESS_MAX_SERVERS);
+}
+
+static void live_remove(pid_t pid)
+{
+	for (int i = 0; i < HARNESS_MAX_SERVERS; i++)
+		if (live[i].pid == pid)
+			live[i].pid = 0;
+}
 
 uint64_t harness_now_ms(void)
 {
@@ -103,17 +161,26 @@ int harness_start(harness *h, const char *extra_config)
 	memcpy(h->admin_priv, p.secret_key, 32);
 	profile_wipe(&p);
 
+	pid_t parent = getpid();
 	h->pid = fork();
 	if (h->pid < 0)
 		return -1;
 	if (h->pid == 0) {
 		char log[PATH_MAX + 16];
+		/* Die with the test, even when it crashes. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		snprintf(log, sizeof(log), "%s/cartad.log", h->dir);
 		FILE *f = freopen(log, "w", stderr);
+		/* Nothing of ctest's may stay open in the server. */
+		FILE *g = freopen("/dev/null", "w", stdout);
 		(void)f;
+		(void)g;
 		execl(CARTAD_PATH, "cartad", "--data", h->dir, (char *)NULL);
 		_exit(127);
 	}
+	live_add(h);
 
 	uint64_t deadline = harness_now_ms() + 10000;
 	while (harness_now_ms() < deadline) {
@@ -122,6 +189,7 @@ int harness_start(harness *h, const char *extra_config)
 		int st;
 		if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
 			fprintf(stderr, "harness: cartad exited early\n");
+			live_remove(h->pid);
 			h->pid = 0;
 			return -1;
 		}
@@ -140,6 +208,7 @@ int harness_stop(harness *h)
 		kill(h->pid, SIGTERM);
 		if (waitpid(h->pid, &st, 0) == h->pid && WIFEXITED(st))
 			status = WEXITSTATUS(st);
+		live_remove(h->pid);
 		h->pid = 0;
 	}
 	/* CARTA_TEST_LOG=1 shows the server's log even after a clean stop. */
@@ -156,6 +225,37 @@ int harness_stop(harness *h)
 	return status;
 }
 
+char *harness_read_log(const harness *h)
+{
+	char path[PATH_MAX + 16];
+	size_t cap = 1 << 16, len = 0, n;
+
+	snprintf(path, sizeof(path), "%s/cartad.log", h->dir);
+	FILE *f = fopen(path, "r");
+	char *text = malloc(cap);
+	if (f == NULL || text == NULL)
+		goto fail;
+	while ((n = fread(text + len, 1, cap - 1 - len, f)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			char *bigger = realloc(text, cap * 2);
+			if (bigger == NULL)
+				goto fail;
+			text = bigger;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	text[len] = '\0';
+	return text;
+
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return NULL;
+}
+
 int harness_connect_raw(const harness *h)
 {
 	struct sockaddr_in sa;
@@ -163,8 +263,22 @@ int harness_connect_raw(const harness *h)
 
 	if (fd < 0)
 		return -1;
+	/* Before connect, so that the window is scaled for them. */
+	if (h->sock_buf > 0) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &h->sock_buf,
+			   sizeof(h->sock_buf));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &h->sock_buf,
+			   sizeof(h->sock_buf));
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
+	if (h->source[0] != '\0') {
+		if (inet_pton(AF_INET, h->source, &sa.sin_addr) != 1 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
 	sa.sin_port = htons((uint16_t)h->port);
 	inet_pton(AF_INET, h->host, &sa.sin_addr);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
