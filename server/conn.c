@@ -545,6 +545,25 @@ static void handle_request(conn *c, const uint8_t *frame, size_t len)
 		carta__v1__request__free_unpacked(req, NULL);
 		return;
 	}
+	/* Only the canonical encoding is accepted: protobuf-c ends strings at
+	 * their first NUL, so "A\0B" would otherwise be taken as "A". A
+	 * message that packs back to another size held such a string (or
+	 * defaults sent explicitly, or padded numbers). */
+	if (carta__v1__request__get_packed_size(req) != plen) {
+		dispatch_out out = {0};
+		log_limited(LOG_CLASS_PROTOCOL, LOG_WARN, c->id,
+			    "event=bad_request reason=not_canonical");
+		dispatch_error(&out, req->id,
+			       CARTA__V1__STATUS__CODE__INVALID_ARGUMENT,
+			       "the request is not in canonical encoding (a "
+			       "string with a NUL byte, a default value sent "
+			       "explicitly, or a padded number)",
+			       NULL);
+		send_outputs(c, &out);
+		dispatch_out_free(&out);
+		carta__v1__request__free_unpacked(req, NULL);
+		return;
+	}
 	if (queue_work(c, WORK_REQUEST, req) != 0) {
 		carta__v1__request__free_unpacked(req, NULL);
 		conn_close(c, "queue_failed");

@@ -19,10 +19,12 @@
 #include <sodium.h>
 
 #include "carta.h"
+#include "frame.h"
 #include "harness.h"
 #include "keys.h"
 #include "noise.h"
 #include "rawclient.h"
+#include "secure.h"
 
 static harness srv;
 
@@ -648,6 +650,70 @@ static void test_cartad_refuses_bad_listen(void **state)
 	assert_int_not_equal(stat(cmd, &st), 0);
 }
 
+/* Sends the packed request bytes as they are, over rc's channel. */
+static void send_bytes(rawclient *rc, const uint8_t *plain, size_t len)
+{
+	static uint8_t frame[FRAME_HEADER_LEN + NOISE_MAX_MSG];
+	size_t n = 0;
+	assert_int_equal(
+	    secure_seal(&rc->ch, plain, len, frame, sizeof(frame), &n), 0);
+	assert_int_equal(raw_send_all(rc->fd, frame, n), 0);
+}
+
+/* protobuf-c would read "bad\0tail" as "bad": such a request, and any
+ * other that is not in canonical encoding, is refused, and the
+ * connection goes on. */
+static void test_string_with_nul_refused(void **state)
+{
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__RevokeRequest revoke = CARTA__V1__REVOKE_REQUEST__INIT;
+	uint8_t buf[128];
+	rawclient rc;
+	(void)state;
+
+	assert_int_equal(
+	    raw_handshake(&rc, &srv, srv.admin_priv, srv.server_pub), 0);
+	revoke.name = "bad#tail";
+	req.id = 41;
+	req.body_case = CARTA__V1__REQUEST__BODY_REVOKE;
+	req.revoke = &revoke;
+	size_t len = carta__v1__request__pack(&req, buf);
+	uint8_t *hash = memchr(buf, '#', len);
+	assert_non_null(hash);
+	*hash = '\0';
+	send_bytes(&rc, buf, len);
+	Carta__V1__Response *resp = raw_recv_response(&rc, 5000);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 41);
+	assert_int_equal(resp->status->code,
+			 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT);
+	assert_non_null(strstr(resp->status->message, "canonical"));
+	carta__v1__response__free_unpacked(resp, NULL);
+
+	/* A field sent explicitly with its default value (id 7 then the
+	 * ping with echo = "" spelled out) is refused the same way. */
+	const uint8_t explicit_default[] = {0x08, 0x07, 0x52, 0x02, 0x0a, 0x00};
+	send_bytes(&rc, explicit_default, sizeof(explicit_default));
+	resp = raw_recv_response(&rc, 5000);
+	assert_non_null(resp);
+	assert_int_equal(resp->status->code,
+			 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT);
+	carta__v1__response__free_unpacked(resp, NULL);
+
+	/* The connection still serves. */
+	Carta__V1__Ping ping = CARTA__V1__PING__INIT;
+	req.id = 42;
+	req.body_case = CARTA__V1__REQUEST__BODY_PING;
+	req.ping = &ping;
+	assert_int_equal(raw_send_request(&rc, &req), 0);
+	resp = raw_recv_response(&rc, 5000);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 42);
+	assert_int_equal(resp->status->code, CARTA__V1__STATUS__CODE__OK);
+	carta__v1__response__free_unpacked(resp, NULL);
+	raw_close(&rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +733,7 @@ int main(void)
 		test_revoked_principal_queued_requests_not_applied),
 	    cmocka_unit_test(test_admin_events_logged),
 	    cmocka_unit_test(test_cartad_refuses_bad_listen),
+	    cmocka_unit_test(test_string_with_nul_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
