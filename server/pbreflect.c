@@ -10,51 +10,9 @@
 #include <strings.h>
 
 #include "carta_error.h"
+#include "pbfield.h"
 
 #define PATH_MAX_STEPS 8
-
-static void *field_ptr(const ProtobufCMessage *m,
-		       const ProtobufCFieldDescriptor *f)
-{
-	return (char *)m + f->offset;
-}
-
-static size_t *count_ptr(const ProtobufCMessage *m,
-			 const ProtobufCFieldDescriptor *f)
-{
-	return (size_t *)((char *)m + f->quantifier_offset);
-}
-
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_ENUM:
-		return 4;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	}
-	return 0;
-}
 
 /* ---- to JSON ---------------------------------------------------------- */
 
@@ -119,7 +77,7 @@ static int is_default(const ProtobufCFieldDescriptor *f, const void *p)
 		return ((const ProtobufCBinaryData *)p)->len == 0;
 	default: {
 		static const uint8_t zero[8];
-		return memcmp(p, zero, elem_size(f)) == 0;
+		return memcmp(p, zero, pbfield_size(f)) == 0;
 	}
 	}
 }
@@ -133,17 +91,17 @@ json_t *pb_to_json(const ProtobufCMessage *m)
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const void *p = field_ptr(m, f);
+		const void *p = pbfield_ptr(m, f);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *count_ptr(m, f);
+			size_t n = *pbfield_count(m, f);
 			if (n == 0)
 				continue;
 			json_t *a = json_array();
 			const char *base = *(char *const *)p;
 			for (size_t k = 0; k < n; k++)
 				json_array_append_new(
-				    a,
-				    scalar_to_json(f, base + k * elem_size(f)));
+				    a, scalar_to_json(
+					   f, base + k * pbfield_size(f)));
 			json_object_set_new(o, f->name, a);
 		} else if (!is_default(f, p)) {
 			json_object_set_new(o, f->name, scalar_to_json(f, p));
@@ -287,9 +245,9 @@ static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
 static void remove_elem(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			size_t k)
 {
-	size_t *n = count_ptr(m, f);
-	char *base = *(char **)field_ptr(m, f);
-	size_t sz = elem_size(f);
+	size_t *n = pbfield_count(m, f);
+	char *base = *(char **)pbfield_ptr(m, f);
+	size_t sz = pbfield_size(f);
 
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
 		protobuf_c_message_free_unpacked(
@@ -303,9 +261,9 @@ static void remove_elem(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 /* Appends a default element to a repeated field; returns its slot. */
 static void *append_elem(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
-	size_t *n = count_ptr(m, f);
-	char **base = field_ptr(m, f);
-	size_t sz = elem_size(f);
+	size_t *n = pbfield_count(m, f);
+	char **base = pbfield_ptr(m, f);
+	size_t sz = pbfield_size(f);
 	char *grown = realloc(*base, (*n + 1) * sz);
 
 	if (grown == NULL)
@@ -371,10 +329,10 @@ int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
 			return CARTA_EINVAL;
 		}
 		bool last = i + 1 == nsteps;
-		void *slot = field_ptr(cur, f);
+		void *slot = pbfield_ptr(cur, f);
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t k = 0, n = *count_ptr(cur, f);
+			size_t k = 0, n = *pbfield_count(cur, f);
 			if (last || parse_index(steps[i + 1], &k) != 0) {
 				snprintf(err, errlen,
 					 "'%s' is a list: give an index, as "
@@ -396,7 +354,7 @@ int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
 				return 0;
 			}
 			slot = k == n ? append_elem(cur, f)
-				      : *(char **)slot + k * elem_size(f);
+				      : *(char **)slot + k * pbfield_size(f);
 			if (slot == NULL)
 				return CARTA_ENOMEM;
 		}

@@ -14,6 +14,7 @@
 #include "card_enum.h"
 #include "cli.h"
 #include "money.h"
+#include "pbfield.h"
 
 /* The enums with names of our own; the others use the proto's. */
 static const card_enum *enum_table(const ProtobufCEnumDescriptor *ed)
@@ -36,33 +37,6 @@ static bool is_time(const ProtobufCFieldDescriptor *f)
 	return f->type == PROTOBUF_C_TYPE_INT64 &&
 	       (strcmp(f->name, "at") == 0 ||
 		(n > 3 && strcmp(f->name + n - 3, "_at") == 0));
-}
-
-/* Size of one value of f in a repeated array. */
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return sizeof(uint32_t);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default: /* strings and messages: pointers */
-		return sizeof(void *);
-	}
 }
 
 /* ---- Encoding ---------------------------------------------------------- */
@@ -169,7 +143,7 @@ static json_t *enc_msg(const ProtobufCMessage *m)
 
 			for (size_t k = 0; k < n; k++)
 				json_array_append_new(
-				    a, enc_value(f, arr + k * elem_size(f),
+				    a, enc_value(f, arr + k * pbfield_size(f),
 						 &zero));
 			json_object_set_new(o, f->name, a);
 			continue;
@@ -429,7 +403,7 @@ static int dec_repeated(dec *d, json_t *v, const ProtobufCFieldDescriptor *f,
 {
 	char *base = (char *)m;
 	size_t *count = (size_t *)(base + f->quantifier_offset);
-	size_t n = json_array_size(v), size = elem_size(f);
+	size_t n = json_array_size(v), size = pbfield_size(f);
 	char *arr;
 
 	if (!json_is_array(v))
