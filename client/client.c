@@ -790,7 +790,8 @@ static void record_status(carta_client *c, const Carta__V1__Status *st)
 	copy_str(c->errfield, sizeof c->errfield, field);
 	if (msg[0] == '\0')
 		msg = carta_status_name((int)st->code);
-	if (field[0] != '\0')
+	size_t flen = strlen(field);
+	if (flen > 0 && !(strncmp(msg, field, flen) == 0 && msg[flen] == ':'))
 		snprintf(c->errmsg, sizeof c->errmsg, "%s (field %s)", msg,
 			 field);
 	else

@@ -168,7 +168,10 @@ int config_write_default(const char *path, const char *listen)
 	    "# Response bytes queued per connection before reading pauses.\n"
 	    "max_write_buffer = 4194304\n"
 	    "# debug, info, warn or error.\n"
-	    "log_level = info\n",
+	    "log_level = info\n"
+	    "# ISO 3166 country for phone numbers given without a country "
+	    "prefix.\n"
+	    "default_country = ES\n",
 	    listen);
 	return fclose(f) == 0 ? 0 : CARTA_EIO;
 }

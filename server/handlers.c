@@ -66,6 +66,12 @@ static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 	case CARTA_EINVAL:
 		fail(call, C(INVALID_ARGUMENT), "invalid request", NULL);
 		break;
+	case CARTA_ETOOBIG:
+		fail(call, C(RESOURCE_EXHAUSTED),
+		     "the card would be larger than one answer can carry; "
+		     "remove something from it first",
+		     NULL);
+		break;
 	default:
 		log_event(LOG_ERROR, 0, "event=store_failed error=%s",
 			  carta_strerror(rv));

@@ -881,6 +881,21 @@ static int save_request_key(sqlite3 *conn, const store_actor *who,
 	return run(st);
 }
 
+/* A card without its recent lists must fit in one answer with room to
+ * spare: writes that would break this are refused, so that no stored
+ * card is ever too large to show. */
+static int card_fits(Carta__V1__Card *c)
+{
+	size_t np = c->n_purchases, ni = c->n_interactions, nn = c->n_notes;
+
+	c->n_purchases = c->n_interactions = c->n_notes = 0;
+	size_t size = carta__v1__card__get_packed_size(c);
+	c->n_purchases = np;
+	c->n_interactions = ni;
+	c->n_notes = nn;
+	return size <= STORE_CARD_BYTES ? 0 : CARTA_ETOOBIG;
+}
+
 /* ---- creating a card -------------------------------------------------- */
 
 struct add_args {
@@ -976,6 +991,8 @@ static int add_fn(sqlite3 *conn, void *arg)
 			rv = write_section(conn, id, s, c);
 	if (rv == 0)
 		rv = load_card(conn, id, &a->out);
+	if (rv == 0)
+		rv = card_fits(a->out);
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
 		if (!add_writes(c, s))
 			continue;
@@ -1048,6 +1065,8 @@ static int edit_fn(sqlite3 *conn, void *arg)
 	char *after = rv ? NULL : section_json(card, a->section);
 	if (rv == 0 && after == NULL)
 		rv = CARTA_ENOMEM;
+	if (rv == 0)
+		rv = card_fits(card);
 	/* A change that changes nothing is no write: no version, no audit. */
 	int same = rv == 0 && strcmp(before, after) == 0;
 	if (rv == 0 && !same)
@@ -1603,6 +1622,9 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	int rv = policy_get_fn(conn, a);
 	if (rv != 0)
 		return rv;
+	/* Setting what is already in force is no write. */
+	if (before[a->section] == a->access && a->access != 0)
+		return 0;
 	rv = prep(conn,
 		  "INSERT INTO policies (department_id, section, access) "
 		  "SELECT id, ?, ? FROM departments WHERE name = ? "
@@ -1689,6 +1711,19 @@ int store_policy_table(store *s, Carta__V1__PolicyTable **out)
 
 /* ---- audit ------------------------------------------------------------ */
 
+/* An audit value as shown: one too large to travel with its entry is
+ * replaced by a note of its size (the log itself keeps it whole). */
+static char *audit_value(sqlite3_stmt *st, int i)
+{
+	char note[64];
+	int n = sqlite3_column_bytes(st, i);
+
+	if (n <= STORE_AUDIT_VALUE_BYTES)
+		return col(st, i);
+	snprintf(note, sizeof(note), "{\"omitted_bytes\":%d}", n);
+	return strdup(note);
+}
+
 struct audit_args {
 	const char *ref, *principal;
 	int64_t since, after;
@@ -1726,6 +1761,7 @@ static int audit_list_fn(sqlite3 *conn, void *arg)
 		return CARTA_ENOMEM;
 	}
 	carta__v1__audit_page__init(a->page);
+	size_t bytes = 0;
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		if (a->page->n_items == a->limit) {
 			snprintf(cursor, sizeof(cursor), "%llu",
@@ -1747,8 +1783,19 @@ static int audit_list_fn(sqlite3 *conn, void *arg)
 		e->card_id = col(st, 4);
 		e->section = sqlite3_column_int(st, 5);
 		e->action = col(st, 6);
-		e->old_value = col(st, 7);
-		e->new_value = col(st, 8);
+		e->old_value = audit_value(st, 7);
+		e->new_value = audit_value(st, 8);
+		/* A page ends before the entry that would not fit with it. */
+		size_t size = carta__v1__audit_entry__get_packed_size(e) + 8;
+		if (a->page->n_items > 0 && bytes + size > STORE_PAGE_BYTES) {
+			carta__v1__audit_entry__free_unpacked(e, NULL);
+			snprintf(cursor, sizeof(cursor), "%llu",
+				 (unsigned long long)a->page
+				     ->items[a->page->n_items - 1]
+				     ->seq);
+			break;
+		}
+		bytes += size;
 		rv = PUSH(a->page->items, a->page->n_items, e);
 	}
 	sqlite3_finalize(st);

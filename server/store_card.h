@@ -19,6 +19,11 @@
  * item (a note of 4,000 four-byte characters) it still fits in one
  * message. */
 #define STORE_PAGE_BYTES 40000
+/* A card without its recent lists is kept at most this large (writes
+ * beyond it get CARTA_ETOOBIG), so that every card can be shown. */
+#define STORE_CARD_BYTES 48000
+/* Audit values larger than this are shown as their size only. */
+#define STORE_AUDIT_VALUE_BYTES 24000
 
 /* Resolves ref (customer number, 32-hex id, email address, or phone in
  * E.164) and loads the whole card with its most recent purchases,
@@ -37,7 +42,8 @@ int store_card_add(store *s, const store_actor *who, const char *request_key,
  * do not depend on what was read), calls apply to change
  * card->SECTION in place (apply returns 0 or an error code that is
  * returned as is), writes the section back, bumps versions and audits old
- * and new values. *out is the card after the change. */
+ * and new values. *out is the card after the change. A change that would
+ * make the card larger than STORE_CARD_BYTES gives CARTA_ETOOBIG. */
 typedef int (*store_apply_fn)(void *arg, Carta__V1__Card *card);
 int store_card_edit(store *s, const store_actor *who, const char *ref,
 		    int section, uint64_t if_version, store_apply_fn apply,

@@ -151,7 +151,9 @@ static const cli_cmd customer_cmds[] = {
 	.summary = "change fields of one section of a card",
 	.synopsis = "REF --section S --set FIELD=VALUE [--set ...] "
 		    "--if-version N",
-	.about = "Changes fields of section S of REF's card, all or none. "
+	.about = "Changes fields of section S (identity, contact or "
+		 "demographics; custom.NAME also in preferences and "
+		 "consent) of REF's card, all or none. "
 		 "FIELD is a path inside the section: given_name, "
 		 "emails.0.address, phones.1.number, addresses.0.city; "
 		 "'phones.1=' with nothing after '=' removes that item. N is "
@@ -330,7 +332,9 @@ static const cli_cmd field_cmds[] = {
 	.synopsis = "NAME --type text|number|date|bool|choice --section S "
 		    "[--max-length N] [--choice X]...",
 	.about = "Defines custom field NAME (lower case letters, digits "
-		 "and '_'). Its values belong to section S: the policy of S "
+		 "and '_'). Its values belong to section S (identity, "
+		 "contact, demographics, preferences or consent): the "
+		 "policy of S "
 		 "says who may read and write them. A text field holds at "
 		 "most --max-length characters (200 by default); a choice "
 		 "field one of its --choice values.",

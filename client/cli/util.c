@@ -479,7 +479,11 @@ int cli_fail_status(const cli_args *a, const Carta__V1__Status *st)
 			      ? st->message
 			      : carta_status_name((int)st->code);
 
-	if (st->field != NULL && st->field[0] != '\0')
+	/* A message that already starts with its field path says it once. */
+	size_t flen = st->field != NULL ? strlen(st->field) : 0;
+	int named =
+	    flen > 0 && strncmp(msg, st->field, flen) == 0 && msg[flen] == ':';
+	if (flen > 0 && !named)
 		return cli_fail(a, "%s: %s", cli_safe(st->field),
 				cli_safe(msg));
 	return cli_fail(a, "%s", cli_safe(msg));

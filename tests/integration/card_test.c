@@ -943,6 +943,69 @@ static void test_request_key_reuse_refused(void **state)
 	carta__v1__response__free_unpacked(r, NULL);
 }
 
+/* However much a department writes, the card and its audit stay
+ * readable: a write that would make the card too large is refused whole. */
+static void test_card_size_bounded(void **state)
+{
+	static char value[501];
+	char key[16];
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__PrefSetRequest p = CARTA__V1__PREF_SET_REQUEST__INIT;
+	(void)state;
+
+	memset(value, 'x', 500);
+	Carta__V1__Response *r =
+	    add_card(dept[SALES], "Mucho", "Peso", "peso@example.es", NULL);
+	char number[32];
+	snprintf(number, sizeof(number), "%s", r->card->identity->number);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	p.ref = number;
+	p.value = value;
+	p.key = key;
+	req.body_case = CARTA__V1__REQUEST__BODY_PREF_SET;
+	req.pref_set = &p;
+	int stored = 0, refused = 0;
+	for (int i = 0; i < 200 && !refused; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		r = call(dept[MARKETING], &req);
+		if (code_of(r) == OK)
+			stored++;
+		else if (code_of(r) ==
+			 CARTA__V1__STATUS__CODE__RESOURCE_EXHAUSTED)
+			refused = 1;
+		else
+			fail();
+		carta__v1__response__free_unpacked(r, NULL);
+	}
+	print_message("%d preferences stored, then refused\n", stored);
+	assert_true(refused);
+	assert_true(stored > 50);
+
+	r = get_card(admin, number);
+	assert_int_equal(code_of(r), OK);
+	assert_int_equal(r->card->n_preferences, (size_t)stored);
+	carta__v1__response__free_unpacked(r, NULL);
+
+	/* Every audit page of this card can be read, to the end. */
+	Carta__V1__AuditRequest a = CARTA__V1__AUDIT_REQUEST__INIT;
+	char cursor[32] = "";
+	size_t entries = 0;
+	a.customer = number;
+	a.limit = 500;
+	req.body_case = CARTA__V1__REQUEST__BODY_AUDIT;
+	req.audit = &a;
+	do {
+		a.cursor = cursor;
+		r = call(admin, &req);
+		assert_int_equal(code_of(r), OK);
+		entries += r->audit->n_items;
+		snprintf(cursor, sizeof(cursor), "%s", r->audit->next_cursor);
+		carta__v1__response__free_unpacked(r, NULL);
+	} while (cursor[0] != '\0');
+	assert_int_equal(entries, (size_t)stored + 2);
+}
+
 /* Finds the newest audit entry with action; NULL when none. The page is
  * the caller's to free. */
 static const Carta__V1__AuditEntry *find_action(Carta__V1__AuditPage *page,
@@ -1101,6 +1164,7 @@ int main(void)
 	    cmocka_unit_test(test_no_side_channels),
 	    cmocka_unit_test(test_edit_paths_and_noops),
 	    cmocka_unit_test(test_request_key_reuse_refused),
+	    cmocka_unit_test(test_card_size_bounded),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
