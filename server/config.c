@@ -154,7 +154,7 @@ int config_write_default(const char *path, const char *listen)
 	    "# Connections beyond this are refused at once.\n"
 	    "max_connections = 256\n"
 	    "# Connections still in their handshake, in all and from one\n"
-	    "# address; more are refused at once.\n"
+	    "# address; beyond them the oldest handshake is closed.\n"
 	    "max_handshakes = 64\n"
 	    "max_handshakes_per_address = 16\n"
 	    "# Time allowed from TCP connect to a finished handshake.\n"

@@ -760,6 +760,24 @@ static void peer_name(conn *c)
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 }
 
+/* Closes the connection longest in its handshake, from addr when not
+ * NULL. */
+static void evict_oldest_handshake(server *srv, const uint8_t *addr)
+{
+	conn *oldest = NULL;
+
+	/* New handshakes go to the head: the oldest is the last one. */
+	for (conn *o = srv->handshakes; o != NULL; o = o->hs_next)
+		if (addr == NULL ||
+		    memcmp(o->peer_addr, addr, sizeof(o->peer_addr)) == 0)
+			oldest = o;
+	if (oldest == NULL)
+		return;
+	log_limited(LOG_CLASS_CONN, LOG_WARN, oldest->id,
+		    "event=evicted reason=handshake_cap peer=%s", oldest->peer);
+	conn_close(oldest, "handshake_evicted");
+}
+
 int conn_accept(server *srv)
 {
 	conn *c = calloc(1, sizeof(*c));
@@ -787,10 +805,14 @@ int conn_accept(server *srv)
 	const char *cap = NULL;
 	if (srv->nconns > srv->cfg.max_connections || srv->stopping)
 		cap = "connection_cap";
-	else if (srv->nhandshakes >= srv->cfg.max_handshakes)
-		cap = "handshake_cap";
-	else if (handshakes_from(c) >= srv->cfg.max_handshakes_per_address)
-		cap = "address_handshake_cap";
+	/* At a handshake cap the oldest handshake makes room (from the same
+	 * address, for the per-address cap): a real client finishes in a
+	 * few milliseconds, so idle sockets cannot keep it out. */
+	if (cap == NULL &&
+	    handshakes_from(c) >= srv->cfg.max_handshakes_per_address)
+		evict_oldest_handshake(srv, c->peer_addr);
+	if (cap == NULL && srv->nhandshakes >= srv->cfg.max_handshakes)
+		evict_oldest_handshake(srv, NULL);
 	if (cap != NULL) {
 		log_limited(LOG_CLASS_CONN, LOG_WARN, c->id,
 			    "event=refused reason=%s peer=%s", cap, c->peer);
