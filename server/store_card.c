@@ -1622,8 +1622,9 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	int rv = policy_get_fn(conn, a);
 	if (rv != 0)
 		return rv;
-	/* Setting what is already in force is no write. */
-	if (before[a->section] == a->access && a->access != 0)
+	/* Setting what is already in force is no write (no row means
+	 * none). */
+	if (before[a->section] == a->access)
 		return 0;
 	rv = prep(conn,
 		  "INSERT INTO policies (department_id, section, access) "
