@@ -125,9 +125,9 @@ int carta_client_new(const carta_options *opts, carta_client **out);
  * it. Returns 0, CARTA_EINVAL (bad address), CARTA_ENOENT (host not
  * found), CARTA_EIO (refused, unreachable), CARTA_ETIMEDOUT, CARTA_ECLOSED
  * (the server hung up during the handshake: usually a wrong server key or
- * protocol version, or a server at its connection limits), CARTA_ECRYPTO or CARTA_EPROTO; CARTA_ESTATE when
- * called twice. A server that does not know our key accepts the
- * handshake and refuses the first request (CARTA_EAUTH). */
+ * protocol version, or a server at its connection limits), CARTA_ECRYPTO or
+ * CARTA_EPROTO; CARTA_ESTATE when called twice. A server that does not know our
+ * key accepts the handshake and refuses the first request (CARTA_EAUTH). */
 int carta_client_connect(carta_client *c);
 
 /* carta_client_new then carta_client_connect. When the handle was made
