@@ -28,7 +28,8 @@ static const db_migration migrations[] = {
 	"  created_at INTEGER NOT NULL);"
 	"CREATE TABLE principals ("
 	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
+	/* Admin and admin are one name: people read them as one. */
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
 	"  department_id INTEGER NOT NULL REFERENCES departments(id),"
 	"  role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),"
 	"  state INTEGER NOT NULL CHECK (state IN (1, 2)),"

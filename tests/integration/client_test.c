@@ -289,7 +289,7 @@ static void test_admin_requests_validated(void **state)
 			 CARTA__V1__STATUS__CODE__INVALID_ARGUMENT);
 	assert_string_equal(carta_client_errfield(c), "enrol.name");
 
-	/* Neither a name nor a key can be enrolled twice. */
+	/* Neither a name (whatever its case) nor a key is enrolled twice. */
 	assert_int_equal(carta_admin_enrol(c, "dave", "sales", 0, pub, NULL),
 			 0);
 	assert_int_equal(carta_admin_enrol(c, "dave2", "sales", 0, pub, NULL),
@@ -300,7 +300,7 @@ static void test_admin_requests_validated(void **state)
 	uint8_t other_priv[32], other_pub[32];
 	noise_keypair(other_priv, other_pub);
 	assert_int_equal(
-	    carta_admin_enrol(c, "dave", "sales", 0, other_pub, NULL),
+	    carta_admin_enrol(c, "DAVE", "sales", 0, other_pub, NULL),
 	    CARTA_ESTATUS);
 	assert_int_equal(carta_client_status(c),
 			 CARTA__V1__STATUS__CODE__ALREADY_EXISTS);
