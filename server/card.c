@@ -30,6 +30,20 @@ int card_section_parse(const char *name)
 	return 0;
 }
 
+int card_mark_more(Carta__V1__Card *c, int section)
+{
+	for (size_t i = 0; i < c->n_more_items; i++)
+		if ((int)c->more_items[i] == section)
+			return 0;
+	Carta__V1__Section *grown =
+	    realloc(c->more_items, (c->n_more_items + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return CARTA_ENOMEM;
+	grown[c->n_more_items++] = (Carta__V1__Section)section;
+	c->more_items = grown;
+	return 0;
+}
+
 int card_has_contact(const Carta__V1__Card *c)
 {
 	return c->contact != NULL &&

@@ -51,6 +51,10 @@ int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
  * and channel) or custom field twice. */
 int card_check_unique(card_ctx *ctx, const Carta__V1__Card *c);
 
+/* Records in c->more_items that section has older items than the card
+ * shows (once). Returns 0 or CARTA_ENOMEM. */
+int card_mark_more(Carta__V1__Card *c, int section);
+
 /* Whether a card carries anything in its contact or demographics
  * section: an empty object is no write. */
 int card_has_contact(const Carta__V1__Card *c);

@@ -110,7 +110,11 @@ static int drop_oldest(Carta__V1__Card *c)
 	/* Lists are newest first: the last one is the oldest. */
 	protobuf_c_message_free_unpacked(lists[longest][--*counts[longest]],
 					 NULL);
-	return 1;
+	static const int sections[3] = {
+	    CARTA__V1__SECTION__SECTION_PURCHASES,
+	    CARTA__V1__SECTION__SECTION_INTERACTIONS,
+	    CARTA__V1__SECTION__SECTION_NOTES};
+	return card_mark_more(c, sections[longest]) == 0;
 }
 
 /* A card answer must fit in one message: the most recent purchases,

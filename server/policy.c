@@ -290,6 +290,14 @@ int policy_filter_card(const policy_view *view, Carta__V1__Card *c)
 			    c->sections[i], NULL);
 	}
 	c->n_sections = keep;
+	keep = 0;
+	for (size_t i = 0; i < c->n_more_items; i++) {
+		int s = c->more_items[i];
+		if (s > 0 && s < CARD_SECTIONS &&
+		    view->access[s] >= CARTA__V1__ACCESS__ACCESS_READ)
+			c->more_items[keep++] = c->more_items[i];
+	}
+	c->n_more_items = keep;
 
 	/* The card's own version and time move with every section: with a
 	 * section withheld they would tell when it changed. Show the latest

@@ -284,15 +284,22 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_PURCHASES, 0,
 			STORE_RECENT_ITEMS, (void ***)&c->purchases,
 			&c->n_purchases, &more, &last);
+	if (rv == 0 && more)
+		rv = card_mark_more(c, CARTA__V1__SECTION__SECTION_PURCHASES);
 	if (rv == 0)
 		rv = load_items(conn, id,
 				CARTA__V1__SECTION__SECTION_INTERACTIONS, 0,
 				STORE_RECENT_ITEMS, (void ***)&c->interactions,
 				&c->n_interactions, &more, &last);
+	if (rv == 0 && more)
+		rv =
+		    card_mark_more(c, CARTA__V1__SECTION__SECTION_INTERACTIONS);
 	if (rv == 0)
 		rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_NOTES, 0,
 				STORE_RECENT_ITEMS, (void ***)&c->notes,
 				&c->n_notes, &more, &last);
+	if (rv == 0 && more)
+		rv = card_mark_more(c, CARTA__V1__SECTION__SECTION_NOTES);
 	if (rv != 0)
 		return rv;
 

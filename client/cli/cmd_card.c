@@ -203,6 +203,13 @@ static void print_versions(const Carta__V1__Card *card)
 						     (int)card->withheld[i]));
 		wrap_end(&w, " (not readable by your department)");
 	}
+	if (card->n_more_items > 0) {
+		wrap_start(&w, "older items:");
+		for (size_t i = 0; i < card->n_more_items; i++)
+			wrap_item(&w, card_enum_name(card_enum_sections,
+						     (int)card->more_items[i]));
+		wrap_end(&w, " (see purchase, interaction or note list)");
+	}
 }
 
 int cli_print_card(const cli_args *a, const Carta__V1__Card *card)

@@ -815,6 +815,15 @@ static void test_large_items_keep_card_readable(void **state)
 	r = get_card(dept[SALES], number);
 	assert_int_equal(code_of(r), OK);
 	assert_true(r->card->n_notes >= 1 && r->card->n_notes < 6);
+	/* The card says older notes exist... */
+	assert_int_equal(r->card->n_more_items, 1);
+	assert_int_equal(r->card->more_items[0],
+			 CARTA__V1__SECTION__SECTION_NOTES);
+	carta__v1__response__free_unpacked(r, NULL);
+	/* ...but not to those who may not read notes. */
+	r = get_card(dept[MARKETING], number);
+	assert_int_equal(code_of(r), OK);
+	assert_int_equal(r->card->n_more_items, 0);
 	carta__v1__response__free_unpacked(r, NULL);
 	r = edit_card(dept[SALES], number, CARTA__V1__SECTION__SECTION_IDENTITY,
 		      "company", "NewCo", v);
