@@ -170,7 +170,6 @@ static void conn_free(conn *c)
 	free(c->plain);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
-	server_conn_gone(srv);
 }
 
 /* Freed once both handles are closed and no work item refers to it. */

@@ -15,11 +15,6 @@
 #include "init.h"
 #include "log.h"
 
-static void on_listener_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
 static void on_connection(uv_stream_t *listener, int status)
 {
 	server *srv = listener->data;
@@ -40,11 +35,6 @@ void server_close_principal(server *srv, int64_t principal_id)
 	}
 }
 
-void server_conn_gone(server *srv)
-{
-	(void)srv;
-}
-
 static void begin_shutdown(server *srv, const char *why)
 {
 	if (srv->stopping)
@@ -52,7 +42,7 @@ static void begin_shutdown(server *srv, const char *why)
 	srv->stopping = true;
 	log_event(LOG_INFO, 0, "event=shutdown signal=%s connections=%u", why,
 		  srv->nconns);
-	uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+	uv_close((uv_handle_t *)&srv->listener, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 

@@ -50,7 +50,4 @@ int server_run(const char *dir, const char *listen);
 /* Closes every connection of principal id at once (it was revoked). */
 void server_close_principal(server *srv, int64_t principal_id);
 
-/* Called by a connection when it is fully closed and unlinked. */
-void server_conn_gone(server *srv);
-
 #endif
