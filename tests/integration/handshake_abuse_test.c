@@ -431,7 +431,7 @@ static void test_one_byte_per_second_cut_at_deadline(void **state)
 	/* Cut at the deadline: not before it, and far from the 58 s that
 	 * the whole first flight would take at this pace. */
 	assert_true(elapsed >= HANDSHAKE_TIMEOUT_MS - 100);
-	assert_true(elapsed <= HANDSHAKE_TIMEOUT_MS + 1500);
+	assert_true(elapsed <= HANDSHAKE_TIMEOUT_MS + 3000);
 	assert_true(sent < n);
 	close(fd);
 	assert_server_serves();

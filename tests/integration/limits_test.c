@@ -47,7 +47,7 @@ static void test_idle_connection_closed(void **state)
 	rawclient rc;
 	(void)state;
 
-	assert_int_equal(harness_start(&h, "idle_timeout_ms = 400\n"), 0);
+	assert_int_equal(harness_start(&h, "idle_timeout_ms = 1000\n"), 0);
 	assert_int_equal(raw_handshake(&rc, &h, h.admin_priv, h.server_pub), 0);
 	/* Activity keeps it open past the idle time... */
 	for (int i = 1; i <= 4; i++) {
@@ -57,7 +57,7 @@ static void test_idle_connection_closed(void **state)
 	/* ...silence does not. */
 	uint64_t start = harness_now_ms();
 	assert_int_equal(harness_wait_closed(rc.fd, 3000), 1);
-	assert_true(harness_now_ms() - start < 1500);
+	assert_true(harness_now_ms() - start < 3000);
 	raw_close(&rc);
 	assert_int_equal(harness_stop(&h), 0);
 }
@@ -91,7 +91,7 @@ static void test_session_max_age(void **state)
 	}
 	uint64_t elapsed = harness_now_ms() - start;
 	assert_true(closed);
-	assert_true(elapsed >= 900 && elapsed < 2500);
+	assert_true(elapsed >= 900 && elapsed < 4000);
 	raw_close(&rc);
 	assert_int_equal(harness_stop(&h), 0);
 }
