@@ -43,7 +43,8 @@ struct conn {
 	unsigned inflight;
 	bool reading;
 	bool draining;
-	bool close_after_write;
+	bool close_after_write; /* saying goodbye: see refuse() */
+	uv_shutdown_t shutdown_req;
 	size_t write_pending;
 	uint64_t opened_ms;
 	char peer[64];
@@ -253,10 +254,9 @@ static void on_write(uv_write_t *req, int status)
 		conn_close(c, "write_error");
 		return;
 	}
-	if (c->close_after_write && c->write_pending == 0) {
-		conn_close(c, "refused");
+	/* Saying goodbye: the shutdown follows the last write by itself. */
+	if (c->close_after_write)
 		return;
-	}
 	pump(c);
 }
 
@@ -318,8 +318,19 @@ static void send_outputs(conn *c, dispatch_out *out)
 		conn_close(c, "send_failed");
 }
 
-/* An unsolicited error (id 0) and then close: for refused keys. Nothing
- * more is read or answered; a peer that does not take the message within
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	conn *c = req->data;
+
+	if (status < 0 && c->state != CONN_CLOSING)
+		conn_close(c, "refused");
+}
+
+/* An unsolicited error (id 0) and then goodbye: for refused keys. Nothing
+ * more is answered. The message is followed by a FIN, and what the peer
+ * still sends is read and dropped until it closes too: closing at once
+ * with its bytes unread would send a reset, which can destroy the message
+ * before the peer reads it. A peer that has not closed within
  * REFUSE_GRACE_MS is cut off anyway. */
 #define REFUSE_GRACE_MS 1000
 static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
@@ -329,14 +340,16 @@ static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
 	if (dispatch_error(&out, 0, code, why, NULL) == 0)
 		send_outputs(c, &out);
 	dispatch_out_free(&out);
-	if (c->state == CONN_CLOSING)
+	if (c->state == CONN_CLOSING || c->close_after_write)
 		return;
-	if (c->write_pending == 0) {
+	c->close_after_write = true;
+	uv_timer_start(&c->timer, on_timer, REFUSE_GRACE_MS, 0);
+	c->shutdown_req.data = c;
+	if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
+			on_shutdown) != 0) {
 		conn_close(c, "refused");
 		return;
 	}
-	c->close_after_write = true;
-	uv_timer_start(&c->timer, on_timer, REFUSE_GRACE_MS, 0);
 	update_reading(c);
 }
 
@@ -653,10 +666,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 /* Starts or stops reading to match what the connection can take. */
 static void update_reading(conn *c)
 {
-	bool want = c->state != CONN_CLOSING && !c->draining &&
-		    !c->close_after_write &&
-		    c->in_len - c->in_off < CONN_IN_CAP &&
-		    c->write_pending <= c->srv->cfg.max_write_buffer;
+	/* Saying goodbye, everything is read (and dropped) until EOF. */
+	bool want = c->state != CONN_CLOSING &&
+		    (c->close_after_write ||
+		     (!c->draining && c->in_len - c->in_off < CONN_IN_CAP &&
+		      c->write_pending <= c->srv->cfg.max_write_buffer));
 
 	if (want && !c->reading) {
 		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) ==
@@ -724,7 +738,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 
 	if (nread < 0) {
-		conn_close(c, nread == UV_EOF ? "eof" : "read_error");
+		conn_close(c, c->close_after_write ? "refused"
+			      : nread == UV_EOF	   ? "eof"
+						   : "read_error");
+		return;
+	}
+	if (c->close_after_write) {
+		c->in_len = c->in_off = 0;
 		return;
 	}
 	c->in_len += (size_t)nread;

@@ -714,6 +714,46 @@ static void test_string_with_nul_refused(void **state)
 	raw_close(&rc);
 }
 
+/* A principal revoked while it pipelines still reads why: the server
+ * says goodbye with a FIN and drains what it sends, rather than resetting
+ * the connection with the message unread. */
+static void test_revoked_while_pipelining_reads_reason(void **state)
+{
+	uint8_t priv[32], pub[32];
+	carta_principal p;
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	Carta__V1__Ping ping = CARTA__V1__PING__INIT;
+	(void)state;
+
+	carta_client *admin = connect_as(srv.admin_priv);
+	noise_keypair(priv, pub);
+	assert_int_equal(carta_admin_enrol(admin, "piper", "sales", 0, pub, &p),
+			 0);
+	carta_principal_clear(&p);
+	carta_client *piper = connect_as(priv);
+	req.body_case = CARTA__V1__REQUEST__BODY_PING;
+	req.ping = &ping;
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(carta_send(piper, &req, NULL), 0);
+	assert_int_equal(carta_admin_revoke(admin, "piper"), 0);
+	/* More keep coming after the revocation. */
+	for (int i = 0; i < 300; i++)
+		if (carta_send(piper, &req, NULL) != 0)
+			break;
+
+	int rv = 0;
+	while (rv == 0) {
+		Carta__V1__Response *resp = NULL;
+		rv = carta_recv(piper, &resp);
+		if (rv == 0)
+			carta__v1__response__free_unpacked(resp, NULL);
+	}
+	assert_int_equal(rv, CARTA_EAUTH);
+	assert_non_null(strstr(carta_client_errmsg(piper), "revoked"));
+	carta_close(piper);
+	carta_close(admin);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +774,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_events_logged),
 	    cmocka_unit_test(test_cartad_refuses_bad_listen),
 	    cmocka_unit_test(test_string_with_nul_refused),
+	    cmocka_unit_test(test_revoked_while_pipelining_reads_reason),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
