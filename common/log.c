@@ -40,6 +40,9 @@ int log_level_parse(const char *text, log_level *out)
 
 static void log_write(log_level level, uint64_t conn, unsigned long dropped,
 		      const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void log_write(log_level level, uint64_t conn, unsigned long dropped,
+		      const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;

@@ -72,6 +72,8 @@ void card_ctx_init(card_ctx *ctx, const char *region)
 }
 
 static int fail(card_ctx *ctx, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(card_ctx *ctx, const char *field, const char *fmt, ...)
 {
 	char why[160];
 	va_list ap;
