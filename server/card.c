@@ -44,6 +44,30 @@ int card_mark_more(Carta__V1__Card *c, int section)
 	return 0;
 }
 
+uint32_t card_new_sections(const Carta__V1__Card *c)
+{
+	uint32_t bits = 1u << CARTA__V1__SECTION__SECTION_IDENTITY;
+
+	if (card_has_contact(c))
+		bits |= 1u << CARTA__V1__SECTION__SECTION_CONTACT;
+	if (card_has_demographics(c))
+		bits |= 1u << CARTA__V1__SECTION__SECTION_DEMOGRAPHICS;
+	if (c->n_preferences > 0)
+		bits |= 1u << CARTA__V1__SECTION__SECTION_PREFERENCES;
+	if (c->n_consents > 0)
+		bits |= 1u << CARTA__V1__SECTION__SECTION_CONSENT;
+	if (c->n_purchases > 0)
+		bits |= 1u << CARTA__V1__SECTION__SECTION_PURCHASES;
+	if (c->n_interactions > 0)
+		bits |= 1u << CARTA__V1__SECTION__SECTION_INTERACTIONS;
+	if (c->n_notes > 0)
+		bits |= 1u << CARTA__V1__SECTION__SECTION_NOTES;
+	for (size_t i = 0; i < c->n_custom; i++)
+		if (card_section_name(c->custom[i]->section))
+			bits |= 1u << c->custom[i]->section;
+	return bits;
+}
+
 int card_has_contact(const Carta__V1__Card *c)
 {
 	return c->contact != NULL &&

@@ -7,6 +7,7 @@
 #define CARTAD_CARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "carta.pb-c.h"
 
@@ -54,6 +55,12 @@ int card_check_unique(card_ctx *ctx, const Carta__V1__Card *c);
 /* Records in c->more_items that section has older items than the card
  * shows (once). Returns 0 or CARTA_ENOMEM. */
 int card_mark_more(Carta__V1__Card *c, int section);
+
+/* The sections a new card writes, as bits (1 << section): identity
+ * always, and every section it carries data for, custom values by the
+ * section they name. Shared by the policy (what creating it needs) and the
+ * store (what creating it writes). */
+uint32_t card_new_sections(const Carta__V1__Card *c);
 
 /* Whether a card carries anything in its contact or demographics
  * section: an empty object is no write. */

@@ -62,6 +62,7 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 
 	/* Every request answered with a card. */
 	n.returns_card =
+	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_GET ||
 	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_ADD ||
 	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT ||
 	    req->body_case == CARTA__V1__REQUEST__BODY_CUSTOMER_ARCHIVE ||
@@ -75,7 +76,6 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 		break;
 	/* A card is filtered on the way out; asking needs no section. */
 	case CARTA__V1__REQUEST__BODY_CUSTOMER_GET:
-		n.returns_card = true;
 		break;
 	case CARTA__V1__REQUEST__BODY_ENROL:
 	case CARTA__V1__REQUEST__BODY_REVOKE:
@@ -86,32 +86,13 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 	case CARTA__V1__REQUEST__BODY_AUDIT:
 		n.admin_only = true;
 		break;
-	case CARTA__V1__REQUEST__BODY_CUSTOMER_ADD: {
+	case CARTA__V1__REQUEST__BODY_CUSTOMER_ADD:
 		/* Creating a card writes its identity, and every section
 		 * the request fills in. */
-		const Carta__V1__Card *c =
-		    req->customer_add->card ? req->customer_add->card : NULL;
 		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
-		if (c != NULL && card_has_contact(c))
-			n.write |= BIT(CARTA__V1__SECTION__SECTION_CONTACT);
-		if (c != NULL && card_has_demographics(c))
-			n.write |=
-			    BIT(CARTA__V1__SECTION__SECTION_DEMOGRAPHICS);
-		if (c != NULL && c->n_preferences > 0)
-			n.write |= BIT(CARTA__V1__SECTION__SECTION_PREFERENCES);
-		if (c != NULL && c->n_consents > 0)
-			n.write |= BIT(CARTA__V1__SECTION__SECTION_CONSENT);
-		for (size_t i = 0; c != NULL && i < c->n_custom; i++)
-			if (card_section_name(c->custom[i]->section))
-				n.write |= BIT(c->custom[i]->section);
-		if (c != NULL &&
-		    (c->n_purchases || c->n_interactions || c->n_notes))
-			n.write |=
-			    BIT(CARTA__V1__SECTION__SECTION_PURCHASES) |
-			    BIT(CARTA__V1__SECTION__SECTION_INTERACTIONS) |
-			    BIT(CARTA__V1__SECTION__SECTION_NOTES);
+		if (req->customer_add->card != NULL)
+			n.write = card_new_sections(req->customer_add->card);
 		break;
-	}
 	case CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT:
 		if (card_section_name(req->customer_edit->section))
 			n.write = BIT(req->customer_edit->section);

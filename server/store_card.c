@@ -915,23 +915,7 @@ struct add_args {
 /* Whether a new card writes section s: it carries data for it. */
 static int add_writes(const Carta__V1__Card *c, int s)
 {
-	for (size_t i = 0; i < c->n_custom; i++)
-		if ((int)c->custom[i]->section == s)
-			return 1;
-	switch (s) {
-	case CARTA__V1__SECTION__SECTION_IDENTITY:
-		return 1;
-	case CARTA__V1__SECTION__SECTION_CONTACT:
-		return card_has_contact(c);
-	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
-		return card_has_demographics(c);
-	case CARTA__V1__SECTION__SECTION_PREFERENCES:
-		return c->n_preferences > 0;
-	case CARTA__V1__SECTION__SECTION_CONSENT:
-		return c->n_consents > 0;
-	default:
-		return 0;
-	}
+	return (card_new_sections(c) & (1u << s)) != 0;
 }
 
 static int add_fn(sqlite3 *conn, void *arg)
