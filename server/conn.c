@@ -337,10 +337,14 @@ static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
 {
 	dispatch_out out = {0};
 
+	/* Already saying goodbye (revoked twice: by the revocation and by a
+	 * request that found it): nothing more can be written. */
+	if (c->state == CONN_CLOSING || c->close_after_write)
+		return;
 	if (dispatch_error(&out, 0, code, why, NULL) == 0)
 		send_outputs(c, &out);
 	dispatch_out_free(&out);
-	if (c->state == CONN_CLOSING || c->close_after_write)
+	if (c->state == CONN_CLOSING)
 		return;
 	c->close_after_write = true;
 	uv_timer_start(&c->timer, on_timer, REFUSE_GRACE_MS, 0);
@@ -355,6 +359,8 @@ static void refuse(conn *c, Carta__V1__Status__Code code, const char *why)
 
 void conn_revoke(conn *c)
 {
+	if (c->close_after_write || c->state == CONN_CLOSING)
+		return;
 	log_event(LOG_INFO, c->id, "event=revoked principal=%s",
 		  c->principal.name);
 	refuse(c, CARTA__V1__STATUS__CODE__UNAUTHENTICATED,
