@@ -56,6 +56,58 @@ bool policy_needs_view(const policy_needs *needs)
 
 #define BIT(section) (1u << (section))
 
+/* Whether an imported identity carries nothing but the key that finds
+ * its card: using it as a key reads the identity, it does not write it. */
+static bool identity_only_key(const Carta__V1__Identity *id, int key)
+{
+	if (id == NULL)
+		return true;
+	Carta__V1__Identity rest = *id;
+	if (key == CARTA__V1__UPSERT_KEY__UPSERT_NUMBER)
+		rest.number = (char *)"";
+	else if (key == CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID)
+		rest.external_id = (char *)"";
+	return !rest.number[0] && !rest.external_id[0] &&
+	       !rest.given_name[0] && !rest.family_name[0] &&
+	       !rest.company[0] && !rest.status[0] && !rest.home_branch[0];
+}
+
+/* An import writes every section its records carry (identity only when a
+ * record may create a card or sets more than its key), and reads the
+ * section of the key that finds existing cards. */
+static policy_needs import_needs(const Carta__V1__ImportRequest *r)
+{
+	policy_needs n = {.known = true};
+
+	switch (r->upsert_by) {
+	case CARTA__V1__UPSERT_KEY__UPSERT_NONE:
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_EMAIL:
+		n.read |= BIT(CARTA__V1__SECTION__SECTION_CONTACT);
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_NUMBER:
+	case CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID:
+		n.read |= BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+		break;
+	default:
+		n.known = false; /* the handler refuses it as malformed */
+		return n;
+	}
+	for (size_t i = 0; i < r->n_items; i++) {
+		const Carta__V1__Card *c = r->items[i]->card;
+		if (c == NULL)
+			continue;
+		uint32_t w = card_new_sections(c);
+		bool creates = r->upsert_by ==
+				   CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
+			       r->create_missing;
+		if (!creates && identity_only_key(c->identity, r->upsert_by))
+			w &= ~BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+		n.write |= w;
+	}
+	return n;
+}
+
 policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 {
 	policy_needs n = {.known = true};
@@ -131,6 +183,20 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 	case CARTA__V1__REQUEST__BODY_CUSTOM_SET:
 		if (card_section_name(field_section))
 			n.write = BIT(field_section);
+		break;
+	case CARTA__V1__REQUEST__BODY_IMPORT:
+		n = import_needs(req->import);
+		break;
+	/* The query engine adds the sections its text, filter and sort
+	 * read (query_needs) and filters every card it answers. */
+	case CARTA__V1__REQUEST__BODY_QUERY:
+	case CARTA__V1__REQUEST__BODY_SEGMENT_SAVE:
+	case CARTA__V1__REQUEST__BODY_SEGMENT_SHOW:
+		n.returns_card = true;
+		break;
+	/* Segments belong to the caller's department. */
+	case CARTA__V1__REQUEST__BODY_SEGMENT_LIST:
+	case CARTA__V1__REQUEST__BODY_SEGMENT_DELETE:
 		break;
 	default:
 		n.known = false;

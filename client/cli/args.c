@@ -160,6 +160,52 @@ static const opt_desc opt_table[O__COUNT] = {
 		  0},
     [O_ALL] = {"--all", NULL, K_FLAG, NULL,
 	       "fetch every page, not just the first", AT(all), 0, 0},
+    /* import and export */
+    [O_MAPPING] = {"--mapping", NULL, K_STR, "FILE",
+		   "column mapping file (see docs/IMPORT.md)", AT(mapping), 0,
+		   0},
+    [O_ENCODING] = {"--encoding", NULL, K_STR, "NAME",
+		    "the file's encoding when not UTF-8: windows-1252, "
+		    "iso-8859-1, utf-16",
+		    AT(encoding), 0, 0},
+    [O_DELIMITER] = {"--delimiter", NULL, K_STR, "C",
+		     "field delimiter: ',', ';' or 'tab' (default: detected)",
+		     AT(delimiter), 0, 0},
+    [O_DATE_FORMAT] = {"--date-format", NULL, K_STR, "FORMAT",
+		       "how dates are written when not ISO: DD/MM/YYYY, "
+		       "MM/DD/YYYY, ...",
+		       AT(date_format), 0, 0},
+    [O_UPSERT_BY] = {"--upsert-by", NULL, K_STR, "KEY",
+		     "update the card this key finds: email, number or "
+		     "external-id",
+		     AT(upsert_by), 0, 0},
+    [O_DRY_RUN] = {"--dry-run", NULL, K_FLAG, NULL,
+		   "report what would happen without writing", AT(dry_run), 0,
+		   0},
+    [O_PROGRESS] = {"--progress", NULL, K_FLAG, NULL,
+		    "show a progress bar even when not on a terminal",
+		    AT(progress), 0, 0},
+    /* queries */
+    [O_WHERE] = {"--where", NULL, K_STR, "EXPR",
+		 "only cards matching EXPR (see docs/QUERIES.md)", AT(where), 0,
+		 0},
+    [O_SEGMENT] = {"--segment", NULL, K_STR, "NAME",
+		   "only the cards of this saved segment", AT(segment), 0, 0},
+    [O_SORT] = {"--sort", NULL, K_STR, "FIELDS",
+		"sort by FIELD[,-FIELD] ('-' for descending)", AT(sort), 0, 0},
+    [O_COUNT_ONLY] = {"--count", NULL, K_FLAG, NULL,
+		      "print only how many cards match", AT(count_only), 0, 0},
+    [O_MIN_SCORE] = {"--min-score", NULL, K_STR, "S",
+		     "only pairs scoring at least S (0 to 1)", AT(min_score), 0,
+		     0},
+    [O_OLDER_THAN] = {"--older-than", NULL, K_STR, "AGE",
+		      "not verified for this long (365d, 12w)", AT(older_than),
+		      0, 0},
+    [O_REASON] = {"--reason", NULL, K_STR, "TEXT", "why (kept in the audit)",
+		  AT(reason), 0, 0},
+    [O_PREFER] = {"--prefer", NULL, K_LIST, "SECTION.FIELD=other",
+		  "keep the other card's value of this field (repeatable)",
+		  AT(prefers), 0, 0},
 };
 
 /* Writes "PATH: message" (or just the message at the root) into err. */
@@ -182,25 +228,36 @@ static int usage_err(const cli_args *a, char *err, size_t errlen,
 	return CLI_EXIT_USAGE;
 }
 
-/* Finds the option spelled name (namelen bytes); -1 when unknown. */
-static int find_opt(const char *name, size_t namelen)
+static bool spelled(const char *word, const char *name, size_t namelen)
 {
+	return word != NULL && strlen(word) == namelen &&
+	       memcmp(word, name, namelen) == 0;
+}
+
+/* Finds the option spelled name (namelen bytes); -1 when unknown. Two
+ * commands may give one spelling different meanings (--count N pings,
+ * --count counts search results): the one allowed here wins. */
+static int find_opt(const char *name, size_t namelen, cli_optbits allowed)
+{
+	int found = -1;
+
 	for (int i = 0; i < O__COUNT; i++) {
 		const opt_desc *d = &opt_table[i];
 
-		if (strlen(d->name) == namelen &&
-		    memcmp(d->name, name, namelen) == 0)
+		if (!spelled(d->name, name, namelen) &&
+		    !spelled(d->alias, name, namelen))
+			continue;
+		if (allowed & OPT(i))
 			return i;
-		if (d->alias != NULL && strlen(d->alias) == namelen &&
-		    memcmp(d->alias, name, namelen) == 0)
-			return i;
+		if (found < 0)
+			found = i;
 	}
-	return -1;
+	return found;
 }
 
-static uint64_t allowed_opts(const cli_cmd *cmd, const cli_cmd *root)
+static cli_optbits allowed_opts(const cli_cmd *cmd, const cli_cmd *root)
 {
-	uint64_t bits = CLI_GLOBAL_OPTS | cmd->opts;
+	cli_optbits bits = CLI_GLOBAL_OPTS | cmd->opts;
 
 	/* --version only makes sense on its own. */
 	if (cmd != root)
@@ -336,7 +393,7 @@ int cli_parse(const cli_cmd *root, int argc, char **argv, cli_args *a,
 			    arg[1] == '-' ? strchr(arg, '=') : NULL;
 			size_t nlen =
 			    eq != NULL ? (size_t)(eq - arg) : strlen(arg);
-			int id = find_opt(arg, nlen);
+			int id = find_opt(arg, nlen, allowed_opts(cmd, root));
 
 			if (id < 0 || !(allowed_opts(cmd, root) & OPT(id)))
 				return usage_err(a, err, errlen,
@@ -433,7 +490,7 @@ static void help_line(const char *left, const char *help, FILE *out)
 	wrap(help, 25, 25, out);
 }
 
-static void help_opts(uint64_t bits, FILE *out)
+static void help_opts(cli_optbits bits, FILE *out)
 {
 	for (int id = 0; id < O__COUNT; id++) {
 		const opt_desc *d = &opt_table[id];
@@ -469,7 +526,7 @@ void cli_help(const cli_cmd *cmd, const char *path, FILE *out)
 		for (size_t i = 0; i < cmd->nsubs; i++)
 			help_line(cmd->subs[i].name, cmd->subs[i].summary, out);
 	}
-	uint64_t own = cmd->opts & ~CLI_GLOBAL_OPTS;
+	cli_optbits own = cmd->opts & ~CLI_GLOBAL_OPTS;
 	if (own != 0) {
 		fprintf(out, "\nOptions:\n");
 		help_opts(own, out);

@@ -24,6 +24,9 @@
 
 /* Every option the tool knows. Global ones are accepted by all commands;
  * the others only where a command lists them. */
+/* A set of options, one bit per cli_opt_id. */
+__extension__ typedef unsigned __int128 cli_optbits;
+
 enum cli_opt_id {
 	O_HELP,
 	O_VERSION,
@@ -77,11 +80,28 @@ enum cli_opt_id {
 	O_ALL,
 	O_REQUEST_KEY,
 	O_FORCE,
+	/* import and export */
+	O_MAPPING,
+	O_ENCODING,
+	O_DELIMITER,
+	O_DATE_FORMAT,
+	O_UPSERT_BY,
+	O_DRY_RUN,
+	O_PROGRESS,
+	/* queries, duplicates, verification, erasure */
+	O_WHERE,
+	O_SEGMENT,
+	O_SORT,
+	O_COUNT_ONLY,
+	O_MIN_SCORE,
+	O_OLDER_THAN,
+	O_REASON,
+	O_PREFER,
 	O__COUNT,
 };
-_Static_assert(O__COUNT <= 64, "option bits fit in a uint64_t");
+_Static_assert(O__COUNT <= 128, "option bits fit in a cli_optbits");
 
-#define OPT(id) (UINT64_C(1) << (id))
+#define OPT(id) ((cli_optbits)1 << (id))
 #define CLI_GLOBAL_OPTS                                                        \
 	(OPT(O_HELP) | OPT(O_PROFILE) | OPT(O_SERVER) | OPT(O_SERVER_KEY) |    \
 	 OPT(O_KEY) | OPT(O_JSON) | OPT(O_TIMEOUT))
@@ -115,13 +135,18 @@ typedef struct cli_args {
 	cli_list emails, phones, sets, choices;
 	long if_version, quantity, satisfaction, max_length, limit;
 	bool force, all;
+	/* import, export and queries */
+	const char *mapping, *encoding, *delimiter, *date_format, *upsert_by;
+	const char *where, *segment, *sort, *min_score, *older_than, *reason;
+	cli_list prefers;
+	bool dry_run, progress, count_only;
 	/* positional arguments of the command */
 	const char *pos[CLI_MAX_POS];
 	int npos;
 	/* the deepest command named, and its words ("admin enrol") */
 	const struct cli_cmd *cmd;
 	char path[CLI_PATH_MAX];
-	uint64_t seen; /* OPT() bits of the options given */
+	cli_optbits seen; /* OPT() bits of the options given */
 } cli_args;
 
 typedef int (*cli_run_fn)(const cli_args *a);
@@ -134,8 +159,8 @@ typedef struct cli_cmd {
 	const char *summary;  /* one line, for the parent's help */
 	const char *synopsis; /* after the command words, for "Usage:" */
 	const char *about;    /* a paragraph for the command's own help */
-	uint64_t opts;	      /* OPT() bits of its own options */
-	uint64_t required;    /* OPT() bits that must be given */
+	cli_optbits opts;     /* OPT() bits of its own options */
+	cli_optbits required; /* OPT() bits that must be given */
 	int min_pos, max_pos;
 	const char *pos_name; /* "REF KEY": word i names positional i */
 	cli_check_fn check;
@@ -330,6 +355,24 @@ int cli_check_section(const char *what, const char *s, char *err,
 		      size_t errlen);
 
 /* The commands. */
+/* import and export (cmd_import.c, cmd_export.c) */
+int check_import(const cli_args *a, char *err, size_t errlen);
+int cmd_import_csv(const cli_args *a);
+int cmd_import_purchases(const cli_args *a);
+int cmd_import_vcard(const cli_args *a);
+int cmd_import_json(const cli_args *a);
+int check_export(const cli_args *a, char *err, size_t errlen);
+int cmd_export_csv(const cli_args *a);
+int cmd_export_vcard(const cli_args *a);
+int cmd_export_json(const cli_args *a);
+int cmd_customer_export(const cli_args *a);
+/* search and segments (cmd_search.c) */
+int cmd_search(const cli_args *a);
+int cmd_segment_save(const cli_args *a);
+int cmd_segment_list(const cli_args *a);
+int cmd_segment_show(const cli_args *a);
+int cmd_segment_run(const cli_args *a);
+int cmd_segment_delete(const cli_args *a);
 int cmd_keygen(const cli_args *a);
 int cmd_ping(const cli_args *a);
 int cmd_admin_enrol(const cli_args *a);

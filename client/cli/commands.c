@@ -178,6 +178,19 @@ static const cli_cmd customer_cmds[] = {
 	.pos_name = "REF",
 	.run = cmd_customer_archive,
     },
+    {
+	.name = "export",
+	.summary = "everything held about one customer, as JSON",
+	.synopsis = "REF [--out FILE]",
+	.about = "Writes one JSON document with the whole card of REF and "
+		 "every purchase, interaction and note (a data-subject "
+		 "access request), within what your department may read.",
+	.opts = OPT(O_OUT),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_customer_export,
+    },
 };
 
 static const cli_cmd purchase_cmds[] = {
@@ -368,6 +381,170 @@ static const cli_cmd field_cmds[] = {
     },
 };
 
+#define IMPORT_OPTS OPT(O_DRY_RUN) | OPT(O_PROGRESS)
+
+static const cli_cmd import_cmds[] = {
+    {
+	.name = "csv",
+	.summary = "import customers from a CSV file",
+	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
+		    "[--date-format F] [--upsert-by email|number|external-id] "
+		    "[--dry-run]",
+	.about = "Reads customers from FILE. Common layouts (Google "
+		 "Contacts, Outlook, Thunderbird, and files with headers "
+		 "such as First Name, Email, Phone) are mapped "
+		 "automatically; other headers need --mapping "
+		 "(docs/IMPORT.md). Every row is imported, updated by its "
+		 "key, or rejected with its line number and the reason; "
+		 "good rows land in atomic batches. --dry-run reports the "
+		 "same without writing.",
+	.opts = OPT(O_MAPPING) | OPT(O_ENCODING) | OPT(O_DELIMITER) |
+		OPT(O_DATE_FORMAT) | OPT(O_UPSERT_BY) | IMPORT_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "FILE",
+	.check = check_import,
+	.run = cmd_import_csv,
+    },
+    {
+	.name = "purchases",
+	.summary = "import purchases from a transactions file",
+	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
+		    "[--date-format F] [--dry-run]",
+	.about = "Reads line items (invoice, product code, description, "
+		 "quantity, unit price, date, customer key, country), groups "
+		 "them per invoice into purchases of the card whose "
+		 "external id is the customer key (creating it when "
+		 "missing). Cancellations are recorded as refunds; rows "
+		 "without a customer key are reported and skipped.",
+	.opts = OPT(O_MAPPING) | OPT(O_ENCODING) | OPT(O_DELIMITER) |
+		OPT(O_DATE_FORMAT) | IMPORT_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "FILE",
+	.check = check_import,
+	.run = cmd_import_purchases,
+    },
+    {
+	.name = "vcard",
+	.summary = "import customers from vCards (2.1, 3.0, 4.0)",
+	.synopsis = "FILE [--upsert-by email|number|external-id] [--dry-run]",
+	.about = "Reads every card of FILE. Broken cards are reported with "
+		 "their line and skipped without losing the rest; photos "
+		 "are not imported (the summary says so).",
+	.opts = OPT(O_UPSERT_BY) | IMPORT_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "FILE",
+	.check = check_import,
+	.run = cmd_import_vcard,
+    },
+    {
+	.name = "json",
+	.summary = "import cards from JSON lines ('carta export json')",
+	.synopsis = "FILE [--upsert-by email|number|external-id] [--dry-run]",
+	.about = "Reads one card per line in the format of docs/CARD.md, "
+		 "with its purchases, interactions and notes.",
+	.opts = OPT(O_UPSERT_BY) | IMPORT_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "FILE",
+	.check = check_import,
+	.run = cmd_import_json,
+    },
+};
+
+#define EXPORT_OPTS                                                            \
+	OPT(O_WHERE) | OPT(O_SEGMENT) | OPT(O_CHANNEL) | OPT(O_OUT)
+
+static const cli_cmd export_cmds[] = {
+    {
+	.name = "csv",
+	.summary = "all cards you may read, as CSV",
+	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
+	.about = "One row per card, the columns of the sections your "
+		 "department may read. Cells that a spreadsheet would run "
+		 "as a formula are neutralised with a leading quote.",
+	.opts = EXPORT_OPTS,
+	.check = check_export,
+	.run = cmd_export_csv,
+    },
+    {
+	.name = "vcard",
+	.summary = "all cards you may read, as vCard 4.0",
+	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
+	.about = "One vCard 4.0 per card.",
+	.opts = EXPORT_OPTS,
+	.check = check_export,
+	.run = cmd_export_vcard,
+    },
+    {
+	.name = "json",
+	.summary = "all cards you may read, as JSON lines",
+	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
+	.about = "One card per line (docs/CARD.md) with every purchase, "
+		 "interaction and note; 'carta import json' reads it back.",
+	.opts = EXPORT_OPTS,
+	.check = check_export,
+	.run = cmd_export_json,
+    },
+};
+
+static const cli_cmd segment_cmds[] = {
+    {
+	.name = "save",
+	.summary = "save a filter under a name",
+	.synopsis = "NAME EXPR",
+	.about = "Saves EXPR (docs/QUERIES.md) as a segment of your "
+		 "department; saving a name again replaces it.",
+	.min_pos = 2,
+	.max_pos = 2,
+	.pos_name = "NAME EXPR",
+	.run = cmd_segment_save,
+    },
+    {
+	.name = "list",
+	.summary = "list your department's segments",
+	.synopsis = "",
+	.about = "Lists the segments of your department.",
+	.run = cmd_segment_list,
+    },
+    {
+	.name = "show",
+	.summary = "show a segment",
+	.synopsis = "NAME",
+	.about = "Shows the filter of a segment and who saved it.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "NAME",
+	.run = cmd_segment_show,
+    },
+    {
+	.name = "run",
+	.summary = "list the cards of a segment",
+	.synopsis = "NAME [--channel C] [--sort FIELDS] [--limit N] "
+		    "[--cursor C] [--all] [--count]",
+	.about = "Lists the cards matching the segment's filter; with "
+		 "--channel only those consenting to that channel.",
+	.opts = OPT(O_CHANNEL) | OPT(O_SORT) | OPT(O_COUNT_ONLY) |
+		CLI_PAGE_OPTS,
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "NAME",
+	.run = cmd_segment_run,
+    },
+    {
+	.name = "delete",
+	.summary = "delete a segment",
+	.synopsis = "NAME",
+	.about = "Deletes a segment of your department.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "NAME",
+	.run = cmd_segment_delete,
+    },
+};
+
 static const cli_cmd root_cmds[] = {
     {
 	.name = "keygen",
@@ -456,6 +633,46 @@ static const cli_cmd root_cmds[] = {
 	    OPT(O_CUSTOMER) | OPT(O_PRINCIPAL) | OPT(O_SINCE) | CLI_PAGE_OPTS,
 	.check = check_audit,
 	.run = cmd_audit,
+    },
+    {
+	.name = "search",
+	.summary = "find cards by text and filters",
+	.synopsis = "[TEXT] [--where EXPR] [--sort FIELD[,-FIELD]] [--limit N] "
+		    "[--cursor C] [--all] [--count]",
+	.about = "Finds cards whose names, company, emails, city or phones "
+		 "match TEXT, ignoring case and accents (a word may be the "
+		 "start of one: 'garc' finds García), best first; --where "
+		 "filters (docs/QUERIES.md).",
+	.opts = OPT(O_WHERE) | OPT(O_SORT) | OPT(O_COUNT_ONLY) |
+		OPT(O_SEGMENT) | CLI_PAGE_OPTS,
+	.max_pos = 1,
+	.pos_name = "TEXT",
+	.run = cmd_search,
+    },
+    {
+	.name = "segment",
+	.summary = "save, list, show, run and delete segments",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "Named filters of your department, for searches, exports "
+		 "and reports.",
+	SUBS(segment_cmds),
+    },
+    {
+	.name = "import",
+	.summary = "import customers and purchases from files",
+	.synopsis = "COMMAND FILE [OPTIONS]",
+	.about = "CSV, vCard and JSON files, and transaction files of "
+		 "purchases.",
+	SUBS(import_cmds),
+    },
+    {
+	.name = "export",
+	.summary = "export the cards you may read",
+	.synopsis = "COMMAND [OPTIONS]",
+	.about = "CSV, vCard 4.0 or JSON lines, of every card you may "
+		 "read or of a filter or segment; only the sections your "
+		 "department may read.",
+	SUBS(export_cmds),
     },
     {
 	.name = "admin",

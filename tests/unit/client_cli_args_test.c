@@ -98,6 +98,15 @@ static void test_help_at_every_level(void **state)
 	assert_true(args.version);
 }
 
+/* Columns a line of UTF-8 text takes: one per code point. */
+static size_t columns(const char *s)
+{
+	size_t n = 0;
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
 /* Checks one command's help, then its subcommands'. */
 static void check_help(const cli_cmd *cmd)
 {
@@ -112,7 +121,7 @@ static void check_help(const cli_cmd *cmd)
 	assert_non_null(strstr(text, "--profile FILE"));
 	for (char *line = strtok(text, "\n"); line != NULL;
 	     line = strtok(NULL, "\n"))
-		assert_true(strlen(line) <= 80);
+		assert_true(columns(line) <= 80);
 	free(text);
 	for (size_t i = 0; i < cmd->nsubs; i++)
 		check_help(&cmd->subs[i]);
