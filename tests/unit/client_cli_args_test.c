@@ -120,8 +120,11 @@ static void check_help(const cli_cmd *cmd)
 	assert_non_null(strstr(text, "Usage: carta"));
 	assert_non_null(strstr(text, "--profile FILE"));
 	for (char *line = strtok(text, "\n"); line != NULL;
-	     line = strtok(NULL, "\n"))
+	     line = strtok(NULL, "\n")) {
+		if (columns(line) > 80)
+			print_message("too wide: %s\n", line);
 		assert_true(columns(line) <= 80);
+	}
 	free(text);
 	for (size_t i = 0; i < cmd->nsubs; i++)
 		check_help(&cmd->subs[i]);
