@@ -390,11 +390,10 @@ static const cli_cmd import_cmds[] = {
 	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
 		    "[--date-format F] [--upsert-by email|number|external-id] "
 		    "[--dry-run]",
-	.about = "Reads customers from FILE. Common layouts (Google "
-		 "Contacts, Outlook, Thunderbird, and files with headers "
-		 "such as First Name, Email, Phone) are mapped "
-		 "automatically; other headers need --mapping "
-		 "(docs/IMPORT.md). Every row is imported, updated by its "
+	.about = "Reads customers from FILE. Common layouts are mapped "
+		 "automatically: Google Contacts, Outlook, Thunderbird, and "
+		 "files with headers such as First Name, Email, Phone; "
+		 "other headers need --mapping, see docs/IMPORT.md. Every row is imported, updated by its "
 		 "key, or rejected with its line number and the reason; "
 		 "good rows land in atomic batches. --dry-run reports the "
 		 "same without writing.",
