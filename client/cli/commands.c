@@ -410,8 +410,8 @@ static const cli_cmd import_cmds[] = {
 	.summary = "import purchases from a transactions file",
 	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
 		    "[--date-format F] [--dry-run]",
-	.about = "Reads line items (invoice, product code, description, "
-		 "quantity, unit price, date, customer key, country), groups "
+	.about = "Reads line items: invoice, product code, description, "
+		 "quantity, unit price, date, customer key, country. Groups "
 		 "them per invoice into purchases of the card whose "
 		 "external id is the customer key (creating it when "
 		 "missing). Cancellations are recorded as refunds; rows "
