@@ -179,6 +179,26 @@ static const db_migration migrations[] = {
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+
+    /* 3: what imports bring: another system's customer key, invoices,
+     * refunds and the items of a purchase */
+    {3, "ALTER TABLE cards ADD COLUMN external_id TEXT NOT NULL DEFAULT '';"
+	"CREATE UNIQUE INDEX cards_external_id ON cards(external_id)"
+	"  WHERE external_id != '';"
+	"ALTER TABLE purchases ADD COLUMN invoice TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE purchases ADD COLUMN refund INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (refund IN (0, 1));"
+	"CREATE UNIQUE INDEX purchases_invoice ON purchases(card_id, invoice)"
+	"  WHERE invoice != '';"
+	/* position orders the lines as the invoice had them. */
+	"CREATE TABLE purchase_lines ("
+	"  purchase_seq INTEGER NOT NULL REFERENCES purchases(seq),"
+	"  position INTEGER NOT NULL,"
+	"  code TEXT NOT NULL DEFAULT '',"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  quantity INTEGER NOT NULL,"
+	"  unit_price_minor INTEGER NOT NULL,"
+	"  PRIMARY KEY (purchase_seq, position)) WITHOUT ROWID;"},
 };
 
 int store_map_rc(int rc)

@@ -408,8 +408,8 @@ static const cli_cmd import_cmds[] = {
     {
 	.name = "purchases",
 	.summary = "import purchases from a transactions file",
-	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
-		    "[--date-format F] [--dry-run]",
+	.synopsis = "FILE [--currency CODE] [--mapping FILE] [--encoding E] "
+		    "[--delimiter C] [--date-format F] [--dry-run]",
 	.about = "Reads line items: invoice, product code, description, "
 		 "quantity, unit price, date, customer key, country. Groups "
 		 "them per invoice into purchases of the card whose "
@@ -417,7 +417,7 @@ static const cli_cmd import_cmds[] = {
 		 "missing). Cancellations are recorded as refunds; rows "
 		 "without a customer key are reported and skipped.",
 	.opts = OPT(O_MAPPING) | OPT(O_ENCODING) | OPT(O_DELIMITER) |
-		OPT(O_DATE_FORMAT) | IMPORT_OPTS,
+		OPT(O_DATE_FORMAT) | OPT(O_CURRENCY) | IMPORT_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "FILE",

@@ -40,7 +40,7 @@ typedef struct {
 	const char *encoding;	 /* --encoding NAME */
 	char delimiter;		 /* --delimiter, 0: detect */
 	const char *date_format; /* --date-format, e.g. "DD/MM/YYYY" */
-	const char *default_country; /* ISO 3166 code for addresses, "ES" */
+	const char *currency;	 /* --currency, for purchases */
 } import_opts;
 
 /* A reader. open returns 0, or -1 with a message in err naming the file
