@@ -67,4 +67,8 @@ typedef struct {
  * false for a request kind it does not handle. */
 bool handlers_card(dispatch_call *call);
 
+/* Answers queries and segments (handlers_query.c). Returns false for a
+ * request kind it does not handle. */
+bool handlers_query(dispatch_call *call);
+
 #endif
