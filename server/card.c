@@ -222,15 +222,19 @@ int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m)
 		rv = text(ctx, "company", &m->company, 200, 0);
 	if (rv == 0)
 		rv = text(ctx, "home_branch", &m->home_branch, 64, 0);
+	if (rv == 0)
+		rv = text(ctx, "external_id", &m->external_id, 64, 0);
 	if (rv == 0 && m->status[0] == '\0')
 		rv = replace(&m->status, "active");
 	if (rv == 0)
 		rv = one_of(ctx, "status", &m->status, statuses, 0);
+	/* A card imported with purchases may know its customer by another
+	 * system's key alone. */
 	if (rv == 0 && m->given_name[0] == '\0' && m->family_name[0] == '\0' &&
-	    m->company[0] == '\0')
+	    m->company[0] == '\0' && m->external_id[0] == '\0')
 		rv = fail(ctx, "",
-			  "a card needs a given name, a family name "
-			  "or a company");
+			  "a card needs a given name, a family name, "
+			  "a company or an external id");
 	pop(ctx, old);
 	return rv;
 }
@@ -370,6 +374,22 @@ int card_check_demographics(card_ctx *ctx, Carta__V1__Demographics *m)
 	return rv;
 }
 
+static int check_line(card_ctx *ctx, size_t i, Carta__V1__PurchaseLine *l)
+{
+	size_t old = push(ctx, "lines", (long)i);
+	int rv = text(ctx, "code", &l->code, 40, 0);
+
+	if (rv == 0)
+		rv = text(ctx, "description", &l->description, 200, 0);
+	if (rv == 0 && (l->quantity < 1 || l->quantity > 1000000))
+		rv = fail(ctx, "quantity", "must be from 1 to 1000000");
+	if (rv == 0 &&
+	    (l->unit_price_minor < 0 || l->unit_price_minor > 100000000000LL))
+		rv = fail(ctx, "unit_price_minor", "is out of range");
+	pop(ctx, old);
+	return rv;
+}
+
 int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
 {
 	char why[CARD_ERR_MAX], date[11], cur[4];
@@ -407,6 +427,13 @@ int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
 		rv = text(ctx, "channel", &m->channel, 40, 0);
 	if (rv == 0)
 		rv = text(ctx, "remarks", &m->remarks, 500, VALIDATE_MULTILINE);
+	if (rv == 0)
+		rv = text(ctx, "invoice", &m->invoice, 64, 0);
+	if (rv == 0 && m->n_lines > CARD_PURCHASE_LINES)
+		rv =
+		    fail(ctx, "lines", "at most %d lines", CARD_PURCHASE_LINES);
+	for (size_t i = 0; rv == 0 && i < m->n_lines; i++)
+		rv = check_line(ctx, i, m->lines[i]);
 	pop(ctx, old);
 	return rv;
 }
@@ -440,8 +467,10 @@ int card_check_note(card_ctx *ctx, Carta__V1__Note *m)
 
 	if (rv == 0 && m->text[0] == '\0')
 		rv = fail(ctx, "text", "is empty");
-	/* A note is dated when it is stored. */
-	m->at = 0;
+	/* 0 means now, set when stored; an imported note keeps its time. */
+	if (rv == 0 && m->at != 0 &&
+	    (m->at < CARD_TIME_MIN || m->at > (int64_t)time(NULL) + 86400))
+		rv = fail(ctx, "at", "must be between 1900 and now");
 	pop(ctx, old);
 	return rv;
 }

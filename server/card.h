@@ -36,6 +36,8 @@ int card_section_parse(const char *name);
 int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m);
 int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m);
 int card_check_demographics(card_ctx *ctx, Carta__V1__Demographics *m);
+/* A purchase has at most this many lines (one invoice's items). */
+#define CARD_PURCHASE_LINES 500
 int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m);
 int card_check_interaction(card_ctx *ctx, Carta__V1__Interaction *m);
 int card_check_note(card_ctx *ctx, Carta__V1__Note *m);

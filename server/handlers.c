@@ -219,12 +219,15 @@ static int check_custom_values(dispatch_call *call, card_ctx *ctx,
 
 /* ---- customer add, get, edit, archive ---------------------------------- */
 
-static int check_new_card(dispatch_call *call, card_ctx *ctx,
-			  Carta__V1__Card *c)
+/* Checks a card to create. An imported card may bring its purchases,
+ * interactions and notes, and keeps the times its consents were given. */
+static int check_card(dispatch_call *call, card_ctx *ctx, Carta__V1__Card *c,
+		      bool imported)
 {
 	int rv = 0;
+	int64_t now = (int64_t)time(NULL);
 
-	if (c->n_purchases || c->n_interactions || c->n_notes) {
+	if (!imported && (c->n_purchases || c->n_interactions || c->n_notes)) {
 		snprintf(ctx->msg, sizeof(ctx->msg),
 			 "card: add purchases, interactions and notes with "
 			 "their own requests");
@@ -243,8 +246,11 @@ static int check_new_card(dispatch_call *call, card_ctx *ctx,
 		c->contact->phones[i]->verified_at = 0;
 	for (size_t i = 0; c->contact && i < c->contact->n_addresses; i++)
 		c->contact->addresses[i]->verified_at = 0;
-	for (size_t i = 0; i < c->n_consents; i++)
-		c->consents[i]->at = (int64_t)time(NULL);
+	for (size_t i = 0; i < c->n_consents; i++) {
+		Carta__V1__Consent *k = c->consents[i];
+		if (!imported || k->at < CARD_TIME_MIN || k->at > now)
+			k->at = now;
+	}
 	rv = card_check_unique(ctx, c);
 	if (rv != 0)
 		return rv;
@@ -257,6 +263,12 @@ static int check_new_card(dispatch_call *call, card_ctx *ctx,
 		rv = card_check_preference(ctx, c->preferences[i]);
 	for (size_t i = 0; rv == 0 && i < c->n_consents; i++)
 		rv = card_check_consent(ctx, c->consents[i]);
+	for (size_t i = 0; rv == 0 && i < c->n_purchases; i++)
+		rv = card_check_purchase(ctx, c->purchases[i]);
+	for (size_t i = 0; rv == 0 && i < c->n_interactions; i++)
+		rv = card_check_interaction(ctx, c->interactions[i]);
+	for (size_t i = 0; rv == 0 && i < c->n_notes; i++)
+		rv = card_check_note(ctx, c->notes[i]);
 	if (rv == 0)
 		rv = check_custom_values(call, ctx, c);
 	return rv;
@@ -285,7 +297,7 @@ static void customer_add(dispatch_call *call)
 		return;
 	}
 	card_ctx_init(&ctx, call->env->region);
-	int rv = check_new_card(call, &ctx, card);
+	int rv = check_card(call, &ctx, card, false);
 	if (rv == CARTA_EINVAL) {
 		fail_invalid(call, ctx.msg);
 		goto out;
@@ -313,6 +325,140 @@ static void customer_add(dispatch_call *call)
 	carta__v1__card__free_unpacked(stored, NULL);
 out:
 	carta__v1__card__free_unpacked(card, NULL);
+}
+
+/* ---- import ------------------------------------------------------------ */
+
+#define IMPORT_ITEMS_MAX 200
+
+/* "contact.emails.0.address: not an email" into its field and reason. */
+static void outcome_reason(store_import_outcome *o, const char *msg)
+{
+	const char *colon = strstr(msg, ": ");
+	size_t n = colon ? (size_t)(colon - msg) : 0;
+
+	o->kind = STORE_IMPORT_REJECTED;
+	if (n >= sizeof(o->field))
+		n = 0;
+	memcpy(o->field, msg, n);
+	o->field[n] = '\0';
+	snprintf(o->message, sizeof(o->message), "%s", n ? colon + 2 : msg);
+}
+
+static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
+			const store_import_outcome *o)
+{
+	Carta__V1__ImportOutcome *items = calloc(r->n_items, sizeof(*items));
+	Carta__V1__ImportOutcome **ptrs = calloc(r->n_items, sizeof(*ptrs));
+	Carta__V1__ImportResult result = CARTA__V1__IMPORT_RESULT__INIT;
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+
+	if (r->n_items > 0 && (items == NULL || ptrs == NULL)) {
+		free(items);
+		free(ptrs);
+		return CARTA_ENOMEM;
+	}
+	for (size_t i = 0; i < r->n_items; i++) {
+		carta__v1__import_outcome__init(&items[i]);
+		items[i].line = r->items[i]->line;
+		items[i].kind = (Carta__V1__ImportOutcome__Kind)o[i].kind;
+		items[i].number = (char *)o[i].number;
+		items[i].field = (char *)o[i].field;
+		items[i].message = (char *)o[i].message;
+		items[i].items_added = o[i].added;
+		items[i].items_present = o[i].present;
+		ptrs[i] = &items[i];
+	}
+	result.outcomes = ptrs;
+	result.n_outcomes = r->n_items;
+	resp.body_case = CARTA__V1__RESPONSE__BODY_IMPORT_RESULT;
+	resp.import_result = &result;
+	reply(call, &resp);
+	free(items);
+	free(ptrs);
+	return 0;
+}
+
+static void import(dispatch_call *call)
+{
+	const Carta__V1__ImportRequest *r = call->req->import;
+	Carta__V1__Card **cards = NULL;
+	store_import_outcome *out = NULL;
+	policy_needs needs = {.known = true};
+	const bool upsert = r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
+	store_actor who;
+	int rv = 0;
+
+	if (r->n_items > IMPORT_ITEMS_MAX) {
+		fail(call, C(INVALID_ARGUMENT), "at most 200 records a request",
+		     "import.items");
+		return;
+	}
+	cards = calloc(r->n_items + 1, sizeof(*cards));
+	out = calloc(r->n_items + 1, sizeof(*out));
+	if (cards == NULL || out == NULL) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		goto done;
+	}
+
+	/* Each record is checked alone: a bad one is reported, the others
+	 * go on. */
+	for (size_t i = 0; i < r->n_items; i++) {
+		const Carta__V1__Card *given = r->items[i]->card;
+		card_ctx ctx;
+		if (given == NULL) {
+			outcome_reason(&out[i], "card: no card given");
+			continue;
+		}
+		cards[i] = (Carta__V1__Card *)pb_clone(&given->base);
+		if (cards[i] == NULL) {
+			fail(call, C(INTERNAL), "out of memory", NULL);
+			goto done;
+		}
+		bool no_status =
+		    given->identity == NULL || given->identity->status[0] == 0;
+		card_ctx_init(&ctx, call->env->region);
+		rv = check_card(call, &ctx, cards[i], true);
+		if (rv == CARTA_ENOMEM) {
+			fail(call, C(INTERNAL), "out of memory", NULL);
+			goto done;
+		}
+		if (rv != 0) {
+			outcome_reason(&out[i], ctx.msg);
+			carta__v1__card__free_unpacked(cards[i], NULL);
+			cards[i] = NULL;
+			continue;
+		}
+		/* An update keeps the status unless the record names one. */
+		if (upsert && no_status)
+			cards[i]->identity->status[0] = '\0';
+		for (size_t k = 0; k < cards[i]->n_custom; k++)
+			needs.write |= 1u << cards[i]->custom[k]->section;
+	}
+
+	/* Custom values belong to their field's section, known only now. */
+	const char *why = NULL;
+	int section = 0;
+	if (policy_check(call->view, &needs, &why, &section) != 0) {
+		fail(call, C(PERMISSION_DENIED), why,
+		     card_section_name(section));
+		goto done;
+	}
+	rv =
+	    store_import(call->env->db, actor(call, &who), (int)r->upsert_by,
+			 r->create_missing, r->dry_run, cards, r->n_items, out);
+	if (rv != 0) {
+		fail_store(call, rv, NULL);
+		goto done;
+	}
+	if (import_reply(call, r, out) != 0)
+		fail(call, C(INTERNAL), "out of memory", NULL);
+done:
+	for (size_t i = 0; cards != NULL && i < r->n_items; i++)
+		if (cards[i] != NULL)
+			carta__v1__card__free_unpacked(cards[i], NULL);
+	free(cards);
+	free(out);
 }
 
 static void customer_get(dispatch_call *call)
@@ -1151,6 +1297,9 @@ bool handlers_card(dispatch_call *call)
 		break;
 	case CARTA__V1__REQUEST__BODY_AUDIT:
 		audit(call);
+		break;
+	case CARTA__V1__REQUEST__BODY_IMPORT:
+		import(call);
 		break;
 	default:
 		return false;

@@ -67,9 +67,9 @@ static bool identity_only_key(const Carta__V1__Identity *id, int key)
 		rest.number = (char *)"";
 	else if (key == CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID)
 		rest.external_id = (char *)"";
-	return !rest.number[0] && !rest.external_id[0] &&
-	       !rest.given_name[0] && !rest.family_name[0] &&
-	       !rest.company[0] && !rest.status[0] && !rest.home_branch[0];
+	return !rest.number[0] && !rest.external_id[0] && !rest.given_name[0] &&
+	       !rest.family_name[0] && !rest.company[0] && !rest.status[0] &&
+	       !rest.home_branch[0];
 }
 
 /* An import writes every section its records carry (identity only when a
@@ -98,9 +98,9 @@ static policy_needs import_needs(const Carta__V1__ImportRequest *r)
 		if (c == NULL)
 			continue;
 		uint32_t w = card_new_sections(c);
-		bool creates = r->upsert_by ==
-				   CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
-			       r->create_missing;
+		bool creates =
+		    r->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
+		    r->create_missing;
 		if (!creates && identity_only_key(c->identity, r->upsert_by))
 			w &= ~BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
 		n.write |= w;

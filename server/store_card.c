@@ -176,6 +176,8 @@ static Carta__V1__Purchase *row_purchase(sqlite3_stmt *st)
 	p->remarks = col(st, 8);
 	p->created_at = sqlite3_column_int64(st, 9);
 	p->created_by = col(st, 10);
+	p->invoice = col(st, 11);
+	p->refund = sqlite3_column_int(st, 12) != 0;
 	return p;
 }
 
@@ -213,13 +215,45 @@ static Carta__V1__Note *row_note(sqlite3_stmt *st)
 static const char *const list_sql[CARD_SECTIONS] = {
     [CARTA__V1__SECTION__SECTION_PURCHASES] =
 	"SELECT seq, id, date, product, quantity, amount_minor, currency, "
-	"channel, remarks, created_at, created_by FROM purchases",
+	"channel, remarks, created_at, created_by, invoice, refund "
+	"FROM purchases",
     [CARTA__V1__SECTION__SECTION_INTERACTIONS] =
 	"SELECT seq, id, at, channel, department, author, summary, outcome, "
 	"satisfaction FROM interactions",
     [CARTA__V1__SECTION__SECTION_NOTES] =
 	"SELECT seq, id, at, author, text FROM notes",
 };
+
+/* The lines of the purchase stored as seq. */
+static int load_lines(sqlite3 *conn, int64_t seq, Carta__V1__Purchase *p)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT code, description, quantity, unit_price_minor "
+		      "FROM purchase_lines WHERE purchase_seq = ? "
+		      "ORDER BY position",
+		      &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int64(st, 1, seq);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__PurchaseLine *l = malloc(sizeof(*l));
+		if (l == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		carta__v1__purchase_line__init(l);
+		l->code = col(st, 0);
+		l->description = col(st, 1);
+		l->quantity = sqlite3_column_int64(st, 2);
+		l->unit_price_minor = sqlite3_column_int64(st, 3);
+		rv = PUSH(p->lines, p->n_lines, l);
+		if (rv != 0)
+			carta__v1__purchase_line__free_unpacked(l, NULL);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
 
 static void *row_item(int section, sqlite3_stmt *st)
 {
@@ -267,6 +301,9 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 			rv = CARTA_ENOMEM;
 		else
 			rv = push_ptr(items, n, item);
+		if (rv == 0 && section == CARTA__V1__SECTION__SECTION_PURCHASES)
+			rv =
+			    load_lines(conn, sqlite3_column_int64(st, 0), item);
 		if (item != NULL)
 			bytes += protobuf_c_message_get_packed_size(item) + 8;
 		*last_seq = sqlite3_column_int64(st, 0);
@@ -393,7 +430,7 @@ static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 		      "SELECT id, number, version, created_at, updated_at, "
 		      "given_name, family_name, company, status, home_branch, "
 		      "birth_date, gender, profession, language, "
-		      "preferred_channels FROM cards WHERE id = ?",
+		      "preferred_channels, external_id FROM cards WHERE id = ?",
 		      &st);
 	if (rv != 0)
 		return rv;
@@ -434,6 +471,7 @@ static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 	d->gender = col(st, 11);
 	d->profession = col(st, 12);
 	d->language = col(st, 13);
+	i->external_id = col(st, 15);
 	rv = split_channels((const char *)sqlite3_column_text(st, 14), k);
 	sqlite3_finalize(st);
 
@@ -504,7 +542,8 @@ static int write_identity(sqlite3 *conn, const char *id,
 	sqlite3_stmt *st = NULL;
 	int rv = prep(conn,
 		      "UPDATE cards SET given_name = ?, family_name = ?, "
-		      "company = ?, status = ?, home_branch = ? WHERE id = ?",
+		      "company = ?, status = ?, home_branch = ?, "
+		      "external_id = ? WHERE id = ?",
 		      &st);
 	if (rv != 0)
 		return rv;
@@ -513,7 +552,8 @@ static int write_identity(sqlite3 *conn, const char *id,
 	bind_text(st, 3, m->company);
 	bind_text(st, 4, m->status);
 	bind_text(st, 5, m->home_branch);
-	bind_text(st, 6, id);
+	bind_text(st, 6, m->external_id);
+	bind_text(st, 7, id);
 	return run(st);
 }
 
@@ -1116,10 +1156,38 @@ static int load_item(sqlite3 *conn, int section, const char *item_id,
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*out = row_item(section, st);
 		rv = *out ? 0 : CARTA_ENOMEM;
+		if (rv == 0 && section == CARTA__V1__SECTION__SECTION_PURCHASES)
+			rv = load_lines(conn, sqlite3_column_int64(st, 0),
+					(Carta__V1__Purchase *)*out);
 	} else {
 		rv = CARTA_ENOENT;
 	}
 	sqlite3_finalize(st);
+	return rv;
+}
+
+static int insert_lines(sqlite3 *conn, int64_t seq,
+			const Carta__V1__Purchase *p)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < p->n_lines; i++) {
+		sqlite3_stmt *st = NULL;
+		rv = prep(conn,
+			  "INSERT INTO purchase_lines (purchase_seq, position, "
+			  "code, description, quantity, unit_price_minor) "
+			  "VALUES (?, ?, ?, ?, ?, ?)",
+			  &st);
+		if (rv != 0)
+			break;
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		bind_text(st, 3, p->lines[i]->code);
+		bind_text(st, 4, p->lines[i]->description);
+		sqlite3_bind_int64(st, 5, p->lines[i]->quantity);
+		sqlite3_bind_int64(st, 6, p->lines[i]->unit_price_minor);
+		rv = run(st);
+	}
 	return rv;
 }
 
@@ -1141,8 +1209,8 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 		rv = prep(conn,
 			  "INSERT INTO purchases (id, card_id, date, product, "
 			  "quantity, amount_minor, currency, channel, remarks, "
-			  "created_at, created_by) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			  "created_at, created_by, invoice, refund) VALUES "
+			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			  &st);
 		if (rv != 0)
 			return rv;
@@ -1155,6 +1223,8 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 		bind_text(st, 9, p->remarks);
 		sqlite3_bind_int64(st, 10, (int64_t)now);
 		bind_text(st, 11, who->principal);
+		bind_text(st, 12, p->invoice);
+		sqlite3_bind_int(st, 13, p->refund);
 	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
 		const Carta__V1__Interaction *i =
 		    (const Carta__V1__Interaction *)item;
@@ -1180,13 +1250,17 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 			  &st);
 		if (rv != 0)
 			return rv;
-		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int64(st, 3, n->at ? n->at : now);
 		bind_text(st, 4, who->principal);
 		bind_text(st, 5, n->text);
 	}
 	bind_text(st, 1, item_id);
 	bind_text(st, 2, id);
-	return run(st);
+	rv = run(st);
+	if (rv == 0 && section == CARTA__V1__SECTION__SECTION_PURCHASES)
+		rv = insert_lines(conn, sqlite3_last_insert_rowid(conn),
+				  (const Carta__V1__Purchase *)item);
+	return rv;
 }
 
 static const char *append_action(int section)
@@ -1820,5 +1894,52 @@ int store_audit_list(store *s, const char *ref, const char *principal,
 		*out = a.page;
 	else if (a.page != NULL)
 		carta__v1__audit_page__free_unpacked(a.page, NULL);
+	return rv;
+}
+
+/* ---- the same steps on a caller's connection (store_import.c) ---------- */
+
+int store_conn_find(sqlite3 *conn, const char *ref, char id[33])
+{
+	return resolve(conn, ref, id);
+}
+
+int store_conn_load(sqlite3 *conn, const char *id, Carta__V1__Card **out)
+{
+	return load_card(conn, id, out);
+}
+
+int store_conn_add(sqlite3 *conn, const store_actor *who,
+		   const Carta__V1__Card *card, Carta__V1__Card **out)
+{
+	struct add_args a = {.who = who, .key = "", .card = card};
+	int rv = add_fn(conn, &a);
+	if (rv == 0)
+		*out = a.out;
+	return rv;
+}
+
+int store_conn_edit(sqlite3 *conn, const store_actor *who, const char *id,
+		    int section, store_apply_fn apply, void *arg)
+{
+	struct edit_args a = {.who = who,
+			      .ref = id,
+			      .section = section,
+			      .apply = apply,
+			      .arg = arg};
+	int rv = edit_fn(conn, &a);
+	if (a.out != NULL)
+		carta__v1__card__free_unpacked(a.out, NULL);
+	return rv;
+}
+
+int store_conn_append(sqlite3 *conn, const store_actor *who, const char *id,
+		      int section, const ProtobufCMessage *item)
+{
+	struct append_args a = {
+	    .who = who, .ref = id, .section = section, .key = "", .item = item};
+	int rv = append_fn(conn, &a);
+	if (a.out != NULL)
+		protobuf_c_message_free_unpacked(a.out, NULL);
 	return rv;
 }

@@ -66,6 +66,44 @@ int store_append(store *s, const store_actor *who, const char *ref, int section,
 int store_list(store *s, const char *ref, int section, const char *cursor,
 	       unsigned limit, ProtobufCMessage **out);
 
+/* ---- import ------------------------------------------------------------ */
+
+/* What became of one imported record (values of carta.v1.ImportOutcome's
+ * Kind). */
+enum {
+	STORE_IMPORT_CREATED = 1,
+	STORE_IMPORT_UPDATED = 2,
+	STORE_IMPORT_UNCHANGED = 3,
+	STORE_IMPORT_REJECTED = 4,
+};
+
+typedef struct {
+	int kind;
+	char number[32];   /* the card's customer number */
+	char field[64];	   /* REJECTED: the field at fault, if one */
+	char message[160]; /* REJECTED: why */
+	unsigned added;	   /* purchases, interactions and notes appended */
+	unsigned present;  /* purchases whose invoice the card already had */
+} store_import_outcome;
+
+/* Applies validated import records in one write transaction, each inside
+ * its own savepoint: a record that fails here (its external id taken by
+ * another card, its key matching several cards, a card grown too large)
+ * is rolled back alone and reported REJECTED; the others commit together.
+ * upsert_by is a carta.v1.UpsertKey: a record whose key finds a card
+ * updates it (non-empty single values replace, contact points, consents,
+ * preferences and custom values are added or updated, nothing is
+ * removed; purchases are appended unless the card has their invoice,
+ * interactions and notes unless an identical one is there); a record
+ * that finds none creates a card when upsert_by is NONE or create_missing
+ * is set, and is REJECTED otherwise. An identity status of "" leaves the
+ * status as it is (a new card is active). cards[i] NULL: skipped, out[i]
+ * untouched. With dry_run the transaction is rolled back at the end:
+ * nothing is written and the outcomes are those a real run would give. */
+int store_import(store *s, const store_actor *who, int upsert_by,
+		 int create_missing, int dry_run, Carta__V1__Card *const *cards,
+		 size_t n, store_import_outcome *out);
+
 /* Custom fields. */
 int store_field_define(store *s, const store_actor *who,
 		       const Carta__V1__FieldDef *def);

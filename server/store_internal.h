@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_card.h"
 
 typedef int (*store_fn)(sqlite3 *conn, void *arg);
 
@@ -18,6 +19,21 @@ int store_run(store *s, int write, store_fn fn, void *arg);
 int store_audit_append(sqlite3 *conn, const store_actor *who,
 		       const char *card_id, int section, const char *action,
 		       const char *old_value, const char *new_value);
+
+/* The card steps of store_card.c on a connection already inside the
+ * caller's write transaction (store_import.c strings several together).
+ * find resolves a ref as store_card_get does; add, edit and append are
+ * store_card_add (without request key), store_card_edit (without version
+ * check, on a card id) and store_append (on a card id). *out of load and
+ * add is the caller's. */
+int store_conn_find(sqlite3 *conn, const char *ref, char id[33]);
+int store_conn_load(sqlite3 *conn, const char *id, Carta__V1__Card **out);
+int store_conn_add(sqlite3 *conn, const store_actor *who,
+		   const Carta__V1__Card *card, Carta__V1__Card **out);
+int store_conn_edit(sqlite3 *conn, const store_actor *who, const char *id,
+		    int section, store_apply_fn apply, void *arg);
+int store_conn_append(sqlite3 *conn, const store_actor *who, const char *id,
+		      int section, const ProtobufCMessage *item);
 
 /* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
 int store_map_rc(int rc);

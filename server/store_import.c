@@ -1,0 +1,577 @@
+/* Import into the store: many records in one transaction, each applied or
+ * rolled back alone (store_card.h). */
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "carta_error.h"
+#include "card.h"
+#include "pbreflect.h"
+#include "store_card.h"
+#include "store_internal.h"
+
+/* What the whole job returns for a dry run once the outcomes are known:
+ * non-zero, so that the writer rolls every change back. */
+#define DRY_RUN_DONE 1
+
+struct import_args {
+	const store_actor *who;
+	int upsert_by, create_missing, dry_run;
+	Carta__V1__Card *const *cards;
+	size_t n;
+	store_import_outcome *out;
+};
+
+static int exec(sqlite3 *conn, const char *sql)
+{
+	return store_map_rc(sqlite3_exec(conn, sql, NULL, NULL, NULL));
+}
+
+/* Runs sql with one text parameter; *found = rows (at most 2), id = the
+ * first row's first column. */
+static int find_one(sqlite3 *conn, const char *sql, const char *value,
+		    char id[33], int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_map_rc(sqlite3_prepare_v2(conn, sql, -1, &st, NULL));
+
+	*found = 0;
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	while (*found < 2 && sqlite3_step(st) == SQLITE_ROW) {
+		if ((*found)++ == 0)
+			snprintf(id, 33, "%s", sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The card a record's key finds: 0 with *found 0 or 1, or CARTA_EEXIST
+ * when the key matches several cards. */
+static int find_by_key(sqlite3 *conn, int key, const Carta__V1__Card *c,
+		       char id[33], int *found, const char **field)
+{
+	const char *sql = NULL, *value = "";
+
+	*found = 0;
+	switch (key) {
+	case CARTA__V1__UPSERT_KEY__UPSERT_EMAIL:
+		*field = "contact.emails.0.address";
+		if (c->contact && c->contact->n_emails > 0)
+			value = c->contact->emails[0]->address;
+		sql = "SELECT DISTINCT card_id FROM contact_points "
+		      "WHERE kind = 1 AND value = ? COLLATE NOCASE";
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_NUMBER:
+		*field = "identity.number";
+		value = c->identity ? c->identity->number : "";
+		sql = "SELECT id FROM cards WHERE number = ?";
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID:
+		*field = "identity.external_id";
+		value = c->identity ? c->identity->external_id : "";
+		sql = "SELECT id FROM cards WHERE external_id = ?";
+		break;
+	default:
+		return 0;
+	}
+	if (value[0] == '\0')
+		return 0;
+	int rv = find_one(conn, sql, value, id, found);
+	if (rv == 0 && *found > 1)
+		return CARTA_EEXIST;
+	return rv;
+}
+
+static int64_t card_version(sqlite3 *conn, const char *id)
+{
+	char v[33];
+	int found = 0;
+
+	find_one(conn, "SELECT CAST(version AS TEXT) FROM cards WHERE id = ?",
+		 id, v, &found);
+	return found ? strtoll(v, NULL, 10) : 0;
+}
+
+/* ---- merging a record into a card ---------------------------------------- */
+
+static int set_text(char **dst, const char *src)
+{
+	if (src == NULL || src[0] == '\0' || strcmp(*dst, src) == 0)
+		return 0;
+	char *copy = strdup(src);
+	if (copy == NULL)
+		return CARTA_ENOMEM;
+	if (*dst != protobuf_c_empty_string)
+		free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int push_clone(void ***arr, size_t *n, const ProtobufCMessage *m)
+{
+	ProtobufCMessage *c = pb_clone(m);
+	void **grown = c ? realloc(*arr, (*n + 1) * sizeof(void *)) : NULL;
+
+	if (grown == NULL) {
+		if (c != NULL)
+			protobuf_c_message_free_unpacked(c, NULL);
+		return CARTA_ENOMEM;
+	}
+	grown[(*n)++] = c;
+	*arr = grown;
+	return 0;
+}
+
+#define PUSH_CLONE(arr, n, m)                                                  \
+	push_clone((void ***)&(arr), &(n), (const ProtobufCMessage *)(m))
+
+static int merge_identity(Carta__V1__Identity *to,
+			  const Carta__V1__Identity *from)
+{
+	int rv = set_text(&to->given_name, from->given_name);
+	if (rv == 0)
+		rv = set_text(&to->family_name, from->family_name);
+	if (rv == 0)
+		rv = set_text(&to->company, from->company);
+	if (rv == 0)
+		rv = set_text(&to->status, from->status);
+	if (rv == 0)
+		rv = set_text(&to->home_branch, from->home_branch);
+	if (rv == 0)
+		rv = set_text(&to->external_id, from->external_id);
+	return rv;
+}
+
+static int merge_demographics(Carta__V1__Demographics *to,
+			      const Carta__V1__Demographics *from)
+{
+	int rv = set_text(&to->birth_date, from->birth_date);
+	if (rv == 0)
+		rv = set_text(&to->gender, from->gender);
+	if (rv == 0)
+		rv = set_text(&to->profession, from->profession);
+	if (rv == 0)
+		rv = set_text(&to->language, from->language);
+	return rv;
+}
+
+static bool same_address(const Carta__V1__Address *a,
+			 const Carta__V1__Address *b)
+{
+	return strcmp(a->street, b->street) == 0 &&
+	       strcmp(a->city, b->city) == 0 &&
+	       strcmp(a->postal_code, b->postal_code) == 0 &&
+	       strcmp(a->region, b->region) == 0 &&
+	       strcmp(a->country, b->country) == 0;
+}
+
+/* Adds the contact points the card does not have yet; an added point is
+ * primary only when the card has no primary of its kind. */
+static int merge_contact(Carta__V1__Contact *to, const Carta__V1__Contact *from)
+{
+	int rv = 0;
+	bool primary = false;
+
+	for (size_t i = 0; i < to->n_emails; i++)
+		primary |= to->emails[i]->primary;
+	for (size_t i = 0; rv == 0 && i < from->n_emails; i++) {
+		bool have = false;
+		for (size_t j = 0; j < to->n_emails; j++)
+			have |= strcasecmp(to->emails[j]->address,
+					   from->emails[i]->address) == 0;
+		if (have)
+			continue;
+		rv = PUSH_CLONE(to->emails, to->n_emails, from->emails[i]);
+		if (rv == 0 && primary)
+			to->emails[to->n_emails - 1]->primary = false;
+		primary |= rv == 0 && to->emails[to->n_emails - 1]->primary;
+	}
+
+	primary = false;
+	for (size_t i = 0; i < to->n_phones; i++)
+		primary |= to->phones[i]->primary;
+	for (size_t i = 0; rv == 0 && i < from->n_phones; i++) {
+		bool have = false;
+		for (size_t j = 0; j < to->n_phones; j++)
+			have |= strcmp(to->phones[j]->number,
+				       from->phones[i]->number) == 0;
+		if (have)
+			continue;
+		rv = PUSH_CLONE(to->phones, to->n_phones, from->phones[i]);
+		if (rv == 0 && primary)
+			to->phones[to->n_phones - 1]->primary = false;
+		primary |= rv == 0 && to->phones[to->n_phones - 1]->primary;
+	}
+
+	primary = false;
+	for (size_t i = 0; i < to->n_addresses; i++)
+		primary |= to->addresses[i]->primary;
+	for (size_t i = 0; rv == 0 && i < from->n_addresses; i++) {
+		bool have = false;
+		for (size_t j = 0; j < to->n_addresses; j++)
+			have |=
+			    same_address(to->addresses[j], from->addresses[i]);
+		if (have)
+			continue;
+		rv = PUSH_CLONE(to->addresses, to->n_addresses,
+				from->addresses[i]);
+		if (rv == 0 && primary)
+			to->addresses[to->n_addresses - 1]->primary = false;
+		primary |=
+		    rv == 0 && to->addresses[to->n_addresses - 1]->primary;
+	}
+
+	for (size_t i = 0; rv == 0 && i < from->n_preferred_channels; i++) {
+		bool have = false;
+		for (size_t j = 0; j < to->n_preferred_channels; j++)
+			have |= strcmp(to->preferred_channels[j],
+				       from->preferred_channels[i]) == 0;
+		if (have)
+			continue;
+		char *c = strdup(from->preferred_channels[i]);
+		char **grown =
+		    c ? realloc(to->preferred_channels,
+				(to->n_preferred_channels + 1) * sizeof(char *))
+		      : NULL;
+		if (grown == NULL) {
+			free(c);
+			return CARTA_ENOMEM;
+		}
+		grown[to->n_preferred_channels++] = c;
+		to->preferred_channels = grown;
+	}
+	return rv;
+}
+
+static int merge_preferences(Carta__V1__Card *to, const Carta__V1__Card *from)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < from->n_preferences; i++) {
+		const Carta__V1__Preference *p = from->preferences[i];
+		size_t j = 0;
+		while (j < to->n_preferences &&
+		       strcmp(to->preferences[j]->key, p->key) != 0)
+			j++;
+		if (j < to->n_preferences)
+			rv = set_text(&to->preferences[j]->value, p->value);
+		else
+			rv = PUSH_CLONE(to->preferences, to->n_preferences, p);
+	}
+	return rv;
+}
+
+/* A consent replaces the card's for the same purpose and channel unless
+ * the card's is newer. */
+static int merge_consents(Carta__V1__Card *to, const Carta__V1__Card *from)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < from->n_consents; i++) {
+		const Carta__V1__Consent *k = from->consents[i];
+		size_t j = 0;
+		while (j < to->n_consents &&
+		       (strcmp(to->consents[j]->purpose, k->purpose) != 0 ||
+			strcmp(to->consents[j]->channel, k->channel) != 0))
+			j++;
+		if (j == to->n_consents) {
+			rv = PUSH_CLONE(to->consents, to->n_consents, k);
+		} else if (to->consents[j]->at <= k->at) {
+			Carta__V1__Consent *c = (Carta__V1__Consent *)pb_clone(
+			    (const ProtobufCMessage *)k);
+			if (c == NULL)
+				return CARTA_ENOMEM;
+			carta__v1__consent__free_unpacked(to->consents[j],
+							  NULL);
+			to->consents[j] = c;
+		}
+	}
+	return rv;
+}
+
+static int merge_custom(Carta__V1__Card *to, const Carta__V1__Card *from,
+			int section)
+{
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < from->n_custom; i++) {
+		const Carta__V1__CustomValue *v = from->custom[i];
+		if ((int)v->section != section)
+			continue;
+		size_t j = 0;
+		while (j < to->n_custom &&
+		       strcmp(to->custom[j]->field, v->field) != 0)
+			j++;
+		if (j < to->n_custom)
+			rv = set_text(&to->custom[j]->value, v->value);
+		else
+			rv = PUSH_CLONE(to->custom, to->n_custom, v);
+	}
+	return rv;
+}
+
+struct merge {
+	int section;
+	const Carta__V1__Card *from;
+};
+
+static int merge_fn(void *arg, Carta__V1__Card *to)
+{
+	const struct merge *m = arg;
+	const Carta__V1__Card *from = m->from;
+	int rv = 0;
+
+	switch (m->section) {
+	case CARTA__V1__SECTION__SECTION_IDENTITY:
+		if (from->identity != NULL)
+			rv = merge_identity(to->identity, from->identity);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONTACT:
+		if (from->contact != NULL)
+			rv = merge_contact(to->contact, from->contact);
+		break;
+	case CARTA__V1__SECTION__SECTION_DEMOGRAPHICS:
+		if (from->demographics != NULL)
+			rv = merge_demographics(to->demographics,
+						from->demographics);
+		break;
+	case CARTA__V1__SECTION__SECTION_PREFERENCES:
+		rv = merge_preferences(to, from);
+		break;
+	case CARTA__V1__SECTION__SECTION_CONSENT:
+		rv = merge_consents(to, from);
+		break;
+	default:
+		break;
+	}
+	return rv ? rv : merge_custom(to, from, m->section);
+}
+
+/* ---- appending a record's purchases, interactions and notes -------------- */
+
+static int has_row(sqlite3 *conn, const char *sql, const char *id,
+		   const char *text, int64_t at, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_map_rc(sqlite3_prepare_v2(conn, sql, -1, &st, NULL));
+
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, at);
+	*found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
+			const Carta__V1__Card *c, store_import_outcome *o)
+{
+	const int P = CARTA__V1__SECTION__SECTION_PURCHASES;
+	const int I = CARTA__V1__SECTION__SECTION_INTERACTIONS;
+	const int N = CARTA__V1__SECTION__SECTION_NOTES;
+	int rv = 0, found = 0;
+
+	for (size_t i = 0; rv == 0 && i < c->n_purchases; i++) {
+		const Carta__V1__Purchase *p = c->purchases[i];
+		found = 0;
+		if (p->invoice[0] != '\0')
+			rv = has_row(conn,
+				     "SELECT 1 FROM purchases WHERE card_id = "
+				     "?1 AND invoice = ?2 AND ?3 = ?3",
+				     id, p->invoice, 0, &found);
+		if (rv == 0 && found)
+			o->present++;
+		else if (rv == 0)
+			rv = store_conn_append(conn, who, id, P, &p->base);
+		o->added += rv == 0 && !found;
+	}
+	/* The same dated interaction or note twice is one: importing an
+	 * export again adds nothing. */
+	for (size_t i = 0; rv == 0 && i < c->n_interactions; i++) {
+		const Carta__V1__Interaction *it = c->interactions[i];
+		found = 0;
+		if (it->at != 0)
+			rv = has_row(conn,
+				     "SELECT 1 FROM interactions WHERE card_id "
+				     "= ?1 AND summary = ?2 AND at = ?3",
+				     id, it->summary, it->at, &found);
+		if (rv == 0 && !found)
+			rv = store_conn_append(conn, who, id, I, &it->base);
+		o->added += rv == 0 && !found;
+	}
+	for (size_t i = 0; rv == 0 && i < c->n_notes; i++) {
+		const Carta__V1__Note *nt = c->notes[i];
+		found = 0;
+		if (nt->at != 0)
+			rv = has_row(conn,
+				     "SELECT 1 FROM notes WHERE card_id = ?1 "
+				     "AND text = ?2 AND at = ?3",
+				     id, nt->text, nt->at, &found);
+		if (rv == 0 && !found)
+			rv = store_conn_append(conn, who, id, N, &nt->base);
+		o->added += rv == 0 && !found;
+	}
+	return rv;
+}
+
+/* ---- one record ------------------------------------------------------------
+ */
+
+static int create(sqlite3 *conn, const store_actor *who,
+		  const Carta__V1__Card *c, store_import_outcome *o)
+{
+	Carta__V1__Card shell = *c;
+	Carta__V1__Identity identity;
+	Carta__V1__Card *stored = NULL;
+
+	/* The lists are appended after, as their own writes. */
+	shell.n_purchases = shell.n_interactions = shell.n_notes = 0;
+	if (c->identity != NULL && c->identity->status[0] == '\0') {
+		identity = *c->identity;
+		identity.status = (char *)"active";
+		shell.identity = &identity;
+	}
+	int rv = store_conn_add(conn, who, &shell, &stored);
+	if (rv != 0)
+		return rv;
+	char id[33];
+	snprintf(o->number, sizeof(o->number), "%s", stored->identity->number);
+	snprintf(id, sizeof(id), "%s", stored->id);
+	carta__v1__card__free_unpacked(stored, NULL);
+	o->kind = STORE_IMPORT_CREATED;
+	return append_items(conn, who, id, c, o);
+}
+
+static int update(sqlite3 *conn, const store_actor *who, const char *id,
+		  const Carta__V1__Card *c, store_import_outcome *o)
+{
+	int64_t before = card_version(conn, id);
+	uint32_t sections = card_new_sections(c);
+	int rv = 0;
+
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
+		if (!(sections & (1u << s)) ||
+		    s == CARTA__V1__SECTION__SECTION_PURCHASES ||
+		    s == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
+		    s == CARTA__V1__SECTION__SECTION_NOTES)
+			continue;
+		struct merge m = {.section = s, .from = c};
+		rv = store_conn_edit(conn, who, id, s, merge_fn, &m);
+	}
+	if (rv == 0)
+		rv = append_items(conn, who, id, c, o);
+	if (rv != 0)
+		return rv;
+
+	Carta__V1__Card *now = NULL;
+	rv = store_conn_load(conn, id, &now);
+	if (rv != 0)
+		return rv;
+	snprintf(o->number, sizeof(o->number), "%s", now->identity->number);
+	carta__v1__card__free_unpacked(now, NULL);
+	o->kind = card_version(conn, id) == before ? STORE_IMPORT_UNCHANGED
+						   : STORE_IMPORT_UPDATED;
+	return 0;
+}
+
+static void reject(store_import_outcome *o, int rv, const char *field)
+{
+	o->kind = STORE_IMPORT_REJECTED;
+	o->number[0] = '\0';
+	o->added = o->present = 0;
+	snprintf(o->field, sizeof(o->field), "%s", field ? field : "");
+	switch (rv) {
+	case CARTA_EEXIST:
+		snprintf(o->message, sizeof(o->message), "%s",
+			 field && strcmp(field, "identity.external_id") == 0
+			     ? "another card has this external id"
+			     : "matches several cards: give a key that "
+			       "names one");
+		break;
+	case CARTA_ENOENT:
+		snprintf(o->message, sizeof(o->message),
+			 "no card has this key");
+		break;
+	case CARTA_ETOOBIG:
+		snprintf(o->message, sizeof(o->message),
+			 "the card would be too large");
+		break;
+	default:
+		snprintf(o->message, sizeof(o->message), "could not be stored");
+		break;
+	}
+}
+
+static int import_one(sqlite3 *conn, const struct import_args *a,
+		      const Carta__V1__Card *c, store_import_outcome *o)
+{
+	const char *field = NULL;
+	char id[33];
+	int found = 0;
+	int rv = find_by_key(conn, a->upsert_by, c, id, &found, &field);
+
+	if (rv == 0 && found) {
+		rv = update(conn, a->who, id, c, o);
+	} else if (rv == 0 &&
+		   a->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE &&
+		   !a->create_missing) {
+		reject(o, CARTA_ENOENT, field);
+		return 0;
+	} else if (rv == 0) {
+		rv = create(conn, a->who, c, o);
+		/* The one unique value a new card can clash on. */
+		if (rv == CARTA_EEXIST)
+			field = "identity.external_id";
+	}
+	if (rv != 0)
+		reject(o, rv, field);
+	return rv;
+}
+
+static int import_fn(sqlite3 *conn, void *arg)
+{
+	struct import_args *a = arg;
+	int rv = 0;
+
+	for (size_t i = 0; rv == 0 && i < a->n; i++) {
+		if (a->cards[i] == NULL)
+			continue;
+		rv = exec(conn, "SAVEPOINT record");
+		if (rv != 0)
+			break;
+		int one = import_one(conn, a, a->cards[i], &a->out[i]);
+		if (one == CARTA_ENOMEM || one == CARTA_EDB) {
+			rv = one;
+			break;
+		}
+		if (one != 0 || a->out[i].kind == STORE_IMPORT_REJECTED)
+			rv = exec(conn, "ROLLBACK TO record");
+		if (rv == 0)
+			rv = exec(conn, "RELEASE record");
+	}
+	if (rv == 0 && a->dry_run)
+		rv = DRY_RUN_DONE;
+	return rv;
+}
+
+int store_import(store *s, const store_actor *who, int upsert_by,
+		 int create_missing, int dry_run, Carta__V1__Card *const *cards,
+		 size_t n, store_import_outcome *out)
+{
+	struct import_args a = {.who = who,
+				.upsert_by = upsert_by,
+				.create_missing = create_missing,
+				.dry_run = dry_run,
+				.cards = cards,
+				.n = n,
+				.out = out};
+	int rv = store_run(s, 1, import_fn, &a);
+	return rv == DRY_RUN_DONE && dry_run ? 0 : rv;
+}

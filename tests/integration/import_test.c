@@ -1,0 +1,242 @@
+/* Import through the server: every record accounted for, bad records
+ * reported by line and not applied while good ones land, a dry run that
+ * reports exactly what a real run does without writing, updates by key,
+ * purchases that are not imported twice, and departments' permissions on
+ * every record. Uses 'carta import json' (JSON lines): the server side is
+ * the same for every file format. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "harness.h"
+
+static harness srv;
+static char sales[PATH_MAX + 32], marketing[PATH_MAX + 32];
+static char billing[PATH_MAX + 32];
+static char out[1 << 17];
+
+static int carta(const char *profile, const char *args)
+{
+	char cmd[4 * PATH_MAX];
+	snprintf(cmd, sizeof(cmd), "'%s' --profile '%s' --server %s %s 2>&1",
+		 CARTA_CLI_PATH, profile, srv.addr, args);
+	int rc = harness_run(cmd, out, sizeof(out));
+	print_message("$ carta %s\n%s[exit %d]\n", args, out, rc);
+	return rc;
+}
+
+/* Writes text to a file of the server's directory; returns its path. */
+static const char *file(const char *name, const char *text)
+{
+	static char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s", srv.dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int enrol(const char *name, const char *dept, char *profile, size_t cap)
+{
+	char args[PATH_MAX + 128];
+	snprintf(profile, cap, "%s/%s.profile", srv.dir, name);
+	snprintf(args, sizeof(args),
+		 "admin enrol %s --department %s --out '%s'", name, dept,
+		 profile);
+	return carta(srv.admin_profile, args);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0 || harness_start(&srv, NULL) != 0)
+		return -1;
+	if (enrol("sam", "sales", sales, sizeof(sales)) != 0 ||
+	    enrol("mia", "marketing", marketing, sizeof(marketing)) != 0 ||
+	    enrol("bea", "billing", billing, sizeof(billing)) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return harness_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* The last JSON line of out: the summary of an import with --json. */
+static json_t *summary_of(void)
+{
+	char *last = out, *p;
+	while ((p = strstr(last, "\n{")) != NULL)
+		last = p + 1;
+	json_error_t e;
+	json_t *v = json_loads(last, JSON_DISABLE_EOF_CHECK, &e);
+	assert_non_null(v);
+	assert_non_null(json_object_get(v, "summary"));
+	return v;
+}
+
+static long count(json_t *summary, const char *key)
+{
+	json_t *v = json_object_get(summary, key);
+	assert_true(json_is_integer(v));
+	return (long)json_integer_value(v);
+}
+
+static const char *const mixed =
+    "{\"identity\":{\"given_name\":\"Jos\xc3\xa9\",\"family_name\":"
+    "\"Garc\xc3\xad"
+    "a\",\"external_id\":\"X1\"},\"contact\":{\"emails\":[{\"address\":"
+    "\"jose@example.es\"}],\"phones\":[{\"number\":\"612 34 56 78\"}]},"
+    "\"purchases\":[{\"date\":\"2024-01-02\",\"product\":\"Mesa\","
+    "\"amount\":\"120.00\",\"currency\":\"EUR\",\"invoice\":\"F-1\","
+    "\"lines\":[{\"code\":\"M1\",\"description\":\"Mesa\",\"quantity\":1,"
+    "\"unit_price_minor\":12000}]}]}\n"
+    "{\"identity\":{\"given_name\":\"Ana\",\"external_id\":\"X2\"},"
+    "\"contact\":{\"emails\":[{\"address\":\"not-an-email\"}]}}\n"
+    "\n"
+    "{\"identity\":{\"given_name\":\"Luis\",\"external_id\":\"X3\"},"
+    "\"consents\":[{\"purpose\":\"marketing\",\"channel\":\"email\","
+    "\"state\":\"granted\",\"at\":\"2023-05-01T00:00:00Z\","
+    "\"source\":\"form\"}]}\n"
+    "{\"identity\":{\"nickname\":\"Zed\"}}\n";
+
+static void test_bad_records_reported_good_ones_land(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	const char *path = file("mixed.jsonl", mixed);
+
+	/* Sales may not write consents: the admin imports this one. */
+	/* A dry run reports the outcomes and writes nothing. */
+	snprintf(args, sizeof(args), "import json '%s' --dry-run --json", path);
+	assert_int_equal(carta(srv.admin_profile, args), 1);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "records"), 4);
+	assert_int_equal(count(s, "created"), 2);
+	assert_int_equal(count(s, "rejected"), 2);
+	assert_int_equal(count(s, "items_added"), 1);
+	assert_true(json_is_true(json_object_get(s, "dry_run")));
+	json_decref(s);
+	assert_non_null(strstr(out, "\"line\":2,"));
+	assert_non_null(strstr(out, "\"field\":\"contact.emails.0.address\""));
+	assert_non_null(strstr(out, "\"line\":5,"));
+	assert_int_not_equal(carta(srv.admin_profile, "customer show C-000001"),
+			     0);
+
+	/* The real run: the same outcomes, and the good records are there. */
+	snprintf(args, sizeof(args), "import json '%s' --json", path);
+	assert_int_equal(carta(srv.admin_profile, args), 1);
+	s = summary_of();
+	assert_int_equal(count(s, "created"), 2);
+	assert_int_equal(count(s, "rejected"), 2);
+	json_decref(s);
+	assert_int_equal(
+	    carta(srv.admin_profile, "customer show C-000001 --json"), 0);
+	assert_non_null(strstr(out, "jose@example.es"));
+	assert_non_null(strstr(out, "+34612345678"));
+	assert_int_equal(
+	    carta(srv.admin_profile, "purchase list C-000001 --json"), 0);
+	assert_non_null(strstr(out, "\"invoice\":\"F-1\""));
+	assert_non_null(strstr(out, "\"unit_price_minor\":12000"));
+	assert_int_equal(
+	    carta(srv.admin_profile, "customer show C-000002 --json"), 0);
+	assert_non_null(strstr(out, "Luis"));
+	/* The consent keeps the time it was given. */
+	assert_non_null(strstr(out, "2023-05-01T00:00:00Z"));
+	/* Ana was rejected: no third card. */
+	assert_int_not_equal(carta(srv.admin_profile, "customer show C-000003"),
+			     0);
+}
+
+static void test_upsert_by_external_id(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	/* X1 again with a new phone, the same invoice and a new one. */
+	const char *path = file(
+	    "again.jsonl",
+	    "{\"identity\":{\"external_id\":\"X1\",\"company\":\"Muebles "
+	    "SL\"},\"contact\":{\"phones\":[{\"number\":\"91 123 45 67\"}]},"
+	    "\"purchases\":[{\"date\":\"2024-01-02\",\"product\":\"Mesa\","
+	    "\"amount\":\"120.00\",\"currency\":\"EUR\",\"invoice\":\"F-1\"},"
+	    "{\"date\":\"2024-02-02\",\"product\":\"Silla\",\"amount\":\"30\","
+	    "\"currency\":\"EUR\",\"invoice\":\"F-2\"}]}\n"
+	    "{\"identity\":{\"external_id\":\"X3\",\"given_name\":\"Luis\"}}\n"
+	    "{\"identity\":{\"external_id\":\"X9\",\"given_name\":\"Eva\"}}\n");
+	snprintf(args, sizeof(args),
+		 "import json '%s' --upsert-by external-id --json", path);
+	assert_int_equal(carta(sales, args), 0);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "updated"), 1);
+	assert_int_equal(count(s, "unchanged"), 1);
+	assert_int_equal(count(s, "created"), 1);
+	assert_int_equal(count(s, "items_added"), 1);
+	assert_int_equal(count(s, "items_present"), 1);
+	json_decref(s);
+
+	assert_int_equal(carta(sales, "customer show X1 --json"), 1);
+	assert_int_equal(carta(sales, "customer show C-000001 --json"), 0);
+	assert_non_null(strstr(out, "Muebles SL"));
+	assert_non_null(strstr(out, "+34612345678"));
+	assert_non_null(strstr(out, "+34911234567"));
+	/* The name the record did not give is kept. */
+	assert_non_null(strstr(out, "Jos\xc3\xa9"));
+	assert_int_equal(carta(sales, "purchase list C-000001 --json"), 0);
+	assert_non_null(strstr(out, "F-2"));
+	assert_int_equal(carta(sales, "customer show C-000003 --json"), 0);
+	assert_non_null(strstr(out, "Eva"));
+}
+
+static void test_departments_permissions(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	/* Marketing may not write identities (nor purchases): the whole
+	 * request is refused, no card of it is created. */
+	const char *path = file(
+	    "mkt.jsonl",
+	    "{\"identity\":{\"given_name\":\"Olga\",\"external_id\":\"M1\"}}\n"
+	    "{\"identity\":{\"given_name\":\"Pia\"},\"purchases\":[{"
+	    "\"product\":\"Pen\",\"amount\":\"1\",\"currency\":\"EUR\"}]}\n");
+	snprintf(args, sizeof(args), "import json '%s'", path);
+	assert_int_equal(carta(marketing, args), 1);
+	assert_non_null(strstr(out, "identity: your department may not write"));
+	assert_int_not_equal(carta(sales, "customer show C-000004"), 0);
+
+	/* Billing may not write identities: an import that may create
+	 * cards is refused to it. */
+	path = file("bill.jsonl",
+		    "{\"identity\":{\"external_id\":\"X3\"},\"purchases\":[{"
+		    "\"product\":\"Factura\",\"amount\":\"10\",\"currency\":"
+		    "\"EUR\",\"invoice\":\"B-1\"}]}\n");
+	snprintf(args, sizeof(args),
+		 "import json '%s' --upsert-by external-id --json", path);
+	assert_int_equal(carta(billing, args), 1);
+	assert_non_null(strstr(out, "identity"));
+	assert_int_equal(carta(sales, "purchase list C-000002 --json"), 0);
+	assert_null(strstr(out, "B-1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bad_records_reported_good_ones_land),
+	    cmocka_unit_test(test_upsert_by_external_id),
+	    cmocka_unit_test(test_departments_permissions),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
