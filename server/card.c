@@ -296,11 +296,13 @@ static int check_address(card_ctx *ctx, Carta__V1__Address *a)
 			return fail(ctx, "country", "%s", why);
 		rv = replace(&a->country, cc);
 	}
+	/* A transaction file may know no more of a customer than the
+	 * country. */
 	if (rv == 0 && a->street[0] == '\0' && a->city[0] == '\0' &&
-	    a->postal_code[0] == '\0')
+	    a->postal_code[0] == '\0' && a->country[0] == '\0')
 		rv = fail(ctx, "",
-			  "an address needs a street, a city or a "
-			  "postal code");
+			  "an address needs a street, a city, a postal code "
+			  "or a country");
 	return rv;
 }
 

@@ -427,11 +427,12 @@ static const cli_cmd import_cmds[] = {
     {
 	.name = "vcard",
 	.summary = "import customers from vCards (2.1, 3.0, 4.0)",
-	.synopsis = "FILE [--upsert-by email|number|external-id] [--dry-run]",
+	.synopsis = "FILE [--encoding E] [--upsert-by email|number|external-id] "
+		    "[--dry-run]",
 	.about = "Reads every card of FILE. Broken cards are reported with "
 		 "their line and skipped without losing the rest; photos "
 		 "are not imported (the summary says so).",
-	.opts = OPT(O_UPSERT_BY) | IMPORT_OPTS,
+	.opts = OPT(O_UPSERT_BY) | OPT(O_ENCODING) | IMPORT_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "FILE",

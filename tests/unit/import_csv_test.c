@@ -1,0 +1,590 @@
+/* The CSV readers of carta import: encodings, delimiters, quoting, line
+ * numbers, header mapping, dates, and every row of the sample files
+ * accounted for. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "import.h"
+
+static char dir[64];
+
+static const char *write_file(const char *name, const char *data, size_t n)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	return path;
+}
+
+#define WRITE(name, lit) write_file(name, lit, sizeof(lit) - 1)
+
+/* Reads every record; keeps the first 16 (cards owned by the caller). */
+typedef struct {
+	int rv; /* of the last next(), or of open */
+	char err[256];
+	size_t n, cards, rejected, skipped, refunds;
+	unsigned long lines;
+	import_rec rec[16];
+	Carta__V1__Card *watched; /* the purchase of invoice 'watch' */
+	unsigned long watched_line;
+} result;
+
+static const char *watch;
+
+static void run(const import_reader *r, const char *path, const import_opts *o,
+		result *res)
+{
+	import_src *s = NULL;
+	import_rec rec;
+	import_opts none = {0};
+
+	memset(res, 0, sizeof *res);
+	memset(&rec, 0, sizeof rec);
+	res->rv = r->open(path, o ? o : &none, &s, res->err, sizeof res->err);
+	if (res->rv != 0)
+		return;
+	while ((res->rv = r->next(s, &rec, res->err, sizeof res->err)) == 1) {
+		if (rec.card) {
+			res->cards++;
+			for (size_t i = 0; i < rec.card->n_purchases; i++)
+				res->refunds += rec.card->purchases[i]->refund;
+		} else if (rec.skipped)
+			res->skipped++;
+		else
+			res->rejected++;
+		res->lines += rec.lines;
+		if (watch && rec.card && rec.card->n_purchases &&
+		    strcmp(rec.card->purchases[0]->invoice, watch) == 0) {
+			res->watched = rec.card;
+			res->watched_line = rec.line;
+			rec.card = NULL;
+		}
+		if (res->n < 16) {
+			res->rec[res->n] = rec;
+			rec.card = NULL;
+		}
+		res->n++;
+		import_rec_clear(&rec);
+	}
+	unsigned long long done, total;
+	r->progress(s, &done, &total);
+	if (res->rv == 0)
+		assert_true(done == total);
+	r->close(s);
+}
+
+static void result_free(result *res)
+{
+	for (size_t i = 0; i < res->n && i < 16; i++)
+		import_rec_clear(&res->rec[i]);
+	if (res->watched)
+		carta__v1__card__free_unpacked(res->watched, NULL);
+	res->watched = NULL;
+}
+
+static const char *given(const result *res, size_t i)
+{
+	const Carta__V1__Card *c = res->rec[i].card;
+
+	return c && c->identity ? c->identity->given_name : "(none)";
+}
+
+static void test_bom_and_note(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("bom.csv", "\xEF\xBB\xBF"
+			     "First Name,Last Name,Website,Index\n"
+			     "Ana,Ruiz,http://x,1\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(given(&r, 0), "Ana");
+	assert_string_equal(r.rec[0].card->identity->family_name, "Ruiz");
+	assert_string_equal(r.rec[0].note, "ignored columns: Website, Index");
+	assert_int_equal(r.rec[0].line, 2);
+	result_free(&r);
+}
+
+static void test_semicolon_and_tab(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("semi.csv", "given_name;family_name;company\n"
+			      "Ana;Ruiz;\"Acme; Sons\"\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.rec[0].card->identity->company, "Acme; Sons");
+	result_free(&r);
+
+	run(&import_csv_reader,
+	    WRITE("tab.csv", "given_name\tfamily_name\tcompany\n"
+			     "Ana\tRuiz, Gil\tAcme\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.rec[0].card->identity->family_name, "Ruiz, Gil");
+	assert_string_equal(r.rec[0].card->identity->company, "Acme");
+	result_free(&r);
+}
+
+static void test_quotes_newlines_crlf(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("q.csv", "given_name,family_name,street\r\n"
+			   "\"Ana \"\"the\"\" one\",Ruiz,\"Calle 1\r\n"
+			   "Piso 2\"\r\n"
+			   "Bea,Gil,\"a,\n\nb\"\r\n"
+			   "Carla,Paz,x\r\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 3);
+	assert_string_equal(given(&r, 0), "Ana \"the\" one");
+	assert_string_equal(r.rec[0].card->contact->addresses[0]->street,
+			    "Calle 1\r\nPiso 2");
+	assert_int_equal(r.rec[0].line, 2);
+	assert_int_equal(r.rec[1].line, 4);
+	assert_string_equal(r.rec[1].card->contact->addresses[0]->street,
+			    "a,\n\nb");
+	assert_int_equal(r.rec[2].line, 7);
+	assert_string_equal(given(&r, 2), "Carla");
+	result_free(&r);
+}
+
+static void test_windows_1252(void **state)
+{
+	result r;
+	import_opts o = {.encoding = "windows-1252"};
+	const char *p;
+	(void)state;
+
+	p = WRITE("w.csv", "given_name,family_name\nAna,Ruiz\nJos\xE9,P\n");
+	run(&import_csv_reader, p, &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(given(&r, 1), "Jos\xC3\xA9");
+	result_free(&r);
+
+	/* Without the encoding: the first row stands, then the file stops
+	 * at the byte. */
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.err, "line 3, column 4: not valid UTF-8 (byte "
+				   "0xE9); name the encoding with --encoding");
+	result_free(&r);
+}
+
+static void test_utf16(void **state)
+{
+	result r;
+	import_opts o = {.encoding = "utf-16"};
+	/* "given_name\nJosé\n" in UTF-16LE with a BOM. */
+	static const char data[] =
+	    "\xFF\xFEg\0i\0v\0e\0n\0_\0n\0a\0m\0e\0\n\0J\0o\0s\0\xE9\0\n\0";
+	(void)state;
+
+	run(&import_csv_reader, write_file("u16.csv", data, sizeof data - 1),
+	    &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(given(&r, 0), "Jos\xC3\xA9");
+	result_free(&r);
+}
+
+static void test_dates(void **state)
+{
+	result r;
+	import_opts dm = {.date_format = "DD/MM/YYYY"};
+	import_opts md = {.date_format = "MM-DD-YYYY"};
+	const char *p;
+	(void)state;
+
+	p = WRITE("amb.csv", "given_name,birth_date\nAna,03/04/2001\n"
+			     "Bea,1990-12-01\n");
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_non_null(strstr(r.err, "line 2, column 2 (birth_date)"));
+	assert_non_null(strstr(r.err, "--date-format"));
+	result_free(&r);
+
+	run(&import_csv_reader, p, &dm, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(r.rec[0].card->demographics->birth_date,
+			    "2001-04-03");
+	assert_string_equal(r.rec[1].card->demographics->birth_date,
+			    "1990-12-01");
+	result_free(&r);
+
+	run(&import_csv_reader, p, &md, &r);
+	assert_int_equal(r.rv, 0);
+	assert_string_equal(r.rec[0].card->demographics->birth_date,
+			    "2001-03-04");
+	result_free(&r);
+
+	/* 25/04 settles day first for the whole column; 31/02 is no date. */
+	p = WRITE("settle.csv", "given_name,Birthday\nAna,03/04/2001\n"
+				"Bea,25.04.1999\nCarla,31/02/2020\n");
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.rejected, 1);
+	assert_string_equal(r.rec[0].card->demographics->birth_date,
+			    "2001-04-03");
+	assert_string_equal(r.rec[1].card->demographics->birth_date,
+			    "1999-04-25");
+	assert_null(r.rec[2].card);
+	assert_int_equal(r.rec[2].line, 4);
+	assert_string_equal(r.rec[2].reason,
+			    "column 2 (Birthday): 31/02/2020 is not a date");
+	result_free(&r);
+}
+
+static void test_leading_zeros_and_bad_row(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("z.csv", "First Name,Phone,Home Zip,Country\n"
+			   "Ana,0034 600 111 222,01234,Spain\n"
+			   "Bea,,,Atlantis\n"
+			   ",,,\n"
+			   "Carla,,08001,es\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.rejected, 1);
+	assert_int_equal(r.skipped, 1);
+	const Carta__V1__Contact *c = r.rec[0].card->contact;
+	assert_string_equal(c->phones[0]->original, "0034 600 111 222");
+	assert_string_equal(c->phones[0]->number, "0034 600 111 222");
+	assert_true(c->phones[0]->primary);
+	assert_string_equal(c->addresses[0]->postal_code, "01234");
+	assert_string_equal(c->addresses[0]->country, "ES");
+	assert_null(r.rec[1].card);
+	assert_string_equal(
+	    r.rec[1].reason,
+	    "column 4 (Country): Atlantis is not a country this reader "
+	    "knows; use an ISO 3166 code or [countries] in a mapping");
+	assert_true(r.rec[2].skipped);
+	assert_string_equal(r.rec[2].reason, "empty row");
+	assert_int_equal(r.rec[3].line, 5);
+	assert_string_equal(r.rec[3].card->contact->addresses[0]->country,
+			    "ES");
+	result_free(&r);
+}
+
+static void test_mapping_file(void **state)
+{
+	result r;
+	import_opts o;
+	const char *csv;
+	char map[128];
+	(void)state;
+
+	csv = WRITE("m.csv", "Nombre completo|Correo|Nivel|Pais|Nacido\n"
+			     "Ana Ruiz Gil|ana@example.com|gold|Atlantis|"
+			     "03.04.2001\n");
+	char csvpath[128];
+	snprintf(csvpath, sizeof csvpath, "%s", csv);
+	/* '|' is no delimiter we know: the mapping file cannot name it
+	 * either; use ; in a second file. */
+	csv = WRITE("m2.csv", "Nombre completo;Correo;Nivel;Pais;Nacido\n"
+			      "Ana Ruiz Gil;ana@example.com;gold;Atlantis;"
+			      "03.04.2001\n");
+	snprintf(csvpath, sizeof csvpath, "%s", csv);
+	snprintf(map, sizeof map, "%s",
+		 WRITE("m.ini", "[options]\n"
+				"delimiter = semicolon\n"
+				"date_format = DD.MM.YYYY\n"
+				"[columns]\n"
+				"Nombre completo = identity.full_name\n"
+				"correo = contact.email\n"
+				"Nivel = custom.loyalty_tier\n"
+				"Pais = contact.country\n"
+				"Nacido = demographics.birth_date\n"
+				"[countries]\n"
+				"Atlantis = GR\n"));
+	o = (import_opts){.mapping = map};
+	run(&import_csv_reader, csvpath, &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	const Carta__V1__Card *c = r.rec[0].card;
+	assert_string_equal(c->identity->given_name, "Ana Ruiz");
+	assert_string_equal(c->identity->family_name, "Gil");
+	assert_string_equal(c->contact->emails[0]->address, "ana@example.com");
+	assert_string_equal(c->contact->addresses[0]->country, "GR");
+	assert_string_equal(c->demographics->birth_date, "2001-04-03");
+	assert_int_equal(c->n_custom, 1);
+	assert_string_equal(c->custom[0]->field, "loyalty_tier");
+	assert_string_equal(c->custom[0]->value, "gold");
+	result_free(&r);
+
+	/* Mistakes name the file and the line. */
+	snprintf(map, sizeof map, "%s",
+		 WRITE("bad.ini", "[columns]\n"
+				  "Correo = contact.email\n"
+				  "Nivel = contact.fax\n"));
+	o = (import_opts){.mapping = map};
+	run(&import_csv_reader, csvpath, &o, &r);
+	assert_int_equal(r.rv, -1);
+	char want[256];
+	snprintf(want, sizeof want,
+		 "%s: line 3: unknown target 'contact.fax' for column 'Nivel'",
+		 map);
+	assert_string_equal(r.err, want);
+
+	snprintf(map, sizeof map, "%s",
+		 WRITE("miss.ini", "[columns]\nCorreo = contact.email\n"
+				   "Telefono = contact.phone\n"));
+	o = (import_opts){.mapping = map};
+	run(&import_csv_reader, csvpath, &o, &r);
+	assert_int_equal(r.rv, -1);
+	assert_non_null(strstr(r.err, "line 3 of the mapping: column "
+				      "'Telefono' is not in"));
+}
+
+static void test_no_mappable_column(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader, WRITE("none.csv", "Foo,Bar\n1,2\n"), NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_non_null(strstr(r.err, "no column can be mapped (headers: Foo, "
+				      "Bar)"));
+}
+
+static void test_purchases_small(void **state)
+{
+	result r;
+	import_opts o = {.currency = "GBP"};
+	const char *p;
+	(void)state;
+
+	p = WRITE("p.csv",
+		  "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,"
+		  "UnitPrice,CustomerID,Country\n"
+		  "100,A1,Mug,2,2011-03-10 16:16:00,2.95,12621.0,Germany\n"
+		  "200,B1,Pen,1,2011-03-11 10:00:00,0.10,NA,France\n"
+		  "C300,A1,Mug,-1,2011-03-12 09:00:00,2.95,12621,Germany\n"
+		  "100,B2,Cup,3,2011-03-10 16:16:00,1.05,12621.0,Germany\n");
+	run(&import_purchases_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_non_null(strstr(r.err, "--currency"));
+
+	run(&import_purchases_reader, p, &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.skipped, 1);
+	assert_int_equal(r.lines, 4);
+	const Carta__V1__Card *c = r.rec[0].card;
+	assert_int_equal(r.rec[0].line, 2);
+	assert_int_equal(r.rec[0].lines, 2);
+	assert_string_equal(c->identity->external_id, "12621");
+	assert_string_equal(c->contact->addresses[0]->country, "DE");
+	const Carta__V1__Purchase *pu = c->purchases[0];
+	assert_string_equal(pu->invoice, "100");
+	assert_string_equal(pu->date, "2011-03-10");
+	assert_string_equal(pu->currency, "GBP");
+	assert_int_equal(pu->amount_minor, 2 * 295 + 3 * 105);
+	assert_int_equal(pu->quantity, 5);
+	assert_false(pu->refund);
+	assert_string_equal(pu->product, "Mug and 1 more item");
+	assert_int_equal(pu->n_lines, 2);
+	assert_int_equal(pu->lines[0]->unit_price_minor, 295);
+	assert_string_equal(pu->lines[1]->code, "B2");
+	assert_true(r.rec[1].skipped);
+	assert_string_equal(r.rec[1].reason, "no customer key");
+	pu = r.rec[2].card->purchases[0];
+	assert_true(pu->refund);
+	assert_int_equal(pu->quantity, 1);
+	assert_int_equal(pu->amount_minor, 295);
+	assert_int_equal(pu->lines[0]->quantity, 1);
+	result_free(&r);
+}
+
+/* The sample files: every row is a record (card, rejected or skipped). */
+static const struct {
+	const char *file;
+	size_t cards, rejected, skipped;
+	const char *date_format;
+} samples[] = {
+    /* 3 and 38 rows name "Channel Islands" or "Netherlands Antilles",
+     * which have no ISO code: rejected naming the Country column. */
+    {"datablist-customers-100.csv", 100, 0, 0, NULL},
+    {"datablist-customers-1000.csv", 998, 3, 0, NULL},
+    {"datablist-customers-10000.csv", 9962, 38, 0, NULL},
+    {"datablist-people-1000.csv", 1000, 0, 0, NULL},
+    /* Test fixtures whose address fields hold placeholders ("Home
+     * Country", "home_country"): the one row is rejected. */
+    {"roundcube-csv2vcard-all.csv", 0, 1, 0, NULL},
+    {"roundcube-csv2vcard-gmail.csv", 0, 1, 0, NULL},
+    {"roundcube-csv2vcard-tb_plain.csv", 1, 0, 0, NULL},
+    {"thunderbird-basic_csv_addressbook.csv", 2, 0, 0, NULL},
+    {"thunderbird-csv_semicolon.csv", 2, 0, 0, NULL},
+    {"thunderbird-export.csv", 2, 0, 0, NULL},
+};
+
+static void test_sample_files(void **state)
+{
+	char path[512];
+	struct stat st;
+	(void)state;
+
+	snprintf(path, sizeof path, "%s/../shared/data/csv", CARTA_SOURCE_DIR);
+	if (stat(path, &st) != 0) {
+		printf("SKIP: %s is absent\n", path);
+		skip();
+	}
+	for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+		result r;
+		import_opts o = {.date_format = samples[i].date_format};
+
+		snprintf(path, sizeof path, "%s/../shared/data/csv/%s",
+			 CARTA_SOURCE_DIR, samples[i].file);
+		run(&import_csv_reader, path, &o, &r);
+		assert_int_equal(r.rv, 0);
+		assert_int_equal(r.cards, samples[i].cards);
+		assert_int_equal(r.rejected, samples[i].rejected);
+		assert_int_equal(r.skipped, samples[i].skipped);
+		result_free(&r);
+	}
+
+	/* Values of a few rows. */
+	result r;
+	snprintf(path, sizeof path,
+		 "%s/../shared/data/csv/roundcube-csv2vcard-tb_plain.csv",
+		 CARTA_SOURCE_DIR);
+	run(&import_csv_reader, path, NULL, &r);
+	const Carta__V1__Card *c = r.rec[0].card;
+	assert_string_equal(c->identity->given_name, "Firstname");
+	assert_string_equal(c->demographics->birth_date, "1970-11-15");
+	assert_string_equal(c->demographics->profession, "title");
+	assert_int_equal(c->contact->n_emails, 2);
+	assert_true(c->contact->emails[0]->primary);
+	assert_string_equal(c->contact->addresses[0]->postal_code, "xx-xxx");
+	assert_string_equal(c->contact->addresses[0]->country, "US");
+	assert_string_equal(c->contact->addresses[1]->country, "PL");
+	assert_string_equal(c->identity->company, "Organization");
+	result_free(&r);
+
+	snprintf(path, sizeof path,
+		 "%s/../shared/data/csv/roundcube-csv2vcard-all.csv",
+		 CARTA_SOURCE_DIR);
+	run(&import_csv_reader, path, NULL, &r);
+	assert_string_equal(r.rec[0].reason,
+			    "column 31 (Home Country): Home Country is not a "
+			    "country this reader knows; use an ISO 3166 code "
+			    "or [countries] in a mapping");
+	result_free(&r);
+
+	snprintf(path, sizeof path,
+		 "%s/../shared/data/csv/thunderbird-export.csv",
+		 CARTA_SOURCE_DIR);
+	run(&import_csv_reader, path, NULL, &r);
+	assert_int_equal(r.rec[0].line, 2);
+	assert_int_equal(r.rec[1].line, 3);
+	assert_string_equal(r.rec[1].card->demographics->profession,
+			    "\"worker\"");
+	result_free(&r);
+}
+
+static void test_uci_sample(void **state)
+{
+	char path[512];
+	struct stat st;
+	result r;
+	import_opts o = {.currency = "GBP"};
+	(void)state;
+
+	snprintf(path, sizeof path,
+		 "%s/../shared/data/csv/uci-online-retail-sample-20000.csv",
+		 CARTA_SOURCE_DIR);
+	if (stat(path, &st) != 0) {
+		printf("SKIP: %s is absent\n", path);
+		skip();
+	}
+	watch = "567183";
+	run(&import_purchases_reader, path, &o, &r);
+	watch = NULL;
+	assert_int_equal(r.rv, 0);
+	/* 20,000 rows: 5,078 without a customer key (NA), the other
+	 * 14,922 in 8,449 invoices, 305 of them cancellations. */
+	assert_int_equal(r.cards, 8449);
+	assert_int_equal(r.skipped, 5078);
+	assert_int_equal(r.rejected, 0);
+	assert_int_equal(r.refunds, 305);
+	assert_int_equal(r.lines, 20000);
+
+	/* Invoice 567183, customer 14769, 29 rows spread over the file:
+	 * 169 items for 272.98 GBP. */
+	assert_non_null(r.watched);
+	assert_int_equal(r.watched_line, 51);
+	const Carta__V1__Purchase *p = r.watched->purchases[0];
+	assert_string_equal(r.watched->identity->external_id, "14769");
+	assert_string_equal(r.watched->contact->addresses[0]->country, "GB");
+	assert_int_equal(p->n_lines, 29);
+	assert_int_equal(p->quantity, 169);
+	assert_int_equal(p->amount_minor, 27298);
+	assert_string_equal(p->date, "2011-09-18");
+	assert_string_equal(p->product,
+			    "AIRLINE BAG VINTAGE TOKYO 78 and 28 more items");
+	assert_false(p->refund);
+	result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bom_and_note),
+	    cmocka_unit_test(test_semicolon_and_tab),
+	    cmocka_unit_test(test_quotes_newlines_crlf),
+	    cmocka_unit_test(test_windows_1252),
+	    cmocka_unit_test(test_utf16),
+	    cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_leading_zeros_and_bad_row),
+	    cmocka_unit_test(test_mapping_file),
+	    cmocka_unit_test(test_no_mappable_column),
+	    cmocka_unit_test(test_purchases_small),
+	    cmocka_unit_test(test_sample_files),
+	    cmocka_unit_test(test_uci_sample),
+	};
+	int rv;
+
+	snprintf(dir, sizeof dir, "/tmp/carta_csv_XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	rv = cmocka_run_group_tests(tests, NULL, NULL);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		rv = rv ? rv : 1;
+	return rv;
+}
