@@ -11,6 +11,7 @@
 
 #include "carta_error.h"
 #include "log.h"
+#include "query.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define READERS_MAX	64
@@ -218,6 +219,13 @@ static int conn_open(db_conn *c, const char *path, int flags)
 	}
 	sqlite3_extended_result_codes(c->conn, 1);
 	sqlite3_busy_timeout(c->conn, BUSY_TIMEOUT_MS);
+	/* Search's SQL functions, before migrations create the triggers
+	 * that call them (query.h). */
+	if (query_sql_functions(c->conn) != 0) {
+		sqlite3_close(c->conn);
+		c->conn = NULL;
+		return CARTA_EDB;
+	}
 	return 0;
 }
 
