@@ -15,7 +15,7 @@
 /* A batch stops at this many records or this many encoded bytes, so that
  * the request fits one transport message with room to spare. */
 #define BATCH_RECORDS 200
-#define BATCH_BYTES   48000
+#define BATCH_BYTES   56000
 /* The largest request a transport message can carry. */
 #define REQUEST_BYTES_MAX 65000
 #define NOTES_MAX	  16
@@ -32,10 +32,14 @@ typedef struct {
 	int upsert_by;
 	bool create_missing;
 
-	/* the batch being filled */
+	/* the batch being filled: items and their encoded sizes; the last
+	 * run_start.. items share one key (run_key) */
 	Carta__V1__ImportItem **items;
+	size_t *sizes;
 	size_t nitems;
 	size_t bytes;
+	size_t run_start;
+	char run_key[128];
 
 	/* the tally */
 	unsigned long records, rows, created, updated, unchanged, rejected;
@@ -249,28 +253,36 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
-static void batch_free(importer *im)
+static void items_free(Carta__V1__ImportItem **items, size_t n)
 {
-	for (size_t i = 0; i < im->nitems; i++) {
-		if (im->items[i]->card != NULL)
-			carta__v1__card__free_unpacked(im->items[i]->card,
-						       NULL);
-		free(im->items[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->card != NULL)
+			carta__v1__card__free_unpacked(items[i]->card, NULL);
+		free(items[i]);
 	}
-	im->nitems = 0;
-	im->bytes = 0;
 }
 
-static int flush(importer *im)
+static void batch_free(importer *im)
+{
+	items_free(im->items, im->nitems);
+	im->nitems = 0;
+	im->bytes = 0;
+	im->run_start = 0;
+	im->run_key[0] = '\0';
+}
+
+/* Sends the first n items of the batch and keeps the others, which move
+ * to its front. */
+static int flush_first(importer *im, size_t n)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	Carta__V1__ImportRequest body = CARTA__V1__IMPORT_REQUEST__INIT;
 	cli_handler h = {.each = tally, .ud = im};
 
-	if (im->nitems == 0)
+	if (n == 0)
 		return 0;
 	body.items = im->items;
-	body.n_items = im->nitems;
+	body.n_items = n;
 	body.upsert_by = (Carta__V1__UpsertKey)im->upsert_by;
 	body.dry_run = im->a->dry_run;
 	body.create_missing = im->create_missing;
@@ -278,8 +290,49 @@ static int flush(importer *im)
 	req.import = &body;
 	progress_clear(im);
 	int status = cli_call(im->a, &im->client, &req, &h);
-	batch_free(im);
+
+	items_free(im->items, n);
+	for (size_t i = 0; i < n; i++)
+		im->bytes -= im->sizes[i];
+	memmove(im->items, im->items + n,
+		(im->nitems - n) * sizeof(*im->items));
+	memmove(im->sizes, im->sizes + n,
+		(im->nitems - n) * sizeof(*im->sizes));
+	im->nitems -= n;
+	im->run_start = im->run_start >= n ? im->run_start - n : 0;
 	return status;
+}
+
+static int flush(importer *im)
+{
+	return flush_first(im, im->nitems);
+}
+
+/* The key that finds a record's card, as the server will read it (""
+ * when records do not depend on each other). */
+static void record_key(const importer *im, const Carta__V1__Card *c, char *out,
+		       size_t cap)
+{
+	const char *k = "";
+
+	switch (im->upsert_by) {
+	case CARTA__V1__UPSERT_KEY__UPSERT_EMAIL:
+		if (c->contact && c->contact->n_emails > 0)
+			k = c->contact->emails[0]->address;
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_NUMBER:
+		k = c->identity ? c->identity->number : "";
+		break;
+	case CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID:
+		k = c->identity ? c->identity->external_id : "";
+		break;
+	default:
+		break;
+	}
+	snprintf(out, cap, "%s", k);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 }
 
 /* Takes rec's card into the batch, sending the batch first when the
@@ -304,15 +357,31 @@ static int add(importer *im, import_rec *rec)
 		       "the record is too large to send");
 		return 0;
 	}
+	/* Records with one key stay in one batch where they fit: a dry run
+	 * rolls each batch back, so a card one record creates would be
+	 * missing for the next in another batch. */
+	char key[sizeof(im->run_key)];
+	record_key(im, item->card, key, sizeof(key));
+	bool same =
+	    key[0] != '\0' && im->nitems > 0 && strcmp(key, im->run_key) == 0;
+	if (!same) {
+		im->run_start = im->nitems;
+		snprintf(im->run_key, sizeof(im->run_key), "%s", key);
+	}
 	if (im->nitems == BATCH_RECORDS || im->bytes + size > BATCH_BYTES) {
-		int status = flush(im);
+		size_t n = im->run_start > 0 ? im->run_start : im->nitems;
+		int status = flush_first(im, n);
+		if (status == 0 && (im->nitems == BATCH_RECORDS ||
+				    im->bytes + size > BATCH_BYTES))
+			status = flush(im);
 		if (status != 0) {
 			carta__v1__card__free_unpacked(item->card, NULL);
 			free(item);
 			return status;
 		}
 	}
-	im->items[im->nitems++] = item;
+	im->items[im->nitems] = item;
+	im->sizes[im->nitems++] = size;
 	im->bytes += size;
 	return 0;
 }
@@ -381,8 +450,12 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 
 	memset(&rec, 0, sizeof(rec));
 	im.items = calloc(BATCH_RECORDS, sizeof(*im.items));
-	if (im.items == NULL)
+	im.sizes = calloc(BATCH_RECORDS, sizeof(*im.sizes));
+	if (im.items == NULL || im.sizes == NULL) {
+		free(im.items);
+		free(im.sizes);
 		return cli_fail(a, "out of memory");
+	}
 	if (rd->open == NULL ||
 	    rd->open(im.path, &o, &im.src, err, sizeof(err)) != 0) {
 		free(im.items);
@@ -435,6 +508,7 @@ out:
 	import_rec_clear(&rec);
 	batch_free(&im);
 	free(im.items);
+	free(im.sizes);
 	if (rd->close != NULL)
 		rd->close(im.src);
 	if (im.client != NULL)

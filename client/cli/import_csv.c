@@ -276,6 +276,7 @@ typedef struct {
 	size_t part, parts;
 	bool skipped;
 	char *reason;
+	const char *customer; /* the group's customer key; NULL for a row */
 } pout;
 
 typedef struct {
@@ -1560,6 +1561,11 @@ static int add_out(import_src *s, unsigned long line, size_t group, size_t part,
 	o->part = part;
 	o->parts = parts;
 	o->skipped = skipped;
+	o->customer = NULL;
+	if (group != SIZE_MAX) {
+		const char *sep = strchr(s->groups[group].key, '\x1f');
+		o->customer = sep ? sep + 1 : s->groups[group].key;
+	}
 	o->reason = reason ? strdup(reason) : NULL;
 	if (reason && !o->reason)
 		return -1;
@@ -1704,10 +1710,18 @@ static int read_pline(import_src *s, const csv_row *row, pline *l, bool *skip,
 	return 1;
 }
 
+/* Records go out grouped by customer (rows without one first), each
+ * customer's in file order: an import keeps one customer's invoices in one
+ * batch where they fit, so that a dry run, whose batches are each rolled
+ * back, sees the card the first invoice creates. */
 static int cmp_out(const void *a, const void *b)
 {
 	const pout *x = a, *y = b;
+	int c = strcmp(x->customer ? x->customer : "",
+		       y->customer ? y->customer : "");
 
+	if (c != 0)
+		return c;
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
 	return x->part < y->part ? -1 : x->part > y->part;
