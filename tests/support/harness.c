@@ -138,6 +138,9 @@ int harness_start(harness *h, const char *extra_config)
 		 CARTAD_PATH, h->dir);
 	if (harness_run(cmd, NULL, 0) != 0) {
 		fprintf(stderr, "harness: cartad init failed\n");
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+		harness_run(cmd, NULL, 0);
+		h->dir[0] = '\0';
 		return -1;
 	}
 	strcat(h->dir, "/data");
@@ -216,12 +219,16 @@ int harness_stop(harness *h)
 		snprintf(cmd, sizeof(cmd), "cat '%s/cartad.log' >&2", h->dir);
 		harness_run(cmd, NULL, 0);
 	}
-	/* h->dir ends in /data; remove its parent, the mkdtemp directory. */
-	char *slash = strrchr(h->dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
-	harness_run(cmd, NULL, 0);
+	/* h->dir ends in /data: remove its parent, the mkdtemp directory,
+	 * and nothing else (a start that failed early left no directory). */
+	size_t len = strlen(h->dir);
+	if (len > 5 && strcmp(h->dir + len - 5, "/data") == 0 &&
+	    strstr(h->dir, "/carta-test-") != NULL) {
+		h->dir[len - 5] = '\0';
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+		harness_run(cmd, NULL, 0);
+	}
+	h->dir[0] = '\0';
 	return status;
 }
 
