@@ -393,7 +393,8 @@ static const cli_cmd import_cmds[] = {
 	.about = "Reads customers from FILE. Common layouts are mapped "
 		 "automatically: Google Contacts, Outlook, Thunderbird, and "
 		 "files with headers such as First Name, Email, Phone; "
-		 "other headers need --mapping, see docs/IMPORT.md. Every row is imported, updated by its "
+		 "other headers need --mapping, see docs/IMPORT.md. Every row "
+		 "is imported, updated by its "
 		 "key, or rejected with its line number and the reason; "
 		 "good rows land in atomic batches. --dry-run reports the "
 		 "same without writing.",
@@ -427,8 +428,9 @@ static const cli_cmd import_cmds[] = {
     {
 	.name = "vcard",
 	.summary = "import customers from vCards (2.1, 3.0, 4.0)",
-	.synopsis = "FILE [--encoding E] [--upsert-by email|number|external-id] "
-		    "[--dry-run]",
+	.synopsis =
+	    "FILE [--encoding E] [--upsert-by email|number|external-id] "
+	    "[--dry-run]",
 	.about = "Reads every card of FILE. Broken cards are reported with "
 		 "their line and skipped without losing the rest; photos "
 		 "are not imported (the summary says so).",
@@ -454,17 +456,18 @@ static const cli_cmd import_cmds[] = {
     },
 };
 
-#define EXPORT_OPTS                                                            \
-	OPT(O_WHERE) | OPT(O_SEGMENT) | OPT(O_CHANNEL) | OPT(O_OUT)
+#define EXPORT_OPTS OPT(O_WHERE) | OPT(O_SEGMENT) | OPT(O_CHANNEL) | OPT(O_OUT)
 
 static const cli_cmd export_cmds[] = {
     {
 	.name = "csv",
 	.summary = "all cards you may read, as CSV",
-	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
-	.about = "One row per card, the columns of the sections your "
-		 "department may read. Cells that a spreadsheet would run "
-		 "as a formula are neutralised with a leading quote.",
+	.synopsis =
+	    "[--where EXPR | --segment NAME] [--channel C] [--out FILE]",
+	.about = "One row per card, always the same columns; the cells of "
+		 "sections your department may not read are empty. Cells "
+		 "that a spreadsheet would run as a formula are neutralised "
+		 "with a leading quote, which 'carta import csv' removes.",
 	.opts = EXPORT_OPTS,
 	.check = check_export,
 	.run = cmd_export_csv,
@@ -472,7 +475,8 @@ static const cli_cmd export_cmds[] = {
     {
 	.name = "vcard",
 	.summary = "all cards you may read, as vCard 4.0",
-	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
+	.synopsis =
+	    "[--where EXPR | --segment NAME] [--channel C] [--out FILE]",
 	.about = "One vCard 4.0 per card.",
 	.opts = EXPORT_OPTS,
 	.check = check_export,
@@ -481,7 +485,8 @@ static const cli_cmd export_cmds[] = {
     {
 	.name = "json",
 	.summary = "all cards you may read, as JSON lines",
-	.synopsis = "[--where EXPR | --segment NAME] [--out FILE]",
+	.synopsis =
+	    "[--where EXPR | --segment NAME] [--channel C] [--out FILE]",
 	.about = "One card per line (docs/CARD.md) with every purchase, "
 		 "interaction and note; 'carta import json' reads it back.",
 	.opts = EXPORT_OPTS,
@@ -526,8 +531,8 @@ static const cli_cmd segment_cmds[] = {
 		    "[--cursor C] [--all] [--count]",
 	.about = "Lists the cards matching the segment's filter; with "
 		 "--channel only those consenting to that channel.",
-	.opts = OPT(O_CHANNEL) | OPT(O_SORT) | OPT(O_COUNT_ONLY) |
-		CLI_PAGE_OPTS,
+	.opts =
+	    OPT(O_CHANNEL) | OPT(O_SORT) | OPT(O_COUNT_ONLY) | CLI_PAGE_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "NAME",
@@ -637,8 +642,9 @@ static const cli_cmd root_cmds[] = {
     {
 	.name = "search",
 	.summary = "find cards by text and filters",
-	.synopsis = "[TEXT] [--where EXPR] [--sort FIELD[,-FIELD]] [--limit N] "
-		    "[--cursor C] [--all] [--count]",
+	.synopsis = "[TEXT] [--where EXPR] [--segment NAME] "
+		    "[--sort FIELD[,-FIELD]] [--limit N] [--cursor C] [--all] "
+		    "[--count]",
 	.about = "Finds cards whose names, company, emails, city or phones "
 		 "match TEXT, ignoring case and accents (a word may be the "
 		 "start of one: 'garc' finds García), best first; --where "

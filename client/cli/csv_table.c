@@ -87,6 +87,12 @@ static void on_field(void *s, size_t len, void *data)
 	while (len > 0 && (b[len - 1] == ' ' || b[len - 1] == '\t' ||
 			   b[len - 1] == '\r' || b[len - 1] == '\n'))
 		len--;
+	/* 'carta export csv' writes '=, '+, '-, '@ so that a spreadsheet
+	 * never runs a cell: read such a cell back as it was. */
+	if (len >= 2 && b[0] == '\'' && strchr("=+-@\t\r", b[1]) != NULL) {
+		b++;
+		len--;
+	}
 	v = malloc(len + 1);
 	if (!v) {
 		t->nomem = true;
