@@ -378,8 +378,10 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 	const int N = CARTA__V1__SECTION__SECTION_NOTES;
 	int rv = 0, found = 0;
 
-	for (size_t i = 0; rv == 0 && i < c->n_purchases; i++) {
-		const Carta__V1__Purchase *p = c->purchases[i];
+	/* A card lists its items newest first, as it shows them: the last
+	 * is the oldest and is appended first. */
+	for (size_t k = c->n_purchases; rv == 0 && k > 0; k--) {
+		const Carta__V1__Purchase *p = c->purchases[k - 1];
 		found = 0;
 		if (p->invoice[0] != '\0')
 			rv = has_row(conn,
@@ -394,8 +396,8 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 	}
 	/* The same dated interaction or note twice is one: importing an
 	 * export again adds nothing. */
-	for (size_t i = 0; rv == 0 && i < c->n_interactions; i++) {
-		const Carta__V1__Interaction *it = c->interactions[i];
+	for (size_t k = c->n_interactions; rv == 0 && k > 0; k--) {
+		const Carta__V1__Interaction *it = c->interactions[k - 1];
 		found = 0;
 		if (it->at != 0)
 			rv = has_row(conn,
@@ -406,8 +408,8 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 			rv = store_conn_append(conn, who, id, I, &it->base);
 		o->added += rv == 0 && !found;
 	}
-	for (size_t i = 0; rv == 0 && i < c->n_notes; i++) {
-		const Carta__V1__Note *nt = c->notes[i];
+	for (size_t k = c->n_notes; rv == 0 && k > 0; k--) {
+		const Carta__V1__Note *nt = c->notes[k - 1];
 		found = 0;
 		if (nt->at != 0)
 			rv = has_row(conn,

@@ -873,12 +873,17 @@ static bool set_label(const import_src *s, const vprop *p, char **field)
 }
 
 /* Index of the primary among count items of property name: the lowest
- * PREF, else the first. */
+ * PREF, else the first; SIZE_MAX (none) in a card Carta exported
+ * (X-CARTA-NUMBER), which marks every primary with PREF. */
 static size_t primary_of(const import_src *s, const char *name,
 			 const bool *used)
 {
 	size_t best = 0, k = 0;
 	unsigned best_pref = 0;
+	bool by_carta = false;
+
+	for (size_t i = 0; i < s->n_props; i++)
+		by_carta |= strcmp(s->props[i].name, "X-CARTA-NUMBER") == 0;
 
 	for (size_t i = 0; i < s->n_props; i++) {
 		const vprop *p = &s->props[i];
@@ -891,7 +896,7 @@ static size_t primary_of(const import_src *s, const char *name,
 		}
 		k++;
 	}
-	return best;
+	return best_pref == 0 && by_carta ? SIZE_MAX : best;
 }
 
 /* ISO 3166 alpha-2 of a country's common name (folded: lower case, no
@@ -1375,8 +1380,9 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 		}
 	}
 
-	/* FN when N says nothing: the last word is the family name. */
-	if (!have_n && fn != NULL) {
+	/* FN when N says nothing: the last word is the family name; but an
+	 * FN that is the ORG names a company, not a person. */
+	if (!have_n && fn != NULL && strcmp(fn, id->company) != 0) {
 		char *copy = strdup(fn), *sp;
 
 		if (copy == NULL)
@@ -1400,12 +1406,13 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 		goto oom;
 
 	/* Primary: the lowest PREF, else the first. */
-	if (ct->n_emails > 0)
-		ct->emails[primary_of(s, "EMAIL", used)]->primary = true;
-	if (ct->n_phones > 0)
-		ct->phones[primary_of(s, "TEL", used)]->primary = true;
-	if (ct->n_addresses > 0)
-		ct->addresses[primary_of(s, "ADR", used)]->primary = true;
+	size_t k;
+	if (ct->n_emails > 0 && (k = primary_of(s, "EMAIL", used)) != SIZE_MAX)
+		ct->emails[k]->primary = true;
+	if (ct->n_phones > 0 && (k = primary_of(s, "TEL", used)) != SIZE_MAX)
+		ct->phones[k]->primary = true;
+	if (ct->n_addresses > 0 && (k = primary_of(s, "ADR", used)) != SIZE_MAX)
+		ct->addresses[k]->primary = true;
 
 	if (id->given_name[0] == '\0' && id->family_name[0] == '\0' &&
 	    id->company[0] == '\0' && ct->n_emails == 0 && ct->n_phones == 0) {
