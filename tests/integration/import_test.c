@@ -231,12 +231,53 @@ static void test_departments_permissions(void **state)
 	assert_null(strstr(out, "B-1"));
 }
 
+/* A CSV file end to end: a BOM, semicolons, a quoted newline, leading
+ * zeros, and one bad row in the batch: the others land, the bad one is
+ * reported with its line and not applied. */
+static void test_csv_bad_row_in_a_batch(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	const char *path =
+	    file("people.csv",
+		 "\xef\xbb\xbf"
+		 "First Name;Last Name;Email;Phone;Postal Code;City;Comment\r\n"
+		 "Nuria;\"Ib\xc3\xa1\xc3\xb1\x65z\";nuria@example.es;0034 "
+		 "612 000 111;08001;Barcelona;\"first line\nsecond; \"\"line"
+		 "\"\"\"\r\n"
+		 "Pau;Vidal;pau@example;612 000 222;08002;Barcelona;\r\n"
+		 "Ona;Puig;ona@example.es;612 000 333;01001;Vitoria;\r\n");
+	snprintf(args, sizeof(args), "import csv '%s' --json", path);
+	assert_int_equal(carta(sales, args), 1);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "records"), 3);
+	assert_int_equal(count(s, "created"), 2);
+	assert_int_equal(count(s, "rejected"), 1);
+	json_decref(s);
+	/* Nuria's row spans lines 2 and 3: Pau's is on line 4. */
+	assert_non_null(strstr(out, "\"line\":4,"));
+	assert_non_null(strstr(out, "contact.emails.0.address"));
+
+	assert_int_equal(carta(sales, "customer show nuria@example.es --json"),
+			 0);
+	assert_non_null(strstr(out, "Ib\xc3\xa1\xc3\xb1\x65z"));
+	assert_non_null(strstr(out, "\"postal_code\":\"08001\""));
+	assert_non_null(strstr(out, "\"number\":\"+34612000111\""));
+	assert_non_null(strstr(out, "\"original\":\"0034 612 000 111\""));
+	assert_int_equal(carta(sales, "customer show ona@example.es --json"),
+			 0);
+	assert_non_null(strstr(out, "\"postal_code\":\"01001\""));
+	assert_int_not_equal(carta(sales, "customer show pau@example"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_records_reported_good_ones_land),
 	    cmocka_unit_test(test_upsert_by_external_id),
 	    cmocka_unit_test(test_departments_permissions),
+	    cmocka_unit_test(test_csv_bad_row_in_a_batch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
