@@ -490,7 +490,9 @@ void dispatch_request(const dispatch_env *env, const store_principal *caller,
 				      .req = req,
 				      .field = field,
 				      .out = out};
-		if (!handlers_card(&call) && !handlers_query(&call))
+		if (!handlers_card(&call) && !handlers_query(&call) &&
+		    !handlers_dedup(&call) && !handlers_merge(&call) &&
+		    !handlers_verify(&call) && !handlers_erase(&call))
 			dispatch_error(out, req->id,
 				       CARTA__V1__STATUS__CODE__UNIMPLEMENTED,
 				       "request not implemented", "body");

@@ -71,4 +71,13 @@ bool handlers_card(dispatch_call *call);
  * request kind it does not handle. */
 bool handlers_query(dispatch_call *call);
 
+/* Keeping cards current, each returning false for a request kind it does
+ * not handle: duplicates (handlers_dedup.c), merge and unmerge
+ * (handlers_merge.c), verification and stats (handlers_verify.c),
+ * erasure (handlers_erase.c). */
+bool handlers_dedup(dispatch_call *call);
+bool handlers_merge(dispatch_call *call);
+bool handlers_verify(dispatch_call *call);
+bool handlers_erase(dispatch_call *call);
+
 #endif

@@ -198,6 +198,38 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 	case CARTA__V1__REQUEST__BODY_SEGMENT_LIST:
 	case CARTA__V1__REQUEST__BODY_SEGMENT_DELETE:
 		break;
+	/* The evidence of a pair is names, contact points and birth
+	 * dates; a filter adds what it reads (query_needs). */
+	case CARTA__V1__REQUEST__BODY_DEDUP_SCAN:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_IDENTITY) |
+			 BIT(CARTA__V1__SECTION__SECTION_CONTACT) |
+			 BIT(CARTA__V1__SECTION__SECTION_DEMOGRAPHICS);
+		break;
+	/* A merge or unmerge changes the identity of both cards (one
+	 * becomes a pointer) and every section it moves: the handler adds
+	 * those once it knows them. */
+	case CARTA__V1__REQUEST__BODY_MERGE:
+	case CARTA__V1__REQUEST__BODY_UNMERGE:
+		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+		n.returns_card = true;
+		break;
+	/* Due cards are shown with a contact point on a channel the person
+	 * prefers and has consented to. */
+	case CARTA__V1__REQUEST__BODY_VERIFY_DUE:
+		n.read = BIT(CARTA__V1__SECTION__SECTION_IDENTITY) |
+			 BIT(CARTA__V1__SECTION__SECTION_CONTACT) |
+			 BIT(CARTA__V1__SECTION__SECTION_CONSENT);
+		break;
+	/* Confirming a section is writing it; with no section, the handler
+	 * confirms the sections the caller may write. */
+	case CARTA__V1__REQUEST__BODY_VERIFY_CONFIRM:
+		if (card_section_name(req->verify_confirm->section))
+			n.write = BIT(req->verify_confirm->section);
+		break;
+	case CARTA__V1__REQUEST__BODY_STATS:
+	case CARTA__V1__REQUEST__BODY_ERASE:
+		n.admin_only = true;
+		break;
 	default:
 		n.known = false;
 		break;
@@ -345,6 +377,17 @@ int policy_filter_card(const policy_view *view, Carta__V1__Card *c)
 			c->more_items[keep++] = c->more_items[i];
 	}
 	c->n_more_items = keep;
+	keep = 0;
+	for (size_t i = 0; i < c->n_history; i++) {
+		int s = c->history[i]->section;
+		if (s > 0 && s < CARD_SECTIONS &&
+		    view->access[s] >= CARTA__V1__ACCESS__ACCESS_READ)
+			c->history[keep++] = c->history[i];
+		else
+			carta__v1__history_entry__free_unpacked(c->history[i],
+								NULL);
+	}
+	c->n_history = keep;
 
 	/* The card's own version and time move with every section: with a
 	 * section withheld they would tell when it changed. Show the latest

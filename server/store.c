@@ -270,6 +270,48 @@ static const db_migration migrations[] = {
 	"  BEGIN INSERT INTO search_reindex VALUES (old.card_id); END;"
 	/* Cards stored before this version. */
 	"INSERT INTO search_reindex SELECT id FROM cards;"},
+
+    /* 5: keeping the card current: verification of sections and contact
+     * points, merges (a merged card points to its survivor; single
+     * values that lost are kept in the card's history), erasure
+     * (suppressions hold keyed hashes, never the data; an erasure may
+     * blank the old and new values of audit entries, nothing else). */
+    {5, "ALTER TABLE cards ADD COLUMN merged_into TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE cards ADD COLUMN erased_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE card_sections ADD COLUMN verified_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE card_sections ADD COLUMN verified_source TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE contact_points ADD COLUMN verified_source TEXT NOT NULL"
+	"  DEFAULT '';"
+	"CREATE TABLE card_history ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  card_id TEXT NOT NULL REFERENCES cards(id),"
+	"  at INTEGER NOT NULL,"
+	"  section INTEGER NOT NULL,"
+	"  field TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  source TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX card_history_card ON card_history(card_id, seq);"
+	"CREATE TABLE suppressions ("
+	"  hash BLOB PRIMARY KEY,"
+	"  kind INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL) WITHOUT ROWID;"
+	"DROP TRIGGER audit_no_update;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit WHEN NOT ("
+	"  NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND"
+	"  NEW.principal IS OLD.principal AND"
+	"  NEW.department IS OLD.department AND"
+	"  NEW.card_id IS OLD.card_id AND NEW.section IS OLD.section AND"
+	"  NEW.action IS OLD.action AND"
+	"  NEW.old_value IN (OLD.old_value, '\"erased\"') AND"
+	"  NEW.new_value IN (OLD.new_value, '\"erased\"')) BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+    /* 6, 7 and 8 are filled in by the merge, verification and erasure
+     * work (store_merge.c, store_verify.c, store_erase.c). */
+    {6, "SELECT 1;"},
+    {7, "SELECT 1;"},
+    {8, "SELECT 1;"},
 };
 
 int store_map_rc(int rc)

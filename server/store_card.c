@@ -92,12 +92,14 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			       Carta__V1__Contact *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT kind, label, is_primary, value, original, "
-		      "street, city, postal_code, region, country, verified_at "
-		      "FROM contact_points WHERE card_id = ? "
-		      "ORDER BY kind, position",
-		      &st);
+	int rv =
+	    prep(conn,
+		 "SELECT kind, label, is_primary, value, original, "
+		 "street, city, postal_code, region, country, verified_at, "
+		 "verified_source "
+		 "FROM contact_points WHERE card_id = ? "
+		 "ORDER BY kind, position",
+		 &st);
 	if (rv != 0)
 		return rv;
 	bind_text(st, 1, id);
@@ -112,6 +114,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			e->primary = sqlite3_column_int(st, 2) != 0;
 			e->address = col(st, 3);
 			e->verified_at = sqlite3_column_int64(st, 10);
+			e->verified_source = col(st, 11);
 			rv = PUSH(c->emails, c->n_emails, e);
 		} else if (kind == KIND_PHONE) {
 			Carta__V1__Phone *p = malloc(sizeof(*p));
@@ -123,6 +126,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			p->number = col(st, 3);
 			p->original = col(st, 4);
 			p->verified_at = sqlite3_column_int64(st, 10);
+			p->verified_source = col(st, 11);
 			rv = PUSH(c->phones, c->n_phones, p);
 		} else {
 			Carta__V1__Address *a = malloc(sizeof(*a));
@@ -137,6 +141,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			a->region = col(st, 8);
 			a->country = col(st, 9);
 			a->verified_at = sqlite3_column_int64(st, 10);
+			a->verified_source = col(st, 11);
 			rv = PUSH(c->addresses, c->n_addresses, a);
 		}
 	}
@@ -312,6 +317,37 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 	return rv;
 }
 
+/* The single values merges replaced, oldest first. */
+static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT at, section, field, value, source FROM "
+		      "card_history WHERE card_id = ? ORDER BY seq",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		Carta__V1__HistoryEntry *h = malloc(sizeof(*h));
+		if (h == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		carta__v1__history_entry__init(h);
+		h->at = sqlite3_column_int64(st, 0);
+		h->section = sqlite3_column_int(st, 1);
+		h->field = col(st, 2);
+		h->value = col(st, 3);
+		h->source = col(st, 4);
+		rv = PUSH(c->history, c->n_history, h);
+		if (rv != 0)
+			carta__v1__history_entry__free_unpacked(h, NULL);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -403,7 +439,8 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 
 	rv = rv ? rv
 		: prep(conn,
-		       "SELECT section, version, updated_at FROM card_sections "
+		       "SELECT section, version, updated_at, verified_at, "
+		       "verified_source FROM card_sections "
 		       "WHERE card_id = ? ORDER BY section",
 		       &st);
 	if (rv != 0)
@@ -417,10 +454,12 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		v->section = sqlite3_column_int(st, 0);
 		v->version = (uint64_t)sqlite3_column_int64(st, 1);
 		v->updated_at = sqlite3_column_int64(st, 2);
+		v->verified_at = sqlite3_column_int64(st, 3);
+		v->verified_source = col(st, 4);
 		rv = PUSH(c->sections, c->n_sections, v);
 	}
 	sqlite3_finalize(st);
-	return rv;
+	return rv ? rv : load_history(conn, id, c);
 }
 
 static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
@@ -487,7 +526,8 @@ static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 	return 0;
 }
 
-/* Finds the card id for a ref: number, id, email or E.164 phone. */
+/* Finds the card id for a ref: number, id, email or E.164 phone. A card
+ * merged into another stands for it: the ref lands on the survivor. */
 static int resolve(sqlite3 *conn, const char *ref, char id[33])
 {
 	sqlite3_stmt *st = NULL;
@@ -509,7 +549,29 @@ static int resolve(sqlite3 *conn, const char *ref, char id[33])
 	if (rows == 0)
 		return CARTA_ENOENT;
 	/* Two cards share this email or phone: the caller must say which. */
-	return rows > 1 ? CARTA_EEXIST : 0;
+	if (rows > 1)
+		return CARTA_EEXIST;
+
+	/* A merged card keeps its number as a pointer; chains are short
+	 * (a survivor merged later), and bounded here. */
+	for (int hops = 0; hops < 16; hops++) {
+		rv = prep(conn, "SELECT merged_into FROM cards WHERE id = ?",
+			  &st);
+		if (rv != 0)
+			return rv;
+		bind_text(st, 1, id);
+		const char *next =
+		    sqlite3_step(st) == SQLITE_ROW
+			? (const char *)sqlite3_column_text(st, 0)
+			: NULL;
+		int more = next != NULL && next[0] != '\0';
+		if (more)
+			snprintf(id, 33, "%s", next);
+		sqlite3_finalize(st);
+		if (!more)
+			return 0;
+	}
+	return CARTA_EDB;
 }
 
 struct get_args {
@@ -578,14 +640,15 @@ static int write_demographics(sqlite3 *conn, const char *id,
 static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
 			const char *label, int primary, const char *value,
 			const char *original, const Carta__V1__Address *a,
-			int64_t verified_at)
+			int64_t verified_at, const char *verified_source)
 {
 	sqlite3_stmt *st = NULL;
 	int rv = prep(conn,
 		      "INSERT INTO contact_points (card_id, kind, position, "
 		      "label, is_primary, value, original, street, city, "
-		      "postal_code, region, country, verified_at) VALUES "
-		      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		      "postal_code, region, country, verified_at, "
+		      "verified_source) VALUES "
+		      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		      &st);
 	if (rv != 0)
 		return rv;
@@ -602,6 +665,7 @@ static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
 	bind_text(st, 11, a ? a->region : "");
 	bind_text(st, 12, a ? a->country : "");
 	sqlite3_bind_int64(st, 13, verified_at);
+	bind_text(st, 14, verified_source);
 	return run(st);
 }
 
@@ -620,17 +684,20 @@ static int write_contact(sqlite3 *conn, const char *id,
 	for (size_t i = 0; rv == 0 && i < m->n_emails; i++) {
 		const Carta__V1__Email *e = m->emails[i];
 		rv = insert_point(conn, id, KIND_EMAIL, i, e->label, e->primary,
-				  e->address, "", NULL, e->verified_at);
+				  e->address, "", NULL, e->verified_at,
+				  e->verified_source);
 	}
 	for (size_t i = 0; rv == 0 && i < m->n_phones; i++) {
 		const Carta__V1__Phone *p = m->phones[i];
 		rv = insert_point(conn, id, KIND_PHONE, i, p->label, p->primary,
-				  p->number, p->original, NULL, p->verified_at);
+				  p->number, p->original, NULL, p->verified_at,
+				  p->verified_source);
 	}
 	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
 		const Carta__V1__Address *a = m->addresses[i];
 		rv = insert_point(conn, id, KIND_ADDRESS, i, a->label,
-				  a->primary, "", "", a, a->verified_at);
+				  a->primary, "", "", a, a->verified_at,
+				  a->verified_source);
 	}
 	for (size_t i = 0; i < m->n_preferred_channels; i++) {
 		if (strlen(channels) + strlen(m->preferred_channels[i]) + 2 >

@@ -203,8 +203,8 @@ static const opt_desc opt_table[O__COUNT] = {
 		      0, 0},
     [O_REASON] = {"--reason", NULL, K_STR, "TEXT", "why (kept in the audit)",
 		  AT(reason), 0, 0},
-    [O_PREFER] = {"--prefer", NULL, K_LIST, "SECTION.FIELD=other",
-		  "keep the other card's value of this field (repeatable)",
+    [O_PREFER] = {"--prefer", NULL, K_LIST, "S.FIELD=other",
+		  "keep the other card's value of SECTION.FIELD (repeatable)",
 		  AT(prefers), 0, 0},
 };
 

@@ -366,6 +366,15 @@ int cmd_export_csv(const cli_args *a);
 int cmd_export_vcard(const cli_args *a);
 int cmd_export_json(const cli_args *a);
 int cmd_customer_export(const cli_args *a);
+/* keeping cards current (cmd_dedup.c, cmd_merge.c, cmd_verify.c,
+ * cmd_erase.c) */
+int cmd_dedup_scan(const cli_args *a);
+int cmd_merge(const cli_args *a);
+int cmd_unmerge(const cli_args *a);
+int cmd_verify_due(const cli_args *a);
+int cmd_verify_confirm(const cli_args *a);
+int cmd_admin_stats(const cli_args *a);
+int cmd_customer_erase(const cli_args *a);
 /* search and segments (cmd_search.c) */
 int cmd_search(const cli_args *a);
 int cmd_segment_save(const cli_args *a);

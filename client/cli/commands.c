@@ -54,6 +54,15 @@ static const cli_cmd policy_cmds[] = {
 
 static const cli_cmd admin_cmds[] = {
     {
+	.name = "stats",
+	.summary = "how current the cards are",
+	.synopsis = "[--older-than AGE]",
+	.about = "Cards, the share whose contact was verified within the "
+		 "period (default 365d), merged and erased cards.",
+	.opts = OPT(O_OLDER_THAN),
+	.run = cmd_admin_stats,
+    },
+    {
 	.name = "enrol",
 	.summary = "enrol a principal's public key",
 	.synopsis = "NAME --department DEPT [--admin] "
@@ -160,7 +169,7 @@ static const cli_cmd customer_cmds[] = {
 		 "the section's version as 'customer show' printed it; when "
 		 "someone changed the section since, nothing is changed and "
 		 "the command fails with a conflict.",
-	.opts = OPT(O_SECTION) | OPT(O_SET) | OPT(O_IF_VERSION),
+	.opts = OPT(O_SECTION) | OPT(O_SET) | OPT(O_IF_VERSION) | OPT(O_SOURCE),
 	.required = OPT(O_SECTION) | OPT(O_SET) | OPT(O_IF_VERSION),
 	.min_pos = 1,
 	.max_pos = 1,
@@ -190,6 +199,22 @@ static const cli_cmd customer_cmds[] = {
 	.max_pos = 1,
 	.pos_name = "REF",
 	.run = cmd_customer_export,
+    },
+    {
+	.name = "erase",
+	.summary = "erase a person's personal data (admins)",
+	.synopsis = "REF --reason TEXT",
+	.about = "Removes the personal data of REF's card from every section, "
+		 "the search index and the audit log's old and new values, "
+		 "leaving an audit record of the erasure (who, when, why). A "
+		 "later import of the same email or phone is reported, not "
+		 "applied.",
+	.opts = OPT(O_REASON),
+	.required = OPT(O_REASON),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_customer_erase,
     },
 };
 
@@ -550,6 +575,48 @@ static const cli_cmd segment_cmds[] = {
     },
 };
 
+static const cli_cmd dedup_cmds[] = {
+    {
+	.name = "scan",
+	.summary = "list cards that look like one person",
+	.synopsis = "[--min-score S] [--where EXPR] [--limit N] [--cursor C] "
+		    "[--all]",
+	.about = "Pairs of cards, best first, with the evidence: the same "
+		 "email or phone, or similar names together with the same "
+		 "birth date, postal code, city or company. Pairs that share "
+		 "a card share a group. See docs/DEDUP.md.",
+	.opts = OPT(O_MIN_SCORE) | OPT(O_WHERE) | CLI_PAGE_OPTS,
+	.run = cmd_dedup_scan,
+    },
+};
+
+static const cli_cmd verify_cmds[] = {
+    {
+	.name = "due",
+	.summary = "cards due for confirmation",
+	.synopsis = "[--older-than AGE] [--section S] [--limit N] [--cursor C] "
+		    "[--all]",
+	.about = "Cards whose section or contact points were not confirmed "
+		 "for AGE (default 365d), with the channel each prefers and "
+		 "has consented to, to ask by.",
+	.opts = OPT(O_OLDER_THAN) | OPT(O_SECTION) | CLI_PAGE_OPTS,
+	.run = cmd_verify_due,
+    },
+    {
+	.name = "confirm",
+	.summary = "record that a customer confirmed their data",
+	.synopsis = "REF [--section S] --source phone|email|visit|form",
+	.about = "Marks the section (default: every section you may write) "
+		 "and its contact points verified now, by that source.",
+	.opts = OPT(O_SECTION) | OPT(O_SOURCE),
+	.required = OPT(O_SOURCE),
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "REF",
+	.run = cmd_verify_confirm,
+    },
+};
+
 static const cli_cmd root_cmds[] = {
     {
 	.name = "keygen",
@@ -662,6 +729,50 @@ static const cli_cmd root_cmds[] = {
 	.about = "Named filters of your department, for searches, exports "
 		 "and reports.",
 	SUBS(segment_cmds),
+    },
+    {
+	.name = "dedup",
+	.summary = "find duplicate cards",
+	.synopsis = "COMMAND [OPTIONS]",
+	.about = "The duplicate check that runs on every create and import, "
+		 "over the whole store.",
+	SUBS(dedup_cmds),
+    },
+    {
+	.name = "merge",
+	.summary = "merge two cards of one person",
+	.synopsis = "SURVIVOR OTHER [--prefer SECTION.FIELD=other]... "
+		    "[--dry-run]",
+	.about = "Moves every contact point, purchase, interaction, note, "
+		 "consent and custom value of OTHER to SURVIVOR in one step; "
+		 "OTHER stays as a pointer to SURVIVOR. A non-empty value is "
+		 "never replaced by an empty one; values that lose are kept "
+		 "in the card's history. --dry-run prints exactly what the "
+		 "merge will do. See docs/MERGE.md.",
+	.opts = OPT(O_PREFER) | OPT(O_DRY_RUN),
+	.min_pos = 2,
+	.max_pos = 2,
+	.pos_name = "SURVIVOR OTHER",
+	.run = cmd_merge,
+    },
+    {
+	.name = "unmerge",
+	.summary = "undo a merge",
+	.synopsis = "MERGE-ID",
+	.about = "Restores both cards as they were, when no later edit "
+		 "touched what the merge changed; otherwise refuses and says "
+		 "what changed.",
+	.min_pos = 1,
+	.max_pos = 1,
+	.pos_name = "MERGE-ID",
+	.run = cmd_unmerge,
+    },
+    {
+	.name = "verify",
+	.summary = "cards due for confirmation, and confirmations",
+	.synopsis = "COMMAND [ARGS] [OPTIONS]",
+	.about = "How current each card is.",
+	SUBS(verify_cmds),
     },
     {
 	.name = "import",

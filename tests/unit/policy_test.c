@@ -34,11 +34,15 @@ static void test_every_request_kind_has_a_rule(void **state)
 		    CARTA__V1__CUSTOMER_EDIT_REQUEST__INIT;
 		Carta__V1__ImportRequest import =
 		    CARTA__V1__IMPORT_REQUEST__INIT;
+		Carta__V1__VerifyConfirmRequest confirm =
+		    CARTA__V1__VERIFY_CONFIRM_REQUEST__INIT;
 		req.customer_add = &add;
 		if (f->id == CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT)
 			req.customer_edit = &edit;
 		if (f->id == CARTA__V1__REQUEST__BODY_IMPORT)
 			req.import = &import;
+		if (f->id == CARTA__V1__REQUEST__BODY_VERIFY_CONFIRM)
+			req.verify_confirm = &confirm;
 		policy_needs n = policy_needs_of(&req, 0);
 		print_message("%-18s %s\n", f->name,
 			      n.known ? "has a rule" : "NO RULE");
