@@ -356,8 +356,7 @@ int cmd_customer_add(const cli_args *a)
 	if (rv != 0)
 		return cli_fail(a, "%s", err);
 
-	/* --force is accepted for scripts written against the duplicate
-	 * check to come; the server does not check yet. */
+	add.force = a->force;
 	if (a->request_key == NULL)
 		cli_request_key(key);
 	add.card = card;

@@ -43,7 +43,7 @@ typedef struct {
 
 	/* the tally */
 	unsigned long records, rows, created, updated, unchanged, rejected;
-	unsigned long skipped, added, present;
+	unsigned long skipped, added, present, duplicates, suppressed;
 	import_note notes[NOTES_MAX];
 	size_t nnotes;
 
@@ -170,13 +170,17 @@ static void summary(importer *im, const char *stopped)
 	progress_clear(im);
 	if (a->json) {
 		json_t *o = json_pack(
-		    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		    "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I, "
+		    "s:b}",
 		    "summary", im->path, "records", (json_int_t)im->records,
 		    "rows", (json_int_t)im->rows, "created",
 		    (json_int_t)im->created, "updated", (json_int_t)im->updated,
 		    "unchanged", (json_int_t)im->unchanged, "rejected",
 		    (json_int_t)im->rejected, "skipped",
-		    (json_int_t)im->skipped, "items_added",
+		    (json_int_t)im->skipped, "duplicates",
+		    (json_int_t)im->duplicates, "suppressed",
+		    (json_int_t)im->suppressed, "items_added",
 		    (json_int_t)im->added, "items_present",
 		    (json_int_t)im->present, "dry_run", a->dry_run);
 		if (o != NULL && stopped != NULL)
@@ -203,6 +207,13 @@ static void summary(importer *im, const char *stopped)
 	       "  rejected  %lu\n  skipped   %lu\n",
 	       im->created, im->updated, im->unchanged, im->rejected,
 	       im->skipped);
+	if (im->duplicates)
+		printf("  duplicates %lu (not created: they look like existing "
+		       "cards; --force creates them)\n",
+		       im->duplicates);
+	if (im->suppressed)
+		printf("  suppressed %lu (erased people, not created again)\n",
+		       im->suppressed);
 	if (im->added || im->present)
 		printf("  purchases, interactions and notes added %lu; "
 		       "purchases already there %lu\n",
@@ -217,6 +228,31 @@ static void summary(importer *im, const char *stopped)
 	double s = seconds_since(&im->start);
 	printf("  %.1f s, %.0f records/s\n", s,
 	       s > 0 ? (double)im->records / s : 0);
+}
+
+/* A record not created because it looks like existing cards. */
+static void duplicate(importer *im, const Carta__V1__ImportOutcome *o)
+{
+	char why[512] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->n_duplicates && n < sizeof(why) - 1; i++) {
+		const Carta__V1__DuplicateCandidate *d = o->duplicates[i];
+		int w =
+		    snprintf(why + n, sizeof(why) - n, "%slooks like %s (%.2f)",
+			     i ? "; " : "", d->number, d->score);
+		for (size_t k = 0; w > 0 && k < d->n_reasons; k++)
+			w += snprintf(why + n + (size_t)w,
+				      sizeof(why) - n - (size_t)w, "%s %s",
+				      k ? "," : ":", d->reasons[k]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+		if (n >= sizeof(why))
+			n = sizeof(why) - 1;
+	}
+	report(im, "duplicate", (unsigned long)o->line, NULL,
+	       why[0] ? why : o->message);
 }
 
 /* ---- batches --------------------------------------------------------- */
@@ -242,6 +278,15 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 			break;
 		case CARTA__V1__IMPORT_OUTCOME__KIND__UNCHANGED:
 			im->unchanged++;
+			break;
+		case CARTA__V1__IMPORT_OUTCOME__KIND__DUPLICATE:
+			im->duplicates++;
+			duplicate(im, o);
+			break;
+		case CARTA__V1__IMPORT_OUTCOME__KIND__SUPPRESSED:
+			im->suppressed++;
+			report(im, "suppressed", (unsigned long)o->line, NULL,
+			       o->message);
 			break;
 		default:
 			im->rejected++;
@@ -286,6 +331,7 @@ static int flush_first(importer *im, size_t n)
 	body.upsert_by = (Carta__V1__UpsertKey)im->upsert_by;
 	body.dry_run = im->a->dry_run;
 	body.create_missing = im->create_missing;
+	body.force = im->a->force;
 	req.body_case = CARTA__V1__REQUEST__BODY_IMPORT;
 	req.import = &body;
 	progress_clear(im);
@@ -501,7 +547,7 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 	summary(&im, stopped);
 	if (stopped != NULL)
 		status = cli_fail(a, "%s", stopped);
-	else if (im.rejected > 0)
+	else if (im.rejected > 0 || im.duplicates > 0 || im.suppressed > 0)
 		status = CLI_EXIT_FAIL;
 out:
 	progress_clear(&im);

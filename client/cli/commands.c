@@ -406,7 +406,7 @@ static const cli_cmd field_cmds[] = {
     },
 };
 
-#define IMPORT_OPTS OPT(O_DRY_RUN) | OPT(O_PROGRESS)
+#define IMPORT_OPTS OPT(O_DRY_RUN) | OPT(O_PROGRESS) | OPT(O_FORCE)
 
 static const cli_cmd import_cmds[] = {
     {

@@ -473,6 +473,40 @@ void cli_request_key(char out[CLI_REQUEST_KEY_SIZE])
 	sodium_bin2hex(out, CLI_REQUEST_KEY_SIZE, raw, sizeof raw);
 }
 
+/* The cards a refused card looks like (Status.duplicates). */
+static void print_duplicates(const cli_args *a, const Carta__V1__Status *st)
+{
+	for (size_t i = 0; i < st->n_duplicates; i++) {
+		const Carta__V1__DuplicateCandidate *d = st->duplicates[i];
+		if (a->json) {
+			json_t *o = json_pack("{s:s, s:f}", "duplicate_of",
+					      d->number, "score", d->score);
+			json_t *r = json_array();
+			for (size_t k = 0; o && r && k < d->n_reasons; k++)
+				json_array_append_new(
+				    r, cli_json_str(d->reasons[k]));
+			if (o != NULL && r != NULL) {
+				json_object_set_new(o, "reasons", r);
+				if (d->name[0])
+					json_object_set_new(
+					    o, "name", cli_json_str(d->name));
+				cli_print_json(a, o);
+			} else {
+				json_decref(o);
+				json_decref(r);
+			}
+			continue;
+		}
+		fprintf(stderr,
+			"  looks like %s %s (score %.2f):", cli_safe(d->number),
+			cli_safe(d->name), d->score);
+		for (size_t k = 0; k < d->n_reasons; k++)
+			fprintf(stderr, "%s %s", k ? ";" : "",
+				cli_safe(d->reasons[k]));
+		fputc('\n', stderr);
+	}
+}
+
 int cli_fail_status(const cli_args *a, const Carta__V1__Status *st)
 {
 	const char *msg = st->message != NULL && st->message[0] != '\0'
@@ -483,10 +517,11 @@ int cli_fail_status(const cli_args *a, const Carta__V1__Status *st)
 	size_t flen = st->field != NULL ? strlen(st->field) : 0;
 	int named =
 	    flen > 0 && strncmp(msg, st->field, flen) == 0 && msg[flen] == ':';
-	if (flen > 0 && !named)
-		return cli_fail(a, "%s: %s", cli_safe(st->field),
-				cli_safe(msg));
-	return cli_fail(a, "%s", cli_safe(msg));
+	int rv = flen > 0 && !named
+		     ? cli_fail(a, "%s: %s", cli_safe(st->field), cli_safe(msg))
+		     : cli_fail(a, "%s", cli_safe(msg));
+	print_duplicates(a, st);
+	return rv;
 }
 
 int cli_open(const cli_args *a, carta_client **c)
