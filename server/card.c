@@ -212,6 +212,13 @@ static const char *const consent_channels[] = {"email", "phone", "sms", "post",
 static const char *const interaction_channels[] = {
     "phone", "email", "visit", "chat", "letter", "sms", "other", NULL};
 
+bool card_named(const Carta__V1__Identity *m)
+{
+	return m != NULL &&
+	       (m->given_name[0] != '\0' || m->family_name[0] != '\0' ||
+		m->company[0] != '\0' || m->external_id[0] != '\0');
+}
+
 int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m)
 {
 	size_t old = push(ctx, "identity", -1);
@@ -230,8 +237,7 @@ int card_check_identity(card_ctx *ctx, Carta__V1__Identity *m)
 		rv = one_of(ctx, "status", &m->status, statuses, 0);
 	/* A card imported with purchases may know its customer by another
 	 * system's key alone. */
-	if (rv == 0 && m->given_name[0] == '\0' && m->family_name[0] == '\0' &&
-	    m->company[0] == '\0' && m->external_id[0] == '\0')
+	if (rv == 0 && !ctx->update && !card_named(m))
 		rv = fail(ctx, "",
 			  "a card needs a given name, a family name, "
 			  "a company or an external id");

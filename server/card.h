@@ -7,6 +7,7 @@
 #define CARTAD_CARD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "carta.pb-c.h"
@@ -22,7 +23,14 @@ typedef struct {
 	const char *region;	/* default phone region, e.g. "ES" */
 	char today[11];		/* YYYY-MM-DD, for dates relative to now */
 	char tomorrow[11];	/* today + 1 day: clients ahead of UTC */
+	/* The identity may update a card (an import by key): it need not
+	 * name the person; creating a card checks that (card_named). */
+	bool update;
 } card_ctx;
+
+/* Whether an identity names the card: a given or family name, a company
+ * or an external id. */
+bool card_named(const Carta__V1__Identity *m);
 
 /* "identity", "contact", ...; NULL for values outside 1..8. */
 const char *card_section_name(int section);

@@ -384,7 +384,6 @@ static void import(dispatch_call *call)
 	const Carta__V1__ImportRequest *r = call->req->import;
 	Carta__V1__Card **cards = NULL;
 	store_import_outcome *out = NULL;
-	policy_needs needs = {.known = true};
 	const bool upsert = r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
 	store_actor who;
 	int rv = 0;
@@ -418,6 +417,7 @@ static void import(dispatch_call *call)
 		bool no_status =
 		    given->identity == NULL || given->identity->status[0] == 0;
 		card_ctx_init(&ctx, call->env->region);
+		ctx.update = upsert;
 		rv = check_card(call, &ctx, cards[i], true);
 		if (rv == CARTA_ENOMEM) {
 			fail(call, C(INTERNAL), "out of memory", NULL);
@@ -432,18 +432,22 @@ static void import(dispatch_call *call)
 		/* An update keeps the status unless the record names one. */
 		if (upsert && no_status)
 			cards[i]->identity->status[0] = '\0';
-		for (size_t k = 0; k < cards[i]->n_custom; k++)
-			needs.write |= 1u << cards[i]->custom[k]->section;
+
+		/* A record the department may not write is reported, and
+		 * the others go on. */
+		const char *why = NULL;
+		int section = 0;
+		policy_needs needs = policy_import_record(r, cards[i]);
+		if (policy_check(call->view, &needs, &why, &section) != 0) {
+			char msg[CARD_ERR_MAX];
+			snprintf(msg, sizeof(msg), "%s: %s",
+				 card_section_name(section), why);
+			outcome_reason(&out[i], msg);
+			carta__v1__card__free_unpacked(cards[i], NULL);
+			cards[i] = NULL;
+		}
 	}
 
-	/* Custom values belong to their field's section, known only now. */
-	const char *why = NULL;
-	int section = 0;
-	if (policy_check(call->view, &needs, &why, &section) != 0) {
-		fail(call, C(PERMISSION_DENIED), why,
-		     card_section_name(section));
-		goto done;
-	}
 	rv =
 	    store_import(call->env->db, actor(call, &who), (int)r->upsert_by,
 			 r->create_missing, r->dry_run, cards, r->n_items, out);

@@ -51,7 +51,8 @@ void policy_view_role_only(const store_principal *caller, policy_view *view)
 
 bool policy_needs_view(const policy_needs *needs)
 {
-	return needs->read != 0 || needs->write != 0 || needs->returns_card;
+	return needs->read != 0 || needs->write != 0 || needs->returns_card ||
+	       needs->checks_more;
 }
 
 #define BIT(section) (1u << (section))
@@ -72,12 +73,13 @@ static bool identity_only_key(const Carta__V1__Identity *id, int key)
 	       !rest.home_branch[0];
 }
 
-/* An import writes every section its records carry (identity only when a
- * record may create a card or sets more than its key), and reads the
- * section of the key that finds existing cards. */
+/* An import reads the section of the key that finds existing cards; what
+ * each record writes is decided per record (policy_import_record), so
+ * that a record the department may not write is reported, not a whole
+ * file half-applied. */
 static policy_needs import_needs(const Carta__V1__ImportRequest *r)
 {
-	policy_needs n = {.known = true};
+	policy_needs n = {.known = true, .checks_more = true};
 
 	switch (r->upsert_by) {
 	case CARTA__V1__UPSERT_KEY__UPSERT_NONE:
@@ -91,20 +93,21 @@ static policy_needs import_needs(const Carta__V1__ImportRequest *r)
 		break;
 	default:
 		n.known = false; /* the handler refuses it as malformed */
-		return n;
+		break;
 	}
-	for (size_t i = 0; i < r->n_items; i++) {
-		const Carta__V1__Card *c = r->items[i]->card;
-		if (c == NULL)
-			continue;
-		uint32_t w = card_new_sections(c);
-		bool creates =
-		    r->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
-		    r->create_missing;
-		if (!creates && identity_only_key(c->identity, r->upsert_by))
-			w &= ~BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
-		n.write |= w;
-	}
+	return n;
+}
+
+policy_needs policy_import_record(const Carta__V1__ImportRequest *r,
+				  const Carta__V1__Card *c)
+{
+	policy_needs n = {.known = true};
+	bool creates = r->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
+		       r->create_missing;
+
+	n.write = card_new_sections(c);
+	if (!creates && identity_only_key(c->identity, r->upsert_by))
+		n.write &= ~BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
 	return n;
 }
 
@@ -225,6 +228,7 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 	case CARTA__V1__REQUEST__BODY_VERIFY_CONFIRM:
 		if (card_section_name(req->verify_confirm->section))
 			n.write = BIT(req->verify_confirm->section);
+		n.checks_more = true;
 		break;
 	case CARTA__V1__REQUEST__BODY_STATS:
 	case CARTA__V1__REQUEST__BODY_ERASE:

@@ -31,6 +31,7 @@ typedef struct {
 	bool admin_only;
 	bool known;
 	bool returns_card; /* the answer carries a card to filter */
+	bool checks_more;  /* the handler checks more with the policy */
 } policy_needs;
 
 /* Whether deciding on needs, or filtering its answer, depends on the
@@ -44,6 +45,13 @@ void policy_view_role_only(const store_principal *caller, policy_view *view);
 /* The needs of req. field_section is the section of the custom field a
  * CustomSet request names (0 otherwise). */
 policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section);
+
+/* What one record of an import writes: every section it carries, with
+ * identity only when the record may create a card or sets more than the
+ * key that finds it. Custom values count for the sections their fields
+ * belong to (card->custom[i]->section, set once the field is known). */
+policy_needs policy_import_record(const Carta__V1__ImportRequest *r,
+				  const Carta__V1__Card *card);
 
 /* Returns 0 when view allows needs; otherwise CARTA_EPERM with *why a
  * static reason and *section the first section refused (0 when the

@@ -53,7 +53,8 @@ static int find_one(sqlite3 *conn, const char *sql, const char *value,
 /* The card a record's key finds: 0 with *found 0 or 1, or CARTA_EEXIST
  * when the key matches several cards. */
 static int find_by_key(sqlite3 *conn, int key, const Carta__V1__Card *c,
-		       char id[33], int *found, const char **field)
+		       char id[33], int *found, const char **field,
+		       int *missing)
 {
 	const char *sql = NULL, *value = "";
 
@@ -79,7 +80,8 @@ static int find_by_key(sqlite3 *conn, int key, const Carta__V1__Card *c,
 	default:
 		return 0;
 	}
-	if (value[0] == '\0')
+	*missing = value[0] == '\0';
+	if (*missing)
 		return 0;
 	int rv = find_one(conn, sql, value, id, found);
 	if (rv == 0 && *found > 1)
@@ -370,8 +372,14 @@ static int has_row(sqlite3 *conn, const char *sql, const char *id,
 	return 0;
 }
 
+/* Appends c's purchases, interactions and notes to card id. On a card
+ * that existed before (fresh is false) an item the card already has is
+ * not added again: an interaction or note with the same text (and time,
+ * when it has one). A purchase whose invoice the card has is never added
+ * twice. */
 static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
-			const Carta__V1__Card *c, store_import_outcome *o)
+			const Carta__V1__Card *c, bool fresh,
+			store_import_outcome *o)
 {
 	const int P = CARTA__V1__SECTION__SECTION_PURCHASES;
 	const int I = CARTA__V1__SECTION__SECTION_INTERACTIONS;
@@ -398,12 +406,15 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 	 * export again adds nothing. */
 	for (size_t k = c->n_interactions; rv == 0 && k > 0; k--) {
 		const Carta__V1__Interaction *it = c->interactions[k - 1];
+		/* Without a time (a vCard NOTE, a CSV), the same text is
+		 * the same item. */
 		found = 0;
-		if (it->at != 0)
-			rv = has_row(conn,
-				     "SELECT 1 FROM interactions WHERE card_id "
-				     "= ?1 AND summary = ?2 AND at = ?3",
-				     id, it->summary, it->at, &found);
+		if (!fresh)
+			rv = has_row(
+			    conn,
+			    "SELECT 1 FROM interactions WHERE card_id = ?1 "
+			    "AND summary = ?2 AND (?3 = 0 OR at = ?3)",
+			    id, it->summary, it->at, &found);
 		if (rv == 0 && !found)
 			rv = store_conn_append(conn, who, id, I, &it->base);
 		o->added += rv == 0 && !found;
@@ -411,11 +422,12 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 	for (size_t k = c->n_notes; rv == 0 && k > 0; k--) {
 		const Carta__V1__Note *nt = c->notes[k - 1];
 		found = 0;
-		if (nt->at != 0)
-			rv = has_row(conn,
-				     "SELECT 1 FROM notes WHERE card_id = ?1 "
-				     "AND text = ?2 AND at = ?3",
-				     id, nt->text, nt->at, &found);
+		if (!fresh)
+			rv = has_row(
+			    conn,
+			    "SELECT 1 FROM notes WHERE card_id = ?1 AND "
+			    "text = ?2 AND (?3 = 0 OR at = ?3)",
+			    id, nt->text, nt->at, &found);
 		if (rv == 0 && !found)
 			rv = store_conn_append(conn, who, id, N, &nt->base);
 		o->added += rv == 0 && !found;
@@ -448,7 +460,7 @@ static int create(sqlite3 *conn, const store_actor *who,
 	snprintf(id, sizeof(id), "%s", stored->id);
 	carta__v1__card__free_unpacked(stored, NULL);
 	o->kind = STORE_IMPORT_CREATED;
-	return append_items(conn, who, id, c, o);
+	return append_items(conn, who, id, c, true, o);
 }
 
 static int update(sqlite3 *conn, const store_actor *who, const char *id,
@@ -468,7 +480,7 @@ static int update(sqlite3 *conn, const store_actor *who, const char *id,
 		rv = store_conn_edit(conn, who, id, s, merge_fn, &m);
 	}
 	if (rv == 0)
-		rv = append_items(conn, who, id, c, o);
+		rv = append_items(conn, who, id, c, false, o);
 	if (rv != 0)
 		return rv;
 
@@ -481,6 +493,16 @@ static int update(sqlite3 *conn, const store_actor *who, const char *id,
 	o->kind = card_version(conn, id) == before ? STORE_IMPORT_UNCHANGED
 						   : STORE_IMPORT_UPDATED;
 	return 0;
+}
+
+static void reject_why(store_import_outcome *o, const char *field,
+		       const char *why)
+{
+	o->kind = STORE_IMPORT_REJECTED;
+	o->number[0] = '\0';
+	o->added = o->present = 0;
+	snprintf(o->field, sizeof(o->field), "%s", field ? field : "");
+	snprintf(o->message, sizeof(o->message), "%s", why);
 }
 
 static void reject(store_import_outcome *o, int rv, const char *field)
@@ -516,15 +538,31 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 {
 	const char *field = NULL;
 	char id[33];
-	int found = 0;
-	int rv = find_by_key(conn, a->upsert_by, c, id, &found, &field);
+	int found = 0, key_missing = 0;
+	int rv = find_by_key(conn, a->upsert_by, c, id, &found, &field,
+			     &key_missing);
 
+	const bool upsert = a->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
+	if (rv == 0 && upsert && !found && key_missing) {
+		/* Creating it would make a new card on every run. */
+		reject_why(o, field,
+			   "the record has no value for the key "
+			   "that finds its card");
+		return 0;
+	}
 	if (rv == 0 && found) {
 		rv = update(conn, a->who, id, c, o);
-	} else if (rv == 0 &&
-		   a->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE &&
-		   !a->create_missing) {
+	} else if (rv == 0 && upsert &&
+		   (!a->create_missing ||
+		    a->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NUMBER)) {
+		/* Numbers are the server's to give: a number that finds no
+		 * card is a mistake, not a new customer. */
 		reject(o, CARTA_ENOENT, field);
+		return 0;
+	} else if (rv == 0 && !card_named(c->identity)) {
+		reject_why(o, "identity",
+			   "a card needs a given name, a family name, a "
+			   "company or an external id");
 		return 0;
 	} else if (rv == 0) {
 		rv = create(conn, a->who, c, o);

@@ -185,6 +185,9 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_PROGRESS] = {"--progress", NULL, K_FLAG, NULL,
 		    "show a progress bar even when not on a terminal",
 		    AT(progress), 0, 0},
+    [O_UPDATE_ONLY] = {"--update-only", NULL, K_FLAG, NULL,
+		       "only update the cards the key finds; create none",
+		       AT(update_only), 0, 0},
     /* queries */
     [O_WHERE] = {"--where", NULL, K_STR, "EXPR",
 		 "only cards matching EXPR (see docs/QUERIES.md)", AT(where), 0,

@@ -88,6 +88,7 @@ enum cli_opt_id {
 	O_UPSERT_BY,
 	O_DRY_RUN,
 	O_PROGRESS,
+	O_UPDATE_ONLY,
 	/* queries, duplicates, verification, erasure */
 	O_WHERE,
 	O_SEGMENT,
@@ -139,7 +140,7 @@ typedef struct cli_args {
 	const char *mapping, *encoding, *delimiter, *date_format, *upsert_by;
 	const char *where, *segment, *sort, *min_score, *older_than, *reason;
 	cli_list prefers;
-	bool dry_run, progress, count_only;
+	bool dry_run, progress, count_only, update_only;
 	/* positional arguments of the command */
 	const char *pos[CLI_MAX_POS];
 	int npos;

@@ -143,7 +143,12 @@ static void csv_cell(FILE *f, const char *s)
 
 	if (s == NULL)
 		s = "";
-	neutral = s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+	/* A cell that starts with an apostrophe before one of those gets
+	 * one more, so that the importer, which removes one, gives it back
+	 * as it was. */
+	neutral = s[0] != '\0' && (strchr("=+-@\t\r", s[0]) != NULL ||
+				   (s[0] == '\'' && s[1] != '\0' &&
+				    strchr("=+-@\t\r'", s[1]) != NULL));
 	quote = strpbrk(s, ",\"\r\n") != NULL;
 	if (quote)
 		fputc('"', f);

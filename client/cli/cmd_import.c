@@ -32,14 +32,18 @@ typedef struct {
 	int upsert_by;
 	bool create_missing;
 
-	/* the batch being filled: items and their encoded sizes; the last
-	 * run_start.. items share one key (run_key) */
+	/* every record read, then the order to send them in and the group
+	 * (first record) of each */
+	import_rec *recs;
+	size_t nrecs, caprecs;
+	size_t *order, *group;
+	size_t norder;
+
+	/* the batch being filled */
 	Carta__V1__ImportItem **items;
-	size_t *sizes;
 	size_t nitems;
 	size_t bytes;
-	size_t run_start;
-	char run_key[128];
+	unsigned long sent, to_send; /* records, for the progress bar */
 
 	/* the tally */
 	unsigned long records, rows, created, updated, unchanged, rejected;
@@ -53,6 +57,7 @@ typedef struct {
 	const import_reader *rd;
 	import_src *src;
 	bool bar_shown;
+	bool sending; /* reading the file done: progress counts records */
 } importer;
 
 void import_rec_clear(import_rec *rec)
@@ -93,11 +98,16 @@ static void progress(importer *im, bool force)
 	if (!force && since_last < (im->bar ? 0.1 : 5.0))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
-	if (im->rd->progress != NULL)
+	unsigned long count = im->sending ? im->sent : im->records;
+	if (im->sending) {
+		done = im->sent;
+		total = im->to_send;
+	} else if (im->rd->progress != NULL) {
 		im->rd->progress(im->src, &done, &total);
+	}
 
 	double elapsed = seconds_since(&im->start);
-	double rate = elapsed > 0 ? (double)im->records / elapsed : 0;
+	double rate = elapsed > 0 ? (double)count / elapsed : 0;
 	double frac = total > 0 ? (double)done / (double)total : 0;
 	if (frac > 1)
 		frac = 1;
@@ -112,13 +122,16 @@ static void progress(importer *im, bool force)
 		for (int i = 0; i < 30; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[30] = '\0';
-		fprintf(stderr, "\r[%s] %3d%% %lu records %.0f/s left %s ", bar,
-			(int)(frac * 100), im->records, rate, left);
+		fprintf(stderr, "\r%s [%s] %3d%% %lu records %.0f/s left %s ",
+			im->sending ? "sending" : "reading", bar,
+			(int)(frac * 100), count, rate, left);
 		im->bar_shown = true;
 	} else {
-		fprintf(stderr,
-			"carta: import: %lu records (%d%%), %.0f/s, left %s\n",
-			im->records, (int)(frac * 100), rate, left);
+		fprintf(
+		    stderr,
+		    "carta: import: %s %lu records (%d%%), %.0f/s, left %s\n",
+		    im->sending ? "sent" : "read", count, (int)(frac * 100),
+		    rate, left);
 	}
 	fflush(stderr);
 }
@@ -230,6 +243,29 @@ static void summary(importer *im, const char *stopped)
 	       s > 0 ? (double)im->records / s : 0);
 }
 
+/* With --json, every record that landed is a line too: a script learns
+ * the number of each card it created or updated. */
+static void landed(importer *im, const Carta__V1__ImportOutcome *o)
+{
+	static const char *const kinds[] = {
+	    [CARTA__V1__IMPORT_OUTCOME__KIND__CREATED] = "created",
+	    [CARTA__V1__IMPORT_OUTCOME__KIND__UPDATED] = "updated",
+	    [CARTA__V1__IMPORT_OUTCOME__KIND__UNCHANGED] = "unchanged",
+	};
+
+	if (!im->a->json || o->kind < 1 || o->kind > 3)
+		return;
+	json_t *j = json_pack("{s:s, s:I, s:s}", "outcome", kinds[o->kind],
+			      "line", (json_int_t)o->line, "number", o->number);
+	if (j != NULL && (o->items_added || o->items_present)) {
+		json_object_set_new(j, "items_added",
+				    json_integer(o->items_added));
+		json_object_set_new(j, "items_present",
+				    json_integer(o->items_present));
+	}
+	cli_print_json(im->a, j);
+}
+
 /* A record not created because it looks like existing cards. */
 static void duplicate(importer *im, const Carta__V1__ImportOutcome *o)
 {
@@ -269,6 +305,7 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		const Carta__V1__ImportOutcome *o = res->outcomes[i];
 		im->added += o->items_added;
 		im->present += o->items_present;
+		landed(im, o);
 		switch (o->kind) {
 		case CARTA__V1__IMPORT_OUTCOME__KIND__CREATED:
 			im->created++;
@@ -298,36 +335,27 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
-static void items_free(Carta__V1__ImportItem **items, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (items[i]->card != NULL)
-			carta__v1__card__free_unpacked(items[i]->card, NULL);
-		free(items[i]);
-	}
-}
-
 static void batch_free(importer *im)
 {
-	items_free(im->items, im->nitems);
+	for (size_t i = 0; i < im->nitems; i++) {
+		/* The cards belong to the records: only the items go. */
+		im->items[i]->card = NULL;
+		free(im->items[i]);
+	}
 	im->nitems = 0;
 	im->bytes = 0;
-	im->run_start = 0;
-	im->run_key[0] = '\0';
 }
 
-/* Sends the first n items of the batch and keeps the others, which move
- * to its front. */
-static int flush_first(importer *im, size_t n)
+static int flush(importer *im)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	Carta__V1__ImportRequest body = CARTA__V1__IMPORT_REQUEST__INIT;
 	cli_handler h = {.each = tally, .ud = im};
 
-	if (n == 0)
+	if (im->nitems == 0)
 		return 0;
 	body.items = im->items;
-	body.n_items = n;
+	body.n_items = im->nitems;
 	body.upsert_by = (Carta__V1__UpsertKey)im->upsert_by;
 	body.dry_run = im->a->dry_run;
 	body.create_missing = im->create_missing;
@@ -336,100 +364,224 @@ static int flush_first(importer *im, size_t n)
 	req.import = &body;
 	progress_clear(im);
 	int status = cli_call(im->a, &im->client, &req, &h);
-
-	items_free(im->items, n);
-	for (size_t i = 0; i < n; i++)
-		im->bytes -= im->sizes[i];
-	memmove(im->items, im->items + n,
-		(im->nitems - n) * sizeof(*im->items));
-	memmove(im->sizes, im->sizes + n,
-		(im->nitems - n) * sizeof(*im->sizes));
-	im->nitems -= n;
-	im->run_start = im->run_start >= n ? im->run_start - n : 0;
+	im->sent += im->nitems;
+	batch_free(im);
+	progress(im, false);
 	return status;
 }
 
-static int flush(importer *im)
-{
-	return flush_first(im, im->nitems);
-}
-
-/* The key that finds a record's card, as the server will read it (""
- * when records do not depend on each other). */
-static void record_key(const importer *im, const Carta__V1__Card *c, char *out,
-		       size_t cap)
-{
-	const char *k = "";
-
-	switch (im->upsert_by) {
-	case CARTA__V1__UPSERT_KEY__UPSERT_EMAIL:
-		if (c->contact && c->contact->n_emails > 0)
-			k = c->contact->emails[0]->address;
-		break;
-	case CARTA__V1__UPSERT_KEY__UPSERT_NUMBER:
-		k = c->identity ? c->identity->number : "";
-		break;
-	case CARTA__V1__UPSERT_KEY__UPSERT_EXTERNAL_ID:
-		k = c->identity ? c->identity->external_id : "";
-		break;
-	default:
-		break;
-	}
-	snprintf(out, cap, "%s", k);
-	for (char *p = out; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-}
-
-/* Takes rec's card into the batch, sending the batch first when the
- * card would not fit in it. */
-static int add(importer *im, import_rec *rec)
+/* Adds record r to the batch (its card stays the record's). */
+static int batch_add(importer *im, import_rec *r, size_t size)
 {
 	Carta__V1__ImportItem *item = malloc(sizeof(*item));
 
 	if (item == NULL)
 		return cli_fail(im->a, "out of memory");
 	carta__v1__import_item__init(item);
-	item->line = rec->line;
-	item->card = rec->card;
-	rec->card = NULL;
-
-	size_t size = carta__v1__import_item__get_packed_size(item) + 8;
-	if (size > REQUEST_BYTES_MAX) {
-		carta__v1__card__free_unpacked(item->card, NULL);
-		free(item);
-		im->rejected++;
-		report(im, "rejected", rec->line, NULL,
-		       "the record is too large to send");
-		return 0;
-	}
-	/* Records with one key stay in one batch where they fit: a dry run
-	 * rolls each batch back, so a card one record creates would be
-	 * missing for the next in another batch. */
-	char key[sizeof(im->run_key)];
-	record_key(im, item->card, key, sizeof(key));
-	bool same =
-	    key[0] != '\0' && im->nitems > 0 && strcmp(key, im->run_key) == 0;
-	if (!same) {
-		im->run_start = im->nitems;
-		snprintf(im->run_key, sizeof(im->run_key), "%s", key);
-	}
-	if (im->nitems == BATCH_RECORDS || im->bytes + size > BATCH_BYTES) {
-		size_t n = im->run_start > 0 ? im->run_start : im->nitems;
-		int status = flush_first(im, n);
-		if (status == 0 && (im->nitems == BATCH_RECORDS ||
-				    im->bytes + size > BATCH_BYTES))
-			status = flush(im);
-		if (status != 0) {
-			carta__v1__card__free_unpacked(item->card, NULL);
-			free(item);
-			return status;
-		}
-	}
-	im->items[im->nitems] = item;
-	im->sizes[im->nitems++] = size;
+	item->line = r->line;
+	item->card = r->card;
+	im->items[im->nitems++] = item;
 	im->bytes += size;
 	return 0;
+}
+
+/* ---- grouping: records that may touch one card travel together -------- */
+
+typedef struct {
+	char *key;
+	size_t rec;
+} keyed;
+
+static size_t find_root(size_t *parent, size_t i)
+{
+	while (parent[i] != i) {
+		parent[i] = parent[parent[i]];
+		i = parent[i];
+	}
+	return i;
+}
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->rec > y->rec) - (x->rec < y->rec);
+}
+
+static const size_t *order_root; /* for cmp_order: qsort has no context */
+
+static int cmp_order(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t rx = order_root[x], ry = order_root[y];
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+static int push_key(keyed **keys, size_t *n, size_t *cap, const char *kind,
+		    const char *value, size_t rec)
+{
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		keyed *grown = realloc(*keys, ncap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		*keys = grown;
+		*cap = ncap;
+	}
+	size_t len = strlen(kind) + strlen(value) + 2;
+	char *k = malloc(len);
+	if (k == NULL)
+		return -1;
+	snprintf(k, len, "%s:%s", kind, value);
+	/* Emails are one whatever the case of their letters. */
+	for (char *p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z' && strcmp(kind, "e") == 0)
+			*p = (char)(*p - 'A' + 'a');
+	(*keys)[(*n)++] = (keyed){k, rec};
+	return 0;
+}
+
+/* The digits of a phone number, the last nine: formats differ, the
+ * subscriber number does not. */
+static void phone_digits(const char *in, char out[16])
+{
+	char all[64];
+	size_t n = 0;
+	for (; *in && n < sizeof(all) - 1; in++)
+		if (*in >= '0' && *in <= '9')
+			all[n++] = *in;
+	all[n] = '\0';
+	snprintf(out, 16, "%s", n > 9 ? all + n - 9 : all);
+}
+
+/* Orders the records to send so that records sharing an external id, a
+ * number, an email or a phone are adjacent (in file order within, groups
+ * in the order of their first record): each such group goes in one batch
+ * where it fits. A batch is applied in one transaction, so a record sees
+ * what the records before it in its batch did, in a dry run too, whose
+ * batches are each rolled back. */
+static int group_records(importer *im)
+{
+	keyed *keys = NULL;
+	size_t nkeys = 0, capkeys = 0;
+	size_t *parent = calloc(im->nrecs + 1, sizeof(*parent));
+	size_t *root = calloc(im->nrecs + 1, sizeof(*root));
+	int rv = -1;
+
+	im->order = calloc(im->nrecs + 1, sizeof(*im->order));
+	if (parent == NULL || root == NULL || im->order == NULL)
+		goto out;
+	for (size_t i = 0; i < im->nrecs; i++) {
+		parent[i] = i;
+		const Carta__V1__Card *c = im->recs[i].card;
+		if (c == NULL)
+			continue;
+		if (c->identity != NULL &&
+		    (push_key(&keys, &nkeys, &capkeys, "x",
+			      c->identity->external_id, i) != 0 ||
+		     push_key(&keys, &nkeys, &capkeys, "n", c->identity->number,
+			      i) != 0))
+			goto out;
+		for (size_t k = 0; c->contact && k < c->contact->n_emails; k++)
+			if (push_key(&keys, &nkeys, &capkeys, "e",
+				     c->contact->emails[k]->address, i) != 0)
+				goto out;
+		for (size_t k = 0; c->contact && k < c->contact->n_phones;
+		     k++) {
+			char d[16];
+			phone_digits(c->contact->phones[k]->number, d);
+			if (push_key(&keys, &nkeys, &capkeys, "p", d, i) != 0)
+				goto out;
+		}
+	}
+	if (nkeys > 0)
+		qsort(keys, nkeys, sizeof(*keys), cmp_keyed);
+	for (size_t i = 1; i < nkeys; i++) {
+		if (strcmp(keys[i].key, keys[i - 1].key) != 0)
+			continue;
+		size_t a = find_root(parent, keys[i - 1].rec);
+		size_t b = find_root(parent, keys[i].rec);
+		/* The root is the group's first record. */
+		if (a < b)
+			parent[b] = a;
+		else if (b < a)
+			parent[a] = b;
+	}
+	for (size_t i = 0; i < im->nrecs; i++) {
+		root[i] = find_root(parent, i);
+		if (im->recs[i].card != NULL)
+			im->order[im->norder++] = i;
+	}
+	order_root = root;
+	if (im->norder > 0)
+		qsort(im->order, im->norder, sizeof(*im->order), cmp_order);
+	order_root = NULL;
+	rv = 0;
+out:
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i].key);
+	free(keys);
+	free(parent);
+	if (rv == 0) {
+		free(im->group);
+		im->group = root;
+	} else {
+		free(root);
+	}
+	return rv;
+}
+
+/* Sends the records in their order, a group never split across two
+ * batches unless it alone is larger than one. */
+static int send_all(importer *im)
+{
+	int status = 0;
+
+	for (size_t i = 0; status == 0 && i < im->norder; i++) {
+		import_rec *r = &im->recs[im->order[i]];
+		Carta__V1__ImportItem probe = CARTA__V1__IMPORT_ITEM__INIT;
+		probe.line = r->line;
+		probe.card = r->card;
+		size_t size =
+		    carta__v1__import_item__get_packed_size(&probe) + 8;
+		if (size > REQUEST_BYTES_MAX) {
+			im->rejected++;
+			report(im, "rejected", r->line, NULL,
+			       "the record is too large to send (over 64 KB "
+			       "encoded): a field of it is far too long");
+			continue;
+		}
+
+		/* The size of the group starting here, when it starts. */
+		bool starts = i == 0 || im->group[im->order[i]] !=
+					    im->group[im->order[i - 1]];
+		size_t group_n = 0, group_bytes = 0;
+		for (size_t j = i;
+		     starts && j < im->norder &&
+		     im->group[im->order[j]] == im->group[im->order[i]];
+		     j++) {
+			Carta__V1__ImportItem p = CARTA__V1__IMPORT_ITEM__INIT;
+			p.card = im->recs[im->order[j]].card;
+			group_n++;
+			group_bytes +=
+			    carta__v1__import_item__get_packed_size(&p) + 8;
+		}
+		bool fits =
+		    im->nitems + (starts ? group_n : 1) <= BATCH_RECORDS &&
+		    im->bytes + (starts ? group_bytes : size) <= BATCH_BYTES;
+		if (!fits || im->nitems == BATCH_RECORDS ||
+		    im->bytes + size > BATCH_BYTES)
+			status = flush(im);
+		if (status == 0)
+			status = batch_add(im, r, size);
+	}
+	if (status == 0)
+		status = flush(im);
+	return status;
 }
 
 /* ---- the command ----------------------------------------------------- */
@@ -468,6 +620,11 @@ int check_import(const cli_args *a, char *err, size_t errlen)
 			 a->upsert_by);
 		return -1;
 	}
+	if (a->update_only && a->upsert_by == NULL &&
+	    strcmp(a->cmd->name, "purchases") != 0) {
+		snprintf(err, errlen, "--update-only needs --upsert-by");
+		return -1;
+	}
 	if (delimiter(a->delimiter) < 0) {
 		snprintf(err, errlen,
 			 "--delimiter: '%s' is not ',', ';', '|' or 'tab'",
@@ -477,13 +634,67 @@ int check_import(const cli_args *a, char *err, size_t errlen)
 	return 0;
 }
 
+static void recs_free(importer *im)
+{
+	for (size_t i = 0; i < im->nrecs; i++)
+		import_rec_clear(&im->recs[i]);
+	free(im->recs);
+	free(im->order);
+	free(im->group);
+	im->recs = NULL;
+	im->order = NULL;
+	im->group = NULL;
+	im->nrecs = im->caprecs = im->norder = 0;
+}
+
+/* Reads every record of the file first: an error that stops the file
+ * (bad bytes, an unterminated quote) stops it before anything is sent,
+ * and records can be grouped by the card they touch. */
+static int read_all(importer *im, char *err, size_t errlen)
+{
+	import_rec rec;
+	int rv;
+
+	memset(&rec, 0, sizeof(rec));
+	while ((rv = im->rd->next(im->src, &rec, err, errlen)) == 1) {
+		if (im->nrecs == im->caprecs) {
+			size_t ncap = im->caprecs ? im->caprecs * 2 : 1024;
+			import_rec *grown =
+			    realloc(im->recs, ncap * sizeof(*grown));
+			if (grown == NULL) {
+				import_rec_clear(&rec);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			im->recs = grown;
+			im->caprecs = ncap;
+		}
+		im->recs[im->nrecs++] = rec;
+		memset(&rec, 0, sizeof(rec));
+
+		import_rec *r = &im->recs[im->nrecs - 1];
+		im->records++;
+		im->rows += r->lines ? r->lines : 1;
+		note(im, r->note);
+		if (r->card == NULL && r->skipped) {
+			im->skipped++;
+			report(im, "skipped", r->line, NULL, r->reason);
+		} else if (r->card == NULL) {
+			im->rejected++;
+			report(im, "rejected", r->line, NULL, r->reason);
+		}
+		progress(im, false);
+	}
+	return rv;
+}
+
 static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 		      bool create_missing)
 {
 	importer im = {.a = a,
 		       .path = a->pos[0],
 		       .upsert_by = upsert_by,
-		       .create_missing = create_missing,
+		       .create_missing = create_missing && !a->update_only,
 		       .rd = rd};
 	import_opts o = {.mapping = a->mapping,
 			 .encoding = a->encoding,
@@ -491,70 +702,59 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 			 .date_format = a->date_format,
 			 .currency = a->currency};
 	char err[CLI_ERR_MAX] = "";
-	import_rec rec;
-	int status = 0, rv;
+	int status = 0;
 
-	memset(&rec, 0, sizeof(rec));
 	im.items = calloc(BATCH_RECORDS, sizeof(*im.items));
-	im.sizes = calloc(BATCH_RECORDS, sizeof(*im.sizes));
-	if (im.items == NULL || im.sizes == NULL) {
-		free(im.items);
-		free(im.sizes);
+	if (im.items == NULL)
 		return cli_fail(a, "out of memory");
-	}
 	if (rd->open == NULL ||
 	    rd->open(im.path, &o, &im.src, err, sizeof(err)) != 0) {
 		free(im.items);
 		return cli_fail(a, "%s",
-				err[0] ? err
-				       : "cannot read this kind "
-					 "of file yet");
+				err[0] ? err : "cannot read this kind of file");
 	}
-	status = cli_open(a, &im.client);
-	if (status != 0)
-		goto out;
-
 	im.bar = !a->json && (isatty(STDERR_FILENO) || a->progress);
 	im.plain = !im.bar && !a->json;
 	clock_gettime(CLOCK_MONOTONIC, &im.start);
 	im.last = im.start;
 
-	const char *stopped = NULL;
-	while ((rv = rd->next(im.src, &rec, err, sizeof(err))) == 1) {
-		im.records++;
-		im.rows += rec.lines ? rec.lines : 1;
-		note(&im, rec.note);
-		if (rec.card != NULL) {
-			status = add(&im, &rec);
-		} else if (rec.skipped) {
-			im.skipped++;
-			report(&im, "skipped", rec.line, NULL, rec.reason);
-		} else {
-			im.rejected++;
-			report(&im, "rejected", rec.line, NULL, rec.reason);
-		}
-		import_rec_clear(&rec);
-		if (status != 0)
-			goto out;
-		progress(&im, false);
+	/* 1. Read the whole file; a stop here sends nothing. */
+	if (read_all(&im, err, sizeof(err)) < 0) {
+		char stopped[CLI_ERR_MAX + 64];
+		snprintf(stopped, sizeof(stopped), "%s; nothing was imported",
+			 err);
+		im.created = im.updated = im.unchanged = 0;
+		summary(&im, stopped);
+		status = cli_fail(a, "%s", stopped);
+		goto out;
 	}
-	if (rv < 0)
-		stopped = err;
-	status = flush(&im);
+	if (group_records(&im) != 0) {
+		status = cli_fail(a, "out of memory");
+		goto out;
+	}
+
+	/* 2. Send them. */
+	status = cli_open(a, &im.client);
 	if (status != 0)
 		goto out;
+	im.sending = true;
+	im.to_send = im.norder;
+	status = send_all(&im);
 	progress(&im, true);
-	summary(&im, stopped);
-	if (stopped != NULL)
-		status = cli_fail(a, "%s", stopped);
-	else if (im.rejected > 0 || im.duplicates > 0 || im.suppressed > 0)
+	if (status != 0) {
+		/* What the server applied stands: say what it was. */
+		summary(&im, "the server refused a batch (above); the batches "
+			     "before it were applied");
+		goto out;
+	}
+	summary(&im, NULL);
+	if (im.rejected > 0 || im.duplicates > 0 || im.suppressed > 0)
 		status = CLI_EXIT_FAIL;
 out:
 	progress_clear(&im);
-	import_rec_clear(&rec);
 	batch_free(&im);
 	free(im.items);
-	free(im.sizes);
+	recs_free(&im);
 	if (rd->close != NULL)
 		rd->close(im.src);
 	if (im.client != NULL)

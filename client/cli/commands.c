@@ -406,7 +406,8 @@ static const cli_cmd field_cmds[] = {
     },
 };
 
-#define IMPORT_OPTS OPT(O_DRY_RUN) | OPT(O_PROGRESS) | OPT(O_FORCE)
+#define IMPORT_OPTS                                                            \
+	OPT(O_DRY_RUN) | OPT(O_PROGRESS) | OPT(O_FORCE) | OPT(O_UPDATE_ONLY)
 
 static const cli_cmd import_cmds[] = {
     {
@@ -440,8 +441,9 @@ static const cli_cmd import_cmds[] = {
 		 "quantity, unit price, date, customer key, country. Groups "
 		 "them per invoice into purchases of the card whose "
 		 "external id is the customer key (creating it when "
-		 "missing). Cancellations are recorded as refunds; rows "
-		 "without a customer key are reported and skipped.",
+		 "missing, unless --update-only). Cancellations are recorded "
+		 "as refunds; rows without a customer key are reported and "
+		 "skipped. An invoice with a bad row is rejected whole.",
 	.opts = OPT(O_MAPPING) | OPT(O_ENCODING) | OPT(O_DELIMITER) |
 		OPT(O_DATE_FORMAT) | OPT(O_CURRENCY) | IMPORT_OPTS,
 	.min_pos = 1,

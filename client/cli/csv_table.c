@@ -89,7 +89,7 @@ static void on_field(void *s, size_t len, void *data)
 		len--;
 	/* 'carta export csv' writes '=, '+, '-, '@ so that a spreadsheet
 	 * never runs a cell: read such a cell back as it was. */
-	if (len >= 2 && b[0] == '\'' && strchr("=+-@\t\r", b[1]) != NULL) {
+	if (len >= 2 && b[0] == '\'' && strchr("=+-@\t\r'", b[1]) != NULL) {
 		b++;
 		len--;
 	}

@@ -327,6 +327,10 @@ struct import_src {
 	pout *outs;
 	size_t nouts, capo, nextout;
 	unsigned long rows_total, rows_done;
+	/* invoices with a rejected row, and the first such row's line */
+	char **bad_inv;
+	unsigned long *bad_line;
+	size_t nbad, capbad;
 };
 
 /* --- small helpers ------------------------------------------------- */
@@ -670,6 +674,10 @@ static void src_free(import_src *s)
 	}
 	free(s->groups);
 	free(s->hash);
+	for (size_t i = 0; i < s->nbad; i++)
+		free(s->bad_inv[i]);
+	free(s->bad_inv);
+	free(s->bad_line);
 	for (size_t i = 0; i < s->nouts; i++)
 		free(s->outs[i].reason);
 	free(s->outs);
@@ -1746,6 +1754,56 @@ static int cmp_out(const void *a, const void *b)
 	return x->part < y->part ? -1 : x->part > y->part;
 }
 
+/* The invoice a row names, or NULL. */
+static const char *row_invoice(const import_src *s, const csv_row *row)
+{
+	for (size_t i = 0; i < row->n && i < s->ncols; i++)
+		if (s->map[i].t == P_INVOICE && row->fields[i][0] != '\0')
+			return row->fields[i];
+	return NULL;
+}
+
+/* Remembers that invoice has a rejected row (at line): none of it is
+ * imported, so that it is never stored incomplete and a corrected file
+ * can bring it whole. Returns 0 or -1 (out of memory). */
+static int mark_bad_invoice(import_src *s, const char *invoice,
+			    unsigned long line)
+{
+	for (size_t i = 0; i < s->nbad; i++)
+		if (strcmp(s->bad_inv[i], invoice) == 0)
+			return 0;
+	if (s->nbad == s->capbad) {
+		size_t ncap = s->capbad ? s->capbad * 2 : 16;
+		char **ni = realloc(s->bad_inv, ncap * sizeof(*ni));
+		if (!ni)
+			return -1;
+		s->bad_inv = ni;
+		unsigned long *nl = realloc(s->bad_line, ncap * sizeof(*nl));
+		if (!nl)
+			return -1;
+		s->bad_line = nl;
+		s->capbad = ncap;
+	}
+	s->bad_inv[s->nbad] = strdup(invoice);
+	if (!s->bad_inv[s->nbad])
+		return -1;
+	s->bad_line[s->nbad++] = line;
+	return 0;
+}
+
+/* The line of invoice's rejected row, or 0 when it has none. */
+static unsigned long bad_invoice_line(const import_src *s, const char *key)
+{
+	const char *sep = strchr(key, '\x1f');
+	size_t n = sep ? (size_t)(sep - key) : strlen(key);
+
+	for (size_t i = 0; i < s->nbad; i++)
+		if (strlen(s->bad_inv[i]) == n &&
+		    memcmp(s->bad_inv[i], key, n) == 0)
+			return s->bad_line[i];
+	return 0;
+}
+
 static int purchases_load(import_src *s, char *err, size_t errlen)
 {
 	csv_row row;
@@ -1774,8 +1832,10 @@ static int purchases_load(import_src *s, char *err, size_t errlen)
 			goto nomem;
 		}
 		if (k == 0) {
+			const char *inv = skip ? NULL : row_invoice(s, &row);
 			if (add_out(s, row.line, SIZE_MAX, 0, 0, skip,
-				    reason) != 0)
+				    reason) != 0 ||
+			    (inv && mark_bad_invoice(s, inv, row.line) != 0))
 				goto nomem;
 			continue;
 		}
@@ -1813,11 +1873,27 @@ static int purchases_load(import_src *s, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* One record per invoice part, in the order of first rows. */
+	/* One record per invoice part, in the order of first rows; the
+	 * rows of an invoice with a rejected row are rejected with it. */
 	for (size_t g = 0; g < s->ngroups; g++) {
 		pgroup *gp = &s->groups[g];
 		size_t parts =
 		    (gp->n + PURCHASE_LINES_MAX - 1) / PURCHASE_LINES_MAX;
+		unsigned long bad = bad_invoice_line(s, gp->key);
+
+		if (bad != 0) {
+			char why[IMPORT_REASON_MAX];
+			snprintf(why, sizeof why,
+				 "its invoice has a rejected row (line %lu): "
+				 "no row of it is imported, so that it is "
+				 "never stored incomplete",
+				 bad);
+			for (size_t k = 0; k < gp->n; k++)
+				if (add_out(s, s->lines[gp->rows[k]].line,
+					    SIZE_MAX, 0, 0, false, why) != 0)
+					goto nomem;
+			continue;
+		}
 
 		for (size_t p = 0; p < parts; p++)
 			if (add_out(

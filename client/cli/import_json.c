@@ -81,7 +81,12 @@ static int json_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 		if (card_json_parse(s->line, len, &rec->card, why,
 				    sizeof(why)) != 0) {
 			rec->card = NULL;
-			snprintf(rec->reason, sizeof(rec->reason), "%s", why);
+			/* One card per line: the parser's "line 1" is this
+			 * record's line, already given. */
+			const char *w = why;
+			if (strncmp(w, "line 1, ", 8) == 0)
+				w += 8;
+			snprintf(rec->reason, sizeof(rec->reason), "%s", w);
 		}
 		return 1;
 	}

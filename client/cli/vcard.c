@@ -1056,12 +1056,14 @@ static int parse_bday(const char *v, char out[16])
 	return 1;
 }
 
+/* Cards write gender as one letter, m, f, o, n or u (docs/CARD.md), as
+ * the CSV reader does: a vCard's M reads as m. */
 static const char *gender_word(const char *g)
 {
 	static const char *const words[][2] = {
-	    {"M", "male"},	  {"F", "female"},    {"O", "other"},
-	    {"N", "none"},	  {"U", "unknown"},   {"male", "male"},
-	    {"female", "female"}, {"other", "other"},
+	    {"M", "m"},	   {"F", "f"},	     {"O", "o"},      {"N", "n"},
+	    {"U", "u"},	   {"male", "m"},    {"female", "f"}, {"other", "o"},
+	    {"none", "n"}, {"unknown", "u"},
 	};
 
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

@@ -432,6 +432,43 @@ static void test_purchases_small(void **state)
 	result_free(&r);
 }
 
+/* An invoice with one bad row is rejected whole: stored incomplete, a
+ * corrected file could never complete it. */
+static void test_purchases_bad_row_rejects_its_invoice(void **state)
+{
+	result r;
+	import_opts o = {.currency = "EUR"};
+	(void)state;
+
+	run(&import_purchases_reader,
+	    WRITE("bad.csv",
+		  "InvoiceNo,StockCode,Description,Quantity,"
+		  "InvoiceDate,UnitPrice,CustomerID,Country\n"
+		  "600000,A,Mug,1,2011-03-10 10:00:00,2.00,7,Spain\n"
+		  "600000,B,Cup,1,2011-03-10 10:00:00,3.005,7,Spain\n"
+		  "600001,C,Pen,1,2011-03-10 10:00:00,1.00,7,Spain\n"),
+	    &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.cards, 1);
+	assert_int_equal(r.lines, 3);
+	/* Lines 2 and 3 rejected, line 4 (invoice 600001) imported. */
+	int rejected = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.rec[i].card != NULL) {
+			assert_int_equal(r.rec[i].line, 4);
+			continue;
+		}
+		rejected++;
+		assert_true(r.rec[i].line == 2 || r.rec[i].line == 3);
+		if (r.rec[i].line == 2)
+			assert_non_null(
+			    strstr(r.rec[i].reason, "rejected row (line 3)"));
+	}
+	assert_int_equal(rejected, 2);
+	result_free(&r);
+}
+
 /* The sample files: every row is a record (card, rejected or skipped). */
 static const struct {
 	const char *file;
@@ -575,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_mapping_file),
 	    cmocka_unit_test(test_no_mappable_column),
 	    cmocka_unit_test(test_purchases_small),
+	    cmocka_unit_test(test_purchases_bad_row_rejects_its_invoice),
 	    cmocka_unit_test(test_sample_files),
 	    cmocka_unit_test(test_uci_sample),
 	};

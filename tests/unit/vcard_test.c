@@ -220,7 +220,7 @@ static void test_v40(void **state)
 	assert_string_equal(c->identity->family_name, "Perreault");
 	assert_string_equal(c->identity->given_name, "Simon");
 	assert_string_equal(c->identity->number, "C-000042");
-	assert_string_equal(c->demographics->gender, "female");
+	assert_string_equal(c->demographics->gender, "f");
 	assert_string_equal(c->demographics->language, "fr");
 	/* No year: left out and noted. */
 	assert_string_equal(c->demographics->birth_date, "");
@@ -638,7 +638,7 @@ static void test_write_read_back(void **state)
 	ct.n_addresses = 1;
 	ct.addresses = ap;
 	dm.birth_date = "1980-05-01";
-	dm.gender = "female";
+	dm.gender = "f";
 	dm.profession = "architect";
 	dm.language = "es";
 	n[0].text = "prefers mornings, not Mondays; \\ ok";
@@ -698,7 +698,7 @@ static void test_write_read_back(void **state)
 	assert_string_equal(b->contact->addresses[0]->label, "home");
 	assert_true(b->contact->addresses[0]->primary);
 	assert_string_equal(b->demographics->birth_date, "1980-05-01");
-	assert_string_equal(b->demographics->gender, "female");
+	assert_string_equal(b->demographics->gender, "f");
 	assert_string_equal(b->demographics->profession, "architect");
 	assert_string_equal(b->demographics->language, "es");
 	assert_int_equal(b->n_notes, 2);
