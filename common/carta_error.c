@@ -37,6 +37,8 @@ const char *carta_strerror(int code)
 		return "call made in the wrong state";
 	case CARTA_ECONFLICT:
 		return "changed since it was read";
+	case CARTA_EGONE:
+		return "erased";
 	default:
 		return "unknown error";
 	}

@@ -28,6 +28,7 @@ enum carta_error {
 	CARTA_ETOOBIG = -14,   /* a message or input exceeds its bound */
 	CARTA_ESTATE = -15,    /* a call made in the wrong state */
 	CARTA_ECONFLICT = -16, /* the object moved on since it was read */
+	CARTA_EGONE = -17,     /* the object was erased */
 };
 
 /* A static English phrase for code; never NULL. */

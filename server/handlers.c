@@ -16,6 +16,8 @@
 #include "pbreflect.h"
 #include "secure.h"
 #include "store_card.h"
+#include "store_erase.h"
+#include "store_verify.h"
 #include "validate.h"
 
 #define LIST_DEFAULT  50
@@ -65,6 +67,11 @@ static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 		break;
 	case CARTA_EINVAL:
 		fail(call, C(INVALID_ARGUMENT), "invalid request", NULL);
+		break;
+	case CARTA_EGONE:
+		fail(call, C(FAILED_PRECONDITION),
+		     "this card was erased: nothing can be added to it",
+		     ref_field);
 		break;
 	case CARTA_ETOOBIG:
 		fail(call, C(RESOURCE_EXHAUSTED),
@@ -312,6 +319,15 @@ static void customer_add(dispatch_call *call)
 	if (rv == 0 && policy_check(call->view, &needs, &why, &section) != 0) {
 		fail(call, C(PERMISSION_DENIED), why,
 		     card_section_name(section));
+		goto out;
+	}
+	/* An erased person is not created again. */
+	int suppressed = 0;
+	if (rv == 0)
+		rv = store_suppressed(call->env->db, card, &suppressed);
+	if (rv == 0 && suppressed) {
+		fail(call, C(FAILED_PRECONDITION), "this person was erased",
+		     "customer_add.card");
 		goto out;
 	}
 	if (rv == 0)
@@ -810,8 +826,26 @@ static void customer_edit(dispatch_call *call)
 		     "customer_edit.sets");
 		return;
 	}
+	if (r->source[0] != '\0' && !store_verify_source_valid(r->source)) {
+		fail(call, C(INVALID_ARGUMENT),
+		     "say how it was confirmed: phone, email, visit or form",
+		     "customer_edit.source");
+		return;
+	}
 	Carta__V1__Card *card =
 	    run_edit(call, &e, r->ref, r->if_version, "customer_edit.ref");
+	/* An edit made with the customer, through a channel, confirms what
+	 * it set. */
+	if (card != NULL && r->source[0] != '\0') {
+		store_actor who;
+		int vrv = store_verify_edit(call->env->db, actor(call, &who),
+					    r->section, r->source, r->sets,
+					    r->n_sets, card);
+		if (vrv != 0)
+			log_event(LOG_WARN, call->out->conn,
+				  "event=verify_edit_failed error=%s",
+				  carta_strerror(vrv));
+	}
 	if (card != NULL) {
 		reply_card(call, card);
 		carta__v1__card__free_unpacked(card, NULL);

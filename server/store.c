@@ -309,8 +309,29 @@ static const db_migration migrations[] = {
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
     /* 6, 7 and 8 are filled in by the merge, verification and erasure
      * work (store_merge.c, store_verify.c, store_erase.c). */
-    {6, "SELECT 1;"},
-    {7, "SELECT 1;"},
+    /* 6: merges (store_merge.c). A merge keeps what undoing it needs:
+     * both cards' sections as they were (packed Card messages), the
+     * sections it changed on each card with the versions it left them
+     * at, the items and history entries it moved and the history
+     * entries it added. */
+    {6, "INSERT INTO counters VALUES ('merge_number', 0);"
+	"CREATE TABLE merges ("
+	"  id TEXT PRIMARY KEY,"
+	"  survivor TEXT NOT NULL REFERENCES cards(id),"
+	"  other TEXT NOT NULL REFERENCES cards(id),"
+	"  at INTEGER NOT NULL,"
+	"  principal TEXT NOT NULL,"
+	"  plan BLOB NOT NULL,"
+	"  survivor_before BLOB NOT NULL,"
+	"  other_before BLOB NOT NULL,"
+	"  versions TEXT NOT NULL,"
+	"  moved TEXT NOT NULL,"
+	"  undone_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX merges_survivor ON merges(survivor);"
+	"CREATE INDEX merges_other ON merges(other);"},
+    /* 7: cards due for confirmation are found by section and age */
+    {7, "CREATE INDEX card_sections_verified ON card_sections(section,"
+	"  verified_at);"},
     {8, "SELECT 1;"},
 };
 

@@ -1141,6 +1141,20 @@ static uint64_t section_version(const Carta__V1__Card *c, int section)
 	return 0;
 }
 
+/* CARTA_EGONE when card id was erased: a tombstone takes no data. */
+static int not_erased(sqlite3 *conn, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn, "SELECT erased_at FROM cards WHERE id = ?", &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0)
+		rv = CARTA_EGONE;
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int edit_fn(sqlite3 *conn, void *arg)
 {
 	struct edit_args *a = arg;
@@ -1148,6 +1162,8 @@ static int edit_fn(sqlite3 *conn, void *arg)
 	char id[33];
 	int rv = resolve(conn, a->ref, id);
 
+	if (rv == 0)
+		rv = not_erased(conn, id);
 	if (rv == 0)
 		rv = load_card(conn, id, &card);
 	if (rv != 0)
@@ -1349,6 +1365,8 @@ static int append_fn(sqlite3 *conn, void *arg)
 	int found = 0;
 	int rv = resolve(conn, a->ref, id);
 
+	if (rv == 0)
+		rv = not_erased(conn, id);
 	if (rv != 0)
 		return rv;
 	if (a->key[0] != '\0') {

@@ -1,5 +1,6 @@
 /* Import into the store: many records in one transaction, each applied or
  * rolled back alone (store_card.h). */
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "card.h"
 #include "pbreflect.h"
 #include "store_card.h"
+#include "store_erase.h"
 #include "store_internal.h"
 
 /* What the whole job returns for a dry run once the outcomes are known:
@@ -18,6 +20,7 @@
 #define DRY_RUN_DONE 1
 
 struct import_args {
+	const uint8_t *suppression_key; /* NULL: the store has none */
 	const store_actor *who;
 	int upsert_by, create_missing, dry_run;
 	Carta__V1__Card *const *cards;
@@ -542,6 +545,19 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 	int rv = find_by_key(conn, a->upsert_by, c, id, &found, &field,
 			     &key_missing);
 
+	/* An erased person is not brought back, neither as a new card nor
+	 * onto another one. */
+	int suppressed = 0;
+	if (rv == 0)
+		rv = store_suppressed_conn(conn, a->suppression_key, c,
+					   &suppressed);
+	if (rv == 0 && suppressed) {
+		o->kind = STORE_IMPORT_SUPPRESSED;
+		snprintf(o->message, sizeof(o->message),
+			 "the person was erased; not created again");
+		return 0;
+	}
+
 	const bool upsert = a->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
 	if (rv == 0 && upsert && !found && key_missing) {
 		/* Creating it would make a new card on every run. */
@@ -578,7 +594,10 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 static int import_fn(sqlite3 *conn, void *arg)
 {
 	struct import_args *a = arg;
+	uint8_t key[STORE_SUPPRESSION_KEY_LEN];
 	int rv = 0;
+
+	a->suppression_key = store_suppression_key(conn, key) == 0 ? key : NULL;
 
 	for (size_t i = 0; rv == 0 && i < a->n; i++) {
 		if (a->cards[i] == NULL)
@@ -596,6 +615,8 @@ static int import_fn(sqlite3 *conn, void *arg)
 		if (rv == 0)
 			rv = exec(conn, "RELEASE record");
 	}
+	sodium_memzero(key, sizeof(key));
+	a->suppression_key = NULL;
 	if (rv == 0 && a->dry_run)
 		rv = DRY_RUN_DONE;
 	return rv;

@@ -76,7 +76,11 @@ static int count_of(sqlite3 *conn, const query_plan *p, const char *extra,
 	sqlite3_stmt *st = NULL;
 
 	add(&b, "SELECT count(*) FROM cards c WHERE ");
+	/* A merged card is only a pointer to its survivor (store_merge.c):
+	 * never a result, never counted. */
+	add(&b, "c.merged_into = '' AND (");
 	add(&b, p->where);
+	add(&b, ")");
 	if (extra != NULL) {
 		add(&b, " AND ");
 		add(&b, extra);
@@ -148,7 +152,11 @@ static int run_fn(sqlite3 *conn, void *arg)
 		add(&b, p->keys[i].expr);
 	}
 	add(&b, " FROM cards c WHERE ");
+	/* A merged card is only a pointer to its survivor (store_merge.c):
+	 * never a result, never counted. */
+	add(&b, "c.merged_into = '' AND (");
 	add(&b, p->where);
+	add(&b, ")");
 	if (p->consent != NULL) {
 		add(&b, " AND ");
 		add(&b, p->consent);

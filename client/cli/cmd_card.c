@@ -488,6 +488,8 @@ int cmd_customer_edit(const cli_args *a)
 	edit.n_sets = (size_t)a->sets.n;
 	edit.sets = setp;
 	edit.if_version = (uint64_t)a->if_version;
+	if (a->source != NULL)
+		edit.source = (char *)a->source;
 	req.body_case = CARTA__V1__REQUEST__BODY_CUSTOMER_EDIT;
 	req.customer_edit = &edit;
 
