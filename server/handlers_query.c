@@ -34,8 +34,9 @@ static void fail(dispatch_call *call, code_t code, const char *msg,
 
 static void fail_store(dispatch_call *call, int rv)
 {
-	log_event(LOG_ERROR, 0, "event=query_failed error=%s",
-		  carta_strerror(rv));
+	/* A caller's query can get here: rate-limited like other input. */
+	log_limited(LOG_CLASS_PROTOCOL, LOG_ERROR, call->out->conn,
+		    "event=query_failed error=%s", carta_strerror(rv));
 	fail(call, rv == CARTA_ENOMEM ? C(RESOURCE_EXHAUSTED) : C(INTERNAL),
 	     "store error", NULL);
 }
@@ -154,6 +155,16 @@ static void query(dispatch_call *call)
 				fail_store(call, rv);
 			return;
 		}
+	}
+	/* The request's own filter must stand alone: joined as text to the
+	 * segment's, an unbalanced one ("x) or (y") would reach outside. */
+	if (seg != NULL && seg->where[0] && r->where[0]) {
+		query_plan alone;
+		memset(&alone, 0, sizeof(alone));
+		int rv = prepare(call, "", r->where, "", "", "query.", &alone);
+		query_plan_free(&alone);
+		if (rv != 0)
+			goto out;
 	}
 	size_t wl = strlen(r->where) + (seg ? strlen(seg->where) : 0) + 16;
 	size_t tl = strlen(r->text) + (seg ? strlen(seg->text) : 0) + 2;

@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <utf8proc.h>
+
 #include "carta_error.h"
 #include "fold.h"
 #include "validate.h"
@@ -130,25 +132,55 @@ static char *fold_dup(const char *s, int *rv)
 	return out;
 }
 
-/* Folds and turns every ASCII character that is not a letter or digit
- * into a space, collapsing runs: the words the name index holds. */
+/* Whether code point c is part of a word: a letter or a digit. Everything
+ * else (punctuation of any script: the Catalan middle dot of Col·lell,
+ * Spanish ¿ and ¡, guillemets, line separators) splits words. */
+static bool word_code_point(utf8proc_int32_t c)
+{
+	if (c < 0x80)
+		return isalnum((unsigned char)c) != 0;
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Folds and turns every character that is not a letter or digit into a
+ * space, collapsing runs: the words the name index holds. */
 static char *words_dup(const char *s, int *rv)
 {
 	char *f = fold_dup(s, rv);
 	if (f == NULL)
 		return NULL;
-	size_t w = 0;
+	size_t w = 0, len = strlen(f);
 	bool space = false;
-	for (size_t i = 0; f[i]; i++) {
-		unsigned char c = (unsigned char)f[i];
-		if (c < 0x80 && !isalnum(c)) {
+	for (size_t i = 0; i < len;) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t k =
+		    utf8proc_iterate((const utf8proc_uint8_t *)f + i,
+				     (utf8proc_ssize_t)(len - i), &c);
+		if (k <= 0) /* fold_text's output is valid UTF-8 */
+			break;
+		if (!word_code_point(c)) {
 			space = w > 0;
+			i += (size_t)k;
 			continue;
 		}
 		if (space)
 			f[w++] = ' ';
 		space = false;
-		f[w++] = (char)c;
+		memmove(f + w, f + i, (size_t)k);
+		w += (size_t)k;
+		i += (size_t)k;
 	}
 	f[w] = '\0';
 	return f;
@@ -723,7 +755,11 @@ static void emit_cmp(sb *w, const qfield *f, const char *e, int op, int k)
 			sb_add(w, "%s %s ?%d", e, op_sql[op], k);
 		break;
 	case FT_MONEY:
-		sb_add(w, "coalesce(%s, 0) %s ?%d", e, op_sql[op], k);
+		/* No purchase in the currency is empty: only != holds. */
+		if (op == OP_NE)
+			sb_add(w, "(%s IS NULL OR %s != ?%d)", e, e, k);
+		else
+			sb_add(w, "%s %s ?%d", e, op_sql[op], k);
 		break;
 	case FT_CONSENT:
 		sb_add(w, "coalesce(%s, 0) %s ?%d", e, op_sql[op], k);
@@ -1146,6 +1182,22 @@ static void today_utc(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* FNV-1a over the query's parts, each followed by a 0 byte. */
+static uint32_t fingerprint(const char *const *parts, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		for (const char *s = parts[i] ? parts[i] : ""; *s; s++) {
+			h ^= (unsigned char)*s;
+			h *= 16777619u;
+		}
+		h ^= 0;
+		h *= 16777619u;
+	}
+	return h;
+}
+
 int query_compile(const query_ctx *ctx, const char *text, const char *where,
 		  const char *sort, const char *channel, query_plan *out,
 		  char *err, size_t errlen, const char **field)
@@ -1161,6 +1213,8 @@ int query_compile(const query_ctx *ctx, const char *text, const char *where,
 	int rv = 0;
 
 	memset(out, 0, sizeof(*out));
+	const char *parts[] = {text, where, sort, channel};
+	out->fingerprint = fingerprint(parts, 4);
 	*field = NULL;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -1312,6 +1366,7 @@ int query_cursor_encode(const query_plan *p, const query_value *vals,
 {
 	sb c = {0};
 
+	sb_add(&c, "q%08" PRIx32 ".", p->fingerprint);
 	for (size_t i = 0; i < p->nkeys; i++) {
 		if (vals[i].kind == QUERY_INT) {
 			sb_add(&c, "i%" PRId64 ".", vals[i].i);
@@ -1349,6 +1404,11 @@ int query_cursor_decode(const query_plan *p, const char *cursor,
 
 	if (strlen(cursor) > QUERY_CURSOR_MAX)
 		return CARTA_EINVAL;
+	char q[16];
+	snprintf(q, sizeof(q), "q%08" PRIx32 ".", p->fingerprint);
+	if (strncmp(s, q, strlen(q)) != 0)
+		return CARTA_EINVAL;
+	s += strlen(q);
 	for (i = 0; i < p->nkeys; i++) {
 		const char *dot = strchr(s, '.');
 		if (dot == NULL)

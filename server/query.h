@@ -20,7 +20,7 @@
 #define QUERY_WHERE_MAX	 4096 /* bytes of a filter expression */
 #define QUERY_TEXT_MAX	 256  /* bytes of a text search */
 #define QUERY_SORT_MAX	 4    /* fields in a sort */
-#define QUERY_DEPTH_MAX	 32   /* nesting of parentheses and not */
+#define QUERY_DEPTH_MAX	 16   /* nesting of parentheses and not */
 #define QUERY_TERMS_MAX	 64   /* comparisons in one filter */
 #define QUERY_TOKENS_MAX 8    /* words of a text search */
 #define QUERY_CURSOR_MAX 2048
@@ -60,6 +60,9 @@ typedef struct {
 	size_t nbinds, cap;
 	query_key keys[QUERY_SORT_MAX + 1]; /* then c.id */
 	size_t nkeys;
+	/* A hash of the text, filter, sort and channel: a cursor carries it,
+	 * so that it only fits the query that made it. */
+	uint32_t fingerprint;
 	uint32_t reads; /* sections read, 1 << Carta__V1__Section */
 	/* Per section, the first field that reads it (for refusals). */
 	char fields[CARD_SECTIONS][QUERY_FIELD_SIZE];

@@ -506,6 +506,19 @@ static void test_pagination_stable_while_adding(void **state)
 	assert_int_equal(nseen, NPEOPLE + 1);
 }
 
+/* An ordering comparison on money never matches a card with no purchase
+ * in that currency: "spent less than 100" is not "never bought". */
+static void test_money_comparisons_leave_out_empty(void **state)
+{
+	(void)state;
+	EXPECT(dept[SALES], (&(q){.where = "total_spent.EUR < 100"}), 1, 3);
+	EXPECT(dept[SALES], (&(q){.where = "total_spent.EUR >= 0"}), 0, 1, 3);
+	EXPECT(dept[SALES], (&(q){.where = "total_spent.EUR is empty"}), 2, 4,
+	       5);
+	EXPECT(dept[SALES], (&(q){.where = "total_spent.EUR != 600"}), 1, 2, 3,
+	       4, 5);
+}
+
 static void test_segments(void **state)
 {
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
@@ -534,6 +547,16 @@ static void test_segments(void **state)
 	assert_int_equal(r->status->code, OK);
 	carta__v1__response__free_unpacked(r, NULL);
 	EXPECT(dept[MARKETING], (&(q){.segment = "madrid-email"}), 0, 2);
+
+	/* The request's own filter stands alone: it cannot reach outside
+	 * the segment's. */
+	expect_status(dept[MARKETING],
+		      &(q){.segment = "madrid-email",
+			   .where = "city = x) or (city != x"},
+		      INVALID, "query.where");
+	EXPECT(dept[MARKETING],
+	       (&(q){.segment = "madrid-email", .where = "city != sevilla"}), 0,
+	       2);
 
 	/* Another department does not see it. */
 	expect_status(dept[SALES], &(q){.segment = "madrid-email"}, MISSING,
@@ -650,6 +673,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_permissions),
 	    cmocka_unit_test(test_channel_consent),
+	    cmocka_unit_test(test_money_comparisons_leave_out_empty),
 	    cmocka_unit_test(test_segments),
 	    cmocka_unit_test(test_pagination_stable_while_adding),
 	};

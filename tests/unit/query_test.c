@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +225,7 @@ static void test_limits(void **state)
 	assert_string_equal(err, "query.where: longer than 4096 bytes");
 	query_plan_free(&p);
 
-	/* 33 levels of parentheses, then 33 of not. */
+	/* One level too deep: parentheses, then not. */
 	char deep[256] = "";
 	for (int i = 0; i < QUERY_DEPTH_MAX + 1; i++)
 		strcat(deep, "(");
@@ -232,7 +233,7 @@ static void test_limits(void **state)
 	for (int i = 0; i < QUERY_DEPTH_MAX + 1; i++)
 		strcat(deep, ")");
 	assert_int_equal(compile(deep, &p, err, &field), CARTA_EINVAL);
-	assert_non_null(strstr(err, "nested more than 32 deep"));
+	assert_non_null(strstr(err, "nested more than 16 deep"));
 	query_plan_free(&p);
 	strcpy(deep, "");
 	for (int i = 0; i < QUERY_DEPTH_MAX + 1; i++)
@@ -349,10 +350,28 @@ static void test_cursor_round_trip_and_refusals(void **state)
 	    "i1.s61.0123456789abcdef0123456789abcdef0",
 	    "i99999999999999999999.s61.0123456789abcdef0123456789abcdef",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (query_cursor_decode(&p, bad[i], back, got_id) !=
-		    CARTA_EINVAL)
-			fail_msg("cursor '%s' accepted", bad[i]);
+	/* Each with the right query fingerprint, so that the part after
+	 * it is what gets refused. */
+	char pref[16], with[160];
+	snprintf(pref, sizeof(pref), "q%08" PRIx32 ".", p.fingerprint);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(with, sizeof(with), "%s%s", pref, bad[i]);
+		if (query_cursor_decode(&p, with, back, got_id) != CARTA_EINVAL)
+			fail_msg("cursor '%s' accepted", with);
+	}
+
+	/* A cursor of another query does not fit this one, even with the
+	 * same kinds of sort keys. */
+	query_plan other;
+	assert_int_equal(query_compile(&ctx, "", "city = madrid",
+				       "purchase_count,city", "", &other, err,
+				       sizeof(err), &field),
+			 0);
+	assert_int_equal(query_cursor_encode(&p, vals, id, &cur), 0);
+	assert_int_equal(query_cursor_decode(&other, cur, back, got_id),
+			 CARTA_EINVAL);
+	free(cur);
+	query_plan_free(&other);
 	query_plan_free(&p);
 }
 
@@ -371,6 +390,14 @@ static void test_text_words(void **state)
 	for (int i = 0; i < n; i++)
 		free(w[i]);
 	assert_int_equal(query_words("%_*\"", w, 8), 0);
+	/* Punctuation of any script splits words: Col·lell, ¿garcia? */
+	assert_int_equal(query_words("Col\xc2\xb7lell \xc2\xbfgarcia?", w, 8),
+			 3);
+	assert_string_equal(w[0], "col");
+	assert_string_equal(w[1], "lell");
+	assert_string_equal(w[2], "garcia");
+	for (int i = 0; i < 3; i++)
+		free(w[i]);
 	assert_int_equal(query_words("José García", w, 8), 2);
 	assert_string_equal(w[0], "jose");
 	assert_string_equal(w[1], "garcia");
