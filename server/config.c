@@ -28,6 +28,9 @@ void config_defaults(server_config *cfg)
 	cfg->max_write_buffer = 4u << 20;
 	cfg->level = LOG_INFO;
 	snprintf(cfg->default_country, sizeof(cfg->default_country), "ES");
+	cfg->dedup_plus_tags = true;
+	cfg->dedup_provider_dots = true;
+	cfg->dedup_min_score = 0.85;
 }
 
 struct config_parse {
@@ -50,6 +53,40 @@ static int parse_uint(const char *value, uint64_t min, uint64_t max,
 	return 0;
 }
 
+static int parse_bool(const char *value, bool *out)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
+	    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+		*out = true;
+	else if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
+		 strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+		*out = false;
+	else
+		return CARTA_EINVAL;
+	return 0;
+}
+
+/* [dedup]: plus_tags, provider_dots, min_score (docs/DEDUP.md). */
+static int dedup_field(server_config *cfg, const char *name, const char *value,
+		       bool *known)
+{
+	*known = true;
+	if (strcmp(name, "plus_tags") == 0)
+		return parse_bool(value, &cfg->dedup_plus_tags);
+	if (strcmp(name, "provider_dots") == 0)
+		return parse_bool(value, &cfg->dedup_provider_dots);
+	if (strcmp(name, "min_score") == 0) {
+		char *end = NULL;
+		double v = strtod(value, &end);
+		if (end == value || *end != '\0' || !(v > 0 && v <= 1))
+			return CARTA_EINVAL;
+		cfg->dedup_min_score = v;
+		return 0;
+	}
+	*known = false;
+	return CARTA_EINVAL;
+}
+
 static int config_handler(void *user, const char *section, const char *name,
 			  const char *value)
 {
@@ -60,9 +97,23 @@ static int config_handler(void *user, const char *section, const char *name,
 
 	if (cp->what[0] != '\0')
 		return 0;
+	if (strcmp(section, "dedup") == 0) {
+		bool known;
+		if (dedup_field(cfg, name, value, &known) == 0)
+			return 1;
+		if (known)
+			snprintf(cp->what, sizeof(cp->what),
+				 "invalid value for '%s': '%.40s'", name,
+				 value);
+		else
+			snprintf(cp->what, sizeof(cp->what),
+				 "unknown field '%.40s'", name);
+		return 0;
+	}
 	if (strcmp(section, "server") != 0) {
 		snprintf(cp->what, sizeof(cp->what),
-			 "unknown section [%.40s] (expected [server])",
+			 "unknown section [%.40s] (expected [server] or "
+			 "[dedup])",
 			 section);
 		return 0;
 	}
@@ -171,7 +222,14 @@ int config_write_default(const char *path, const char *listen)
 	    "log_level = info\n"
 	    "# ISO 3166 country for phone numbers given without a country "
 	    "prefix.\n"
-	    "default_country = ES\n",
+	    "default_country = ES\n"
+	    "\n"
+	    "# Duplicate detection (docs/DEDUP.md), with its defaults; a\n"
+	    "# [dedup] section goes after every [server] field.\n"
+	    "# [dedup]\n"
+	    "# plus_tags = true      # ana+shop@x.com is ana@x.com\n"
+	    "# provider_dots = true  # gmail.com ignores dots\n"
+	    "# min_score = 0.85      # likely duplicates score this or more\n",
 	    listen);
 	return fclose(f) == 0 ? 0 : CARTA_EIO;
 }

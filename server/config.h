@@ -3,6 +3,7 @@
 #ifndef CARTAD_CONFIG_H
 #define CARTAD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ typedef struct {
 	size_t max_write_buffer; /* response bytes queued per connection */
 	log_level level;
 	char default_country[3]; /* phones without a prefix, e.g. ES */
+	/* [dedup]: the duplicate matcher's rules (server/match.h) */
+	bool dedup_plus_tags;	  /* "ana+x@d" is "ana@d" */
+	bool dedup_provider_dots; /* gmail.com ignores dots */
+	double dedup_min_score;	  /* default threshold, 0 to 1 */
 } server_config;
 
 void config_defaults(server_config *cfg);

@@ -17,6 +17,7 @@
 #include "secure.h"
 #include "store_card.h"
 #include "store_erase.h"
+#include "store_match.h"
 #include "store_verify.h"
 #include "validate.h"
 
@@ -224,6 +225,44 @@ static int check_custom_values(dispatch_call *call, card_ctx *ctx,
 	return 0;
 }
 
+/* ---- duplicates ---------------------------------------------------------- */
+
+/* A candidate's name is identity: gone when the caller may not read it. */
+static void dup_names(dispatch_call *call, Carta__V1__DuplicateCandidate **d,
+		      size_t n)
+{
+	if (call->view->access[CARTA__V1__SECTION__SECTION_IDENTITY] >=
+	    CARTA__V1__ACCESS__ACCESS_READ)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (d[i]->name != protobuf_c_empty_string)
+			free(d[i]->name);
+		d[i]->name = (char *)protobuf_c_empty_string;
+	}
+}
+
+/* Refuses a new card that looks like existing ones, saying which. */
+static void fail_duplicates(dispatch_call *call,
+			    Carta__V1__DuplicateCandidate **d, size_t n)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Status st = CARTA__V1__STATUS__INIT;
+	char msg[200];
+
+	dup_names(call, d, n);
+	snprintf(msg, sizeof(msg),
+		 "looks like %s%s (score %.2f); add it anyway with force",
+		 d[0]->number, n > 1 ? " and others" : "", d[0]->score);
+	st.code = C(ALREADY_EXISTS);
+	st.message = msg;
+	st.field = "customer_add.card";
+	st.duplicates = d;
+	st.n_duplicates = n;
+	resp.id = call->req->id;
+	resp.status = &st;
+	dispatch_reply(call->out, &resp);
+}
+
 /* ---- customer add, get, edit, archive ---------------------------------- */
 
 /* Checks a card to create. An imported card may bring its purchases,
@@ -330,9 +369,18 @@ static void customer_add(dispatch_call *call)
 		     "customer_add.card");
 		goto out;
 	}
+	Carta__V1__DuplicateCandidate **dups = NULL;
+	size_t ndups = 0;
 	if (rv == 0)
-		rv = store_card_add(call->env->db, actor(call, &who),
-				    r->request_key, card, &stored);
+		rv = store_card_add_checked(call->env->db, actor(call, &who),
+					    r->request_key, card, r->force,
+					    &dups, &ndups, &stored);
+	if (rv == CARTA_EEXIST && ndups > 0) {
+		fail_duplicates(call, dups, ndups);
+		store_match_free(dups, ndups);
+		goto out;
+	}
+	store_match_free(dups, ndups);
 	if (rv != 0) {
 		fail_store(call, rv, "customer_add.request_key");
 		goto out;
@@ -383,6 +431,9 @@ static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
 		items[i].message = (char *)o[i].message;
 		items[i].items_added = o[i].added;
 		items[i].items_present = o[i].present;
+		dup_names(call, o[i].dups, o[i].ndups);
+		items[i].duplicates = o[i].dups;
+		items[i].n_duplicates = o[i].ndups;
 		ptrs[i] = &items[i];
 	}
 	result.outcomes = ptrs;
@@ -464,9 +515,9 @@ static void import(dispatch_call *call)
 		}
 	}
 
-	rv =
-	    store_import(call->env->db, actor(call, &who), (int)r->upsert_by,
-			 r->create_missing, r->dry_run, cards, r->n_items, out);
+	rv = store_import(call->env->db, actor(call, &who), (int)r->upsert_by,
+			  r->create_missing, r->dry_run, r->force, cards,
+			  r->n_items, out);
 	if (rv != 0) {
 		fail_store(call, rv, NULL);
 		goto done;
@@ -474,6 +525,8 @@ static void import(dispatch_call *call)
 	if (import_reply(call, r, out) != 0)
 		fail(call, C(INTERNAL), "out of memory", NULL);
 done:
+	for (size_t i = 0; out != NULL && i < r->n_items; i++)
+		store_match_free(out[i].dups, out[i].ndups);
 	for (size_t i = 0; cards != NULL && i < r->n_items; i++)
 		if (cards[i] != NULL)
 			carta__v1__card__free_unpacked(cards[i], NULL);

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "init.h"
 #include "log.h"
+#include "match.h"
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -223,6 +224,10 @@ int server_run(const char *dir, const char *listen)
 
 	srv.env.db = srv.db;
 	srv.env.region = srv.cfg.default_country;
+	match_configure(
+	    &(match_options){.plus_tags = srv.cfg.dedup_plus_tags,
+			     .provider_dots = srv.cfg.dedup_provider_dots,
+			     .min_score = srv.cfg.dedup_min_score});
 	srv.env.server_pub = srv.key_pub;
 	srv.env.revocations = &srv.revocations;
 	/* Writers first: a steady stream of requests must not hold a

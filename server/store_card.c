@@ -10,6 +10,7 @@
 #include "card.h"
 #include "pbreflect.h"
 #include "store_internal.h"
+#include "store_match.h"
 
 enum { KIND_EMAIL = 1, KIND_PHONE = 2, KIND_ADDRESS = 3 };
 
@@ -1016,6 +1017,9 @@ struct add_args {
 	const store_actor *who;
 	const char *key;
 	const Carta__V1__Card *card;
+	int check; /* look for duplicates first */
+	Carta__V1__DuplicateCandidate **dups;
+	size_t ndups;
 	Carta__V1__Card *out;
 };
 
@@ -1041,6 +1045,14 @@ static int add_fn(sqlite3 *conn, void *arg)
 			return rv;
 		if (found)
 			return load_card(conn, prev_card, &a->out);
+	}
+	if (a->check) {
+		rv = store_match_card_conn(conn, a->card, 0, &a->dups,
+					   &a->ndups);
+		if (rv != 0)
+			return rv;
+		if (a->ndups > 0)
+			return CARTA_EEXIST;
 	}
 
 	rv = prep(conn,
@@ -1106,6 +1118,23 @@ static int add_fn(sqlite3 *conn, void *arg)
 		carta__v1__card__free_unpacked(a->out, NULL);
 		a->out = NULL;
 	}
+	return rv;
+}
+
+int store_card_add_checked(store *s, const store_actor *who,
+			   const char *request_key, const Carta__V1__Card *card,
+			   int force, Carta__V1__DuplicateCandidate ***dups,
+			   size_t *ndups, Carta__V1__Card **out)
+{
+	struct add_args a = {.who = who,
+			     .key = request_key ? request_key : "",
+			     .card = card,
+			     .check = !force};
+	int rv = store_run(s, 1, add_fn, &a);
+	*dups = a.dups;
+	*ndups = a.ndups;
+	if (rv == 0)
+		*out = a.out;
 	return rv;
 }
 

@@ -25,6 +25,17 @@
 /* Audit values larger than this are shown as their size only. */
 #define STORE_AUDIT_VALUE_BYTES 24000
 
+/* store_card_add that first looks for cards the new one looks like (the
+ * matcher of store_match.h, in the same transaction): unless force, when
+ * there are any, nothing is written and CARTA_EEXIST is returned with
+ * *dups (freed with store_match_free; names set: the caller clears them
+ * when it may not read identity). A retry with the request key of an
+ * earlier add returns that card without a check. */
+int store_card_add_checked(store *s, const store_actor *who,
+			   const char *request_key, const Carta__V1__Card *card,
+			   int force, Carta__V1__DuplicateCandidate ***dups,
+			   size_t *ndups, Carta__V1__Card **out);
+
 /* Resolves ref (customer number, 32-hex id, email address, or phone in
  * E.164) and loads the whole card with its most recent purchases,
  * interactions and notes. CARTA_ENOENT when no card matches. */
@@ -86,6 +97,9 @@ typedef struct {
 	char message[160]; /* REJECTED: why */
 	unsigned added;	   /* purchases, interactions and notes appended */
 	unsigned present;  /* purchases whose invoice the card already had */
+	/* DUPLICATE: the cards it looks like (store_match_free) */
+	Carta__V1__DuplicateCandidate **dups;
+	size_t ndups;
 } store_import_outcome;
 
 /* Applies validated import records in one write transaction, each inside
@@ -98,13 +112,16 @@ typedef struct {
  * removed; purchases are appended unless the card has their invoice,
  * interactions and notes unless an identical one is there); a record
  * that finds none creates a card when upsert_by is NONE or create_missing
- * is set, and is REJECTED otherwise. An identity status of "" leaves the
+ * is set, and is REJECTED otherwise; unless force, a record to create
+ * that looks like existing cards (store_match.h; records earlier in the
+ * batch included) is DUPLICATE, with the candidates, and not created. An identity status of "" leaves the
  * status as it is (a new card is active). cards[i] NULL: skipped, out[i]
  * untouched. With dry_run the transaction is rolled back at the end:
  * nothing is written and the outcomes are those a real run would give. */
 int store_import(store *s, const store_actor *who, int upsert_by,
-		 int create_missing, int dry_run, Carta__V1__Card *const *cards,
-		 size_t n, store_import_outcome *out);
+		 int create_missing, int dry_run, int force,
+		 Carta__V1__Card *const *cards, size_t n,
+		 store_import_outcome *out);
 
 /* Custom fields. */
 int store_field_define(store *s, const store_actor *who,

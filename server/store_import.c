@@ -14,6 +14,7 @@
 #include "store_card.h"
 #include "store_erase.h"
 #include "store_internal.h"
+#include "store_match.h"
 
 /* What the whole job returns for a dry run once the outcomes are known:
  * non-zero, so that the writer rolls every change back. */
@@ -22,7 +23,7 @@
 struct import_args {
 	const uint8_t *suppression_key; /* NULL: the store has none */
 	const store_actor *who;
-	int upsert_by, create_missing, dry_run;
+	int upsert_by, create_missing, dry_run, force;
 	Carta__V1__Card *const *cards;
 	size_t n;
 	store_import_outcome *out;
@@ -580,6 +581,15 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 			   "a card needs a given name, a family name, a "
 			   "company or an external id");
 		return 0;
+	} else if (rv == 0 && !a->force &&
+		   (rv = store_match_card_conn(conn, c, 0, &o->dups,
+					       &o->ndups)) == 0 &&
+		   o->ndups > 0) {
+		/* Looks like a card there is (or one this batch made). */
+		o->kind = STORE_IMPORT_DUPLICATE;
+		snprintf(o->message, sizeof(o->message),
+			 "looks like an existing card");
+		return 0;
 	} else if (rv == 0) {
 		rv = create(conn, a->who, c, o);
 		/* The one unique value a new card can clash on. */
@@ -623,13 +633,15 @@ static int import_fn(sqlite3 *conn, void *arg)
 }
 
 int store_import(store *s, const store_actor *who, int upsert_by,
-		 int create_missing, int dry_run, Carta__V1__Card *const *cards,
-		 size_t n, store_import_outcome *out)
+		 int create_missing, int dry_run, int force,
+		 Carta__V1__Card *const *cards, size_t n,
+		 store_import_outcome *out)
 {
 	struct import_args a = {.who = who,
 				.upsert_by = upsert_by,
 				.create_missing = create_missing,
 				.dry_run = dry_run,
+				.force = force,
 				.cards = cards,
 				.n = n,
 				.out = out};

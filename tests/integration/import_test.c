@@ -271,6 +271,59 @@ static void test_csv_bad_row_in_a_batch(void **state)
 	assert_int_not_equal(carta(sales, "customer show pau@example"), 0);
 }
 
+/* The duplicate check on add and on import: a card that looks like one
+ * there is (here the same email in other case, a name without accents)
+ * is not created unless forced, and the answer says which card it looks
+ * like and why. */
+static void test_duplicates_on_add_and_import(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(carta(sales, "customer add --given-name Rosal\xc3\xad"
+				      "a --family-name Dur\xc3\xa1n "
+				      "--email rosalia@example.es --json"),
+			 0);
+	char number[32] = "";
+	const char *n = strstr(out, "\"number\":\"");
+	assert_non_null(n);
+	snprintf(number, sizeof(number), "%.8s", n + 10);
+
+	assert_int_equal(carta(sales, "customer add --given-name Rosalia "
+				      "--family-name Duran "
+				      "--email ROSALIA@example.es"),
+			 1);
+	assert_non_null(strstr(out, "looks like"));
+	assert_non_null(strstr(out, number));
+	assert_non_null(strstr(out, "same email"));
+	assert_int_equal(carta(sales, "customer add --given-name Rosalia "
+				      "--family-name Duran "
+				      "--email ROSALIA@example.es --force"),
+			 0);
+
+	/* On import: reported DUPLICATE with the card, not created; the
+	 * dry run says the same; --force creates it. */
+	const char *path = file(
+	    "dup.jsonl", "{\"identity\":{\"given_name\":\"ROSALIA\","
+			 "\"family_name\":\"duran\"},\"contact\":{\"emails\":"
+			 "[{\"address\":\"rosalia@example.es\"}]}}\n");
+	for (int dry = 1; dry >= 0; dry--) {
+		snprintf(args, sizeof(args), "import json '%s' --json%s", path,
+			 dry ? " --dry-run" : "");
+		assert_int_equal(carta(sales, args), 1);
+		json_t *s = summary_of();
+		assert_int_equal(count(s, "duplicates"), 1);
+		assert_int_equal(count(s, "created"), 0);
+		json_decref(s);
+		assert_non_null(strstr(out, number));
+	}
+	snprintf(args, sizeof(args), "import json '%s' --json --force", path);
+	assert_int_equal(carta(sales, args), 0);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "created"), 1);
+	json_decref(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +331,7 @@ int main(void)
 	    cmocka_unit_test(test_upsert_by_external_id),
 	    cmocka_unit_test(test_departments_permissions),
 	    cmocka_unit_test(test_csv_bad_row_in_a_batch),
+	    cmocka_unit_test(test_duplicates_on_add_and_import),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
