@@ -1037,9 +1037,18 @@ static void draw_person(bld *b, unsigned index, int may_be_company, person *p)
 	}
 
 	p->has_birth = chance(&b->r, 85);
-	p->birth_day =
-	    b->g->first_birth +
-	    below(&b->r, (unsigned)(b->g->last_birth - b->g->first_birth + 1));
+	/* Two people of one name born the same day would be one person to
+	 * any duplicate check: only the planted duplicates may be. */
+	for (int tries = 0; tries < 32; tries++) {
+		p->birth_day = b->g->first_birth +
+			       below(&b->r, (unsigned)(b->g->last_birth -
+						       b->g->first_birth + 1));
+		char key[320];
+		snprintf(key, sizeof key, "born:%s|%s|%lld", p->given_ascii,
+			 p->family_ascii, (long long)p->birth_day);
+		if (!p->has_birth || seen_add(b->g, key))
+			break;
+	}
 }
 
 static void fill_identity(bld *b, const person *p, unsigned index,
@@ -1825,7 +1834,7 @@ int demo_gen_new(uint64_t seed, unsigned count, demo_gen **out)
 	/* Room for every card's emails and phones (4 at most, 2 on
 	 * average) at a load well under 1. */
 	g->seen_cap = 64;
-	while (g->seen_cap < (size_t)count * 5)
+	while (g->seen_cap < (size_t)count * 8)
 		g->seen_cap *= 2;
 	g->seen = calloc(g->seen_cap, sizeof *g->seen);
 
