@@ -71,6 +71,15 @@ bool handlers_card(dispatch_call *call);
  * request kind it does not handle. */
 bool handlers_query(dispatch_call *call);
 
+/* Checks a REF (customer number, card id, email or phone) and writes its
+ * normal form (email domain in lower case, phone in E.164) into out.
+ * Finding a card by email or phone tells whether it exists: view must
+ * let the caller read contact. On error the refusal is sent (INVALID_
+ * ARGUMENT naming field, or PERMISSION_DENIED) and non-zero returned. */
+int handlers_norm_ref(dispatch_call *call, const policy_view *view,
+		      const char *ref, char *out, size_t cap,
+		      const char *field);
+
 /* Keeping cards current, each returning false for a request kind it does
  * not handle: duplicates (handlers_dedup.c), merge and unmerge
  * (handlers_merge.c), verification and stats (handlers_verify.c),

@@ -153,8 +153,8 @@ static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 }
 
 /* Normalises a card reference: an email or phone to its stored form. */
-static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
-		    const char *field)
+int handlers_norm_ref(dispatch_call *call, const policy_view *view,
+		      const char *ref, char *out, size_t cap, const char *field)
 {
 	char why[CARD_ERR_MAX];
 	size_t n = strlen(ref);
@@ -170,9 +170,8 @@ static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
 	    strchr(ref, '@') != NULL || (!hex && strncmp(ref, "C-", 2) != 0);
 	/* Finding a card by an email or phone tells whether that contact
 	 * point exists: only for those who may read contact data. */
-	if (by_contact &&
-	    call->view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
-		CARTA__V1__ACCESS__ACCESS_READ) {
+	if (by_contact && view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
+			      CARTA__V1__ACCESS__ACCESS_READ) {
 		fail(call, C(PERMISSION_DENIED),
 		     "your department may not read contact data: use the "
 		     "customer number",
@@ -193,6 +192,12 @@ static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
 		fail(call, C(INVALID_ARGUMENT), msg, field);
 	}
 	return rv;
+}
+
+static int norm_ref(dispatch_call *call, const char *ref, char *out, size_t cap,
+		    const char *field)
+{
+	return handlers_norm_ref(call, call->view, ref, out, cap, field);
 }
 
 static const store_actor *actor(dispatch_call *call, store_actor *a)

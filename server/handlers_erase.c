@@ -34,10 +34,10 @@ static void erase(dispatch_call *call)
 		     NULL);
 		return;
 	}
-	if (r->ref[0] == '\0') {
-		fail(call, C(INVALID_ARGUMENT), "no card given", "erase.ref");
+	char ref[320];
+	if (handlers_norm_ref(call, call->view, r->ref, ref, sizeof(ref),
+			      "erase.ref") != 0)
 		return;
-	}
 	if (validate_text(r->reason, ERASE_REASON_MAX, VALIDATE_MULTILINE,
 			  reason, sizeof(reason), err, sizeof(err)) != 0) {
 		snprintf(msg, sizeof(msg), "%s", err);
@@ -47,7 +47,7 @@ static void erase(dispatch_call *call)
 
 	store_actor who = {.principal = call->caller->name,
 			   .department = call->caller->department};
-	int rv = store_erase(call->env->db, &who, r->ref, reason, &res);
+	int rv = store_erase(call->env->db, &who, ref, reason, &res);
 	switch (rv) {
 	case 0:
 		break;

@@ -42,48 +42,6 @@ static int check_write(void *ud, uint32_t sections)
 	return policy_check(c->view, &needs, &c->why, &c->section);
 }
 
-/* A card reference in its stored form: an email or phone normalised, as
- * the card requests do. Finding a card by them needs read on contact. */
-static int norm_ref(dispatch_call *call, const char *ref, char *out,
-		    const char *field)
-{
-	char why[CARD_ERR_MAX];
-	size_t n = strlen(ref);
-	int hex = n == 32 && strspn(ref, "0123456789abcdef") == 32;
-	int by_contact =
-	    strchr(ref, '@') != NULL || (!hex && strncmp(ref, "C-", 2) != 0);
-	int rv = 0;
-
-	if (n == 0 || n >= REF_MAX) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "give a customer number, id, email or phone", field);
-		return CARTA_EINVAL;
-	}
-	if (by_contact &&
-	    call->view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
-		CARTA__V1__ACCESS__ACCESS_READ) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may not read contact data: use the "
-		     "customer number",
-		     "contact");
-		return CARTA_EPERM;
-	}
-	if (strchr(ref, '@') != NULL)
-		rv = validate_email(ref, out, REF_MAX, why, sizeof(why));
-	else if (by_contact)
-		rv = validate_phone(ref, call->env->region, out, REF_MAX, why,
-				    sizeof(why));
-	else
-		snprintf(out, REF_MAX, "%s", ref);
-	if (rv != 0) {
-		char msg[CARD_ERR_MAX + 64];
-		snprintf(msg, sizeof(msg),
-			 "not a customer number, id, email or phone: %s", why);
-		fail(call, C(INVALID_ARGUMENT), msg, field);
-	}
-	return rv;
-}
-
 static void fail_store(dispatch_call *call, int rv, const char *msg,
 		       const struct check_state *check)
 {
@@ -184,8 +142,10 @@ static void handle_merge(dispatch_call *call)
 		     "merge.prefer_other");
 		return;
 	}
-	if (norm_ref(call, r->survivor, survivor, "merge.survivor") != 0 ||
-	    norm_ref(call, r->other, other, "merge.other") != 0)
+	if (handlers_norm_ref(call, call->view, r->survivor, survivor, REF_MAX,
+			      "merge.survivor") != 0 ||
+	    handlers_norm_ref(call, call->view, r->other, other, REF_MAX,
+			      "merge.other") != 0)
 		return;
 	store_merge_req req = {.survivor = survivor,
 			       .other = other,

@@ -130,50 +130,6 @@ static void verify_due(dispatch_call *call)
 
 /* ---- a confirmation -------------------------------------------------- */
 
-/* A reference as the store finds it: an email or phone in its stored
- * form. Answers a refusal and returns non-zero when it cannot be one. */
-static int norm_ref(dispatch_call *call, const policy_view *view,
-		    const char *ref, char *out, size_t cap)
-{
-	const char *field = "verify_confirm.ref";
-	char why[VALIDATE_ERR_SIZE];
-	size_t n = strlen(ref);
-	int hex = n == 32 && strspn(ref, "0123456789abcdef") == 32;
-	int rv = 0;
-
-	if (n == 0 || n >= cap) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "give a customer number, id, email or phone", field);
-		return CARTA_EINVAL;
-	}
-	int by_contact =
-	    strchr(ref, '@') != NULL || (!hex && strncmp(ref, "C-", 2) != 0);
-	/* Finding a card by an email or phone tells whether that contact
-	 * point exists: only for those who may read contact data. */
-	if (by_contact && view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
-			      CARTA__V1__ACCESS__ACCESS_READ) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may not read contact data: use the "
-		     "customer number",
-		     "contact");
-		return CARTA_EPERM;
-	}
-	if (strchr(ref, '@') != NULL)
-		rv = validate_email(ref, out, cap, why, sizeof(why));
-	else if (by_contact)
-		rv = validate_phone(ref, call->env->region, out, cap, why,
-				    sizeof(why));
-	else
-		snprintf(out, cap, "%s", ref);
-	if (rv != 0) {
-		char msg[VALIDATE_ERR_SIZE + 64];
-		snprintf(msg, sizeof(msg),
-			 "not a customer number, id, email or phone: %s", why);
-		fail(call, C(INVALID_ARGUMENT), msg, field);
-	}
-	return rv;
-}
-
 /* Drops the recent purchases, interactions and notes from a card too
  * large for one answer: what it is for here is its verification. */
 static void fit_card(Carta__V1__Response *resp)
@@ -240,7 +196,8 @@ static void verify_confirm(dispatch_call *call)
 		     NULL);
 		return;
 	}
-	if (norm_ref(call, &view, r->ref, ref, sizeof(ref)) != 0)
+	if (handlers_norm_ref(call, &view, r->ref, ref, sizeof(ref),
+			      "verify_confirm.ref") != 0)
 		return;
 
 	int rv = store_verify_confirm(call->env->db, &who, ref, section,

@@ -700,7 +700,7 @@ static int write_contact(sqlite3 *conn, const char *id,
 				  a->primary, "", "", a, a->verified_at,
 				  a->verified_source);
 	}
-	for (size_t i = 0; i < m->n_preferred_channels; i++) {
+	for (size_t i = 0; rv == 0 && i < m->n_preferred_channels; i++) {
 		if (strlen(channels) + strlen(m->preferred_channels[i]) + 2 >
 		    sizeof(channels))
 			return CARTA_ETOOBIG;
@@ -2056,4 +2056,27 @@ int store_conn_append(sqlite3 *conn, const store_actor *who, const char *id,
 	if (a.out != NULL)
 		protobuf_c_message_free_unpacked(a.out, NULL);
 	return rv;
+}
+
+int store_conn_write_section(sqlite3 *conn, const char *id, int section,
+			     const Carta__V1__Card *c)
+{
+	/* The lists move item by item; what the section holds besides is
+	 * its custom values. */
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES ||
+	    section == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
+	    section == CARTA__V1__SECTION__SECTION_NOTES)
+		return write_custom(conn, id, section, c);
+	return write_section(conn, id, section, c);
+}
+
+int store_conn_bump(sqlite3 *conn, const char *id, int section,
+		    uint64_t *version)
+{
+	return bump(conn, id, section, version);
+}
+
+int store_conn_card_fits(Carta__V1__Card *c)
+{
+	return card_fits(c);
 }

@@ -35,6 +35,17 @@ int store_conn_edit(sqlite3 *conn, const store_actor *who, const char *id,
 int store_conn_append(sqlite3 *conn, const store_actor *who, const char *id,
 		      int section, const ProtobufCMessage *item);
 
+/* Writes what c holds for section over what card id had (for purchases,
+ * interactions and notes: their custom values; the items move on their
+ * own); moves the section's and the card's versions on (*version: the
+ * section's new one, may be NULL); whether c without its recent lists
+ * fits one answer (CARTA_ETOOBIG otherwise). */
+int store_conn_write_section(sqlite3 *conn, const char *id, int section,
+			     const Carta__V1__Card *c);
+int store_conn_bump(sqlite3 *conn, const char *id, int section,
+		    uint64_t *version);
+int store_conn_card_fits(Carta__V1__Card *c);
+
 /* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
 int store_map_rc(int rc);
 

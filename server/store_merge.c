@@ -223,293 +223,6 @@ static char *sec_json(const Carta__V1__Card *c, int section, int history)
 
 /* ---- writing sections (as store_card.c stores them) -------------------- */
 
-static int write_identity(sqlite3 *conn, const char *id,
-			  const Carta__V1__Identity *m)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "UPDATE cards SET given_name = ?, family_name = ?, "
-		      "company = ?, status = ?, home_branch = ?, "
-		      "external_id = ? WHERE id = ?",
-		      &st);
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, m->given_name);
-	bind_text(st, 2, m->family_name);
-	bind_text(st, 3, m->company);
-	bind_text(st, 4, m->status);
-	bind_text(st, 5, m->home_branch);
-	bind_text(st, 6, m->external_id);
-	bind_text(st, 7, id);
-	return run(st);
-}
-
-static int write_demographics(sqlite3 *conn, const char *id,
-			      const Carta__V1__Demographics *m)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "UPDATE cards SET birth_date = ?, gender = ?, "
-		      "profession = ?, language = ? WHERE id = ?",
-		      &st);
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, m->birth_date);
-	bind_text(st, 2, m->gender);
-	bind_text(st, 3, m->profession);
-	bind_text(st, 4, m->language);
-	bind_text(st, 5, id);
-	return run(st);
-}
-
-static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
-			const char *label, int primary, const char *value,
-			const char *original, const Carta__V1__Address *a,
-			int64_t verified_at, const char *verified_source)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "INSERT INTO contact_points (card_id, kind, position, "
-		      "label, is_primary, value, original, street, city, "
-		      "postal_code, region, country, verified_at, "
-		      "verified_source) VALUES "
-		      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		      &st);
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, id);
-	sqlite3_bind_int(st, 2, kind);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
-	bind_text(st, 4, label);
-	sqlite3_bind_int(st, 5, primary);
-	bind_text(st, 6, value);
-	bind_text(st, 7, original);
-	bind_text(st, 8, a ? a->street : "");
-	bind_text(st, 9, a ? a->city : "");
-	bind_text(st, 10, a ? a->postal_code : "");
-	bind_text(st, 11, a ? a->region : "");
-	bind_text(st, 12, a ? a->country : "");
-	sqlite3_bind_int64(st, 13, verified_at);
-	bind_text(st, 14, verified_source);
-	return run(st);
-}
-
-static int write_contact(sqlite3 *conn, const char *id,
-			 const Carta__V1__Contact *m)
-{
-	sqlite3_stmt *st = NULL;
-	char channels[256] = "";
-	int rv =
-	    prep(conn, "DELETE FROM contact_points WHERE card_id = ?", &st);
-
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
-	for (size_t i = 0; rv == 0 && i < m->n_emails; i++) {
-		const Carta__V1__Email *e = m->emails[i];
-		rv = insert_point(conn, id, KIND_EMAIL, i, e->label, e->primary,
-				  e->address, "", NULL, e->verified_at,
-				  e->verified_source);
-	}
-	for (size_t i = 0; rv == 0 && i < m->n_phones; i++) {
-		const Carta__V1__Phone *p = m->phones[i];
-		rv = insert_point(conn, id, KIND_PHONE, i, p->label, p->primary,
-				  p->number, p->original, NULL, p->verified_at,
-				  p->verified_source);
-	}
-	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
-		const Carta__V1__Address *a = m->addresses[i];
-		rv = insert_point(conn, id, KIND_ADDRESS, i, a->label,
-				  a->primary, "", "", a, a->verified_at,
-				  a->verified_source);
-	}
-	for (size_t i = 0; rv == 0 && i < m->n_preferred_channels; i++) {
-		if (strlen(channels) + strlen(m->preferred_channels[i]) + 2 >
-		    sizeof(channels))
-			return CARTA_ETOOBIG;
-		strcat(channels, i ? "," : "");
-		strcat(channels, m->preferred_channels[i]);
-	}
-	rv = rv ? rv
-		: prep(conn,
-		       "UPDATE cards SET preferred_channels = ? WHERE id = ?",
-		       &st);
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, channels);
-	bind_text(st, 2, id);
-	return run(st);
-}
-
-static int write_preferences(sqlite3 *conn, const char *id,
-			     const Carta__V1__Card *c)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "DELETE FROM preferences WHERE card_id = ?", &st);
-
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
-	for (size_t i = 0; rv == 0 && i < c->n_preferences; i++) {
-		rv = prep(conn,
-			  "INSERT INTO preferences (card_id, key, value) "
-			  "VALUES (?, ?, ?)",
-			  &st);
-		if (rv != 0)
-			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, c->preferences[i]->key);
-		bind_text(st, 3, c->preferences[i]->value);
-		rv = run(st);
-	}
-	return rv;
-}
-
-static int write_consents(sqlite3 *conn, const char *id,
-			  const Carta__V1__Card *c)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "DELETE FROM consents WHERE card_id = ?", &st);
-
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
-	for (size_t i = 0; rv == 0 && i < c->n_consents; i++) {
-		const Carta__V1__Consent *k = c->consents[i];
-		rv = prep(conn,
-			  "INSERT INTO consents (card_id, purpose, channel, "
-			  "state, at, source) VALUES (?, ?, ?, ?, ?, ?)",
-			  &st);
-		if (rv != 0)
-			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, k->purpose);
-		bind_text(st, 3, k->channel);
-		sqlite3_bind_int(st, 4, k->state);
-		sqlite3_bind_int64(st, 5, k->at);
-		bind_text(st, 6, k->source);
-		rv = run(st);
-	}
-	return rv;
-}
-
-/* The custom values of one section, replaced as a whole. */
-static int write_custom(sqlite3 *conn, const char *id, int section,
-			const Carta__V1__Card *c)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "DELETE FROM custom_values WHERE card_id = ? AND "
-		      "field_id IN (SELECT id FROM custom_fields WHERE "
-		      "section = ?)",
-		      &st);
-	if (rv != 0)
-		return rv;
-	bind_text(st, 1, id);
-	sqlite3_bind_int(st, 2, section);
-	rv = run(st);
-	for (size_t i = 0; rv == 0 && i < c->n_custom; i++) {
-		const Carta__V1__CustomValue *v = c->custom[i];
-		if ((int)v->section != section)
-			continue;
-		rv =
-		    prep(conn,
-			 "INSERT INTO custom_values (card_id, field_id, value) "
-			 "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
-			 "AND section = ?",
-			 &st);
-		if (rv != 0)
-			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, v->value);
-		bind_text(st, 3, v->field);
-		sqlite3_bind_int(st, 4, section);
-		rv = run(st);
-		if (rv == 0 && sqlite3_changes(conn) != 1)
-			rv = CARTA_ENOENT;
-	}
-	return rv;
-}
-
-/* Writes what c holds for section (for purchases, interactions and
- * notes: only their custom values; the items move on their own). */
-static int write_content(sqlite3 *conn, const char *id, int section,
-			 const Carta__V1__Card *c)
-{
-	int rv = 0;
-
-	switch (section) {
-	case S_IDENTITY:
-		rv = write_identity(conn, id, c->identity);
-		break;
-	case S_CONTACT:
-		rv = write_contact(conn, id, c->contact);
-		break;
-	case S_DEMOGRAPHICS:
-		rv = write_demographics(conn, id, c->demographics);
-		break;
-	case S_PREFERENCES:
-		rv = write_preferences(conn, id, c);
-		break;
-	case S_CONSENT:
-		rv = write_consents(conn, id, c);
-		break;
-	default:
-		break;
-	}
-	return rv ? rv : write_custom(conn, id, section, c);
-}
-
-/* Moves a section's version and the card's on; *version is the new
- * section version. */
-static int bump(sqlite3 *conn, const char *id, int section, int64_t *version)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t now = (int64_t)time(NULL);
-	int rv = prep(conn,
-		      "UPDATE card_sections SET version = version + 1, "
-		      "updated_at = ? WHERE card_id = ? AND section = ? "
-		      "RETURNING version",
-		      &st);
-	if (rv != 0)
-		return rv;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
-	sqlite3_bind_int(st, 3, section);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
-
-	rv = prep(conn,
-		  "UPDATE cards SET version = version + 1, updated_at = ? "
-		  "WHERE id = ?",
-		  &st);
-	if (rv != 0)
-		return rv;
-	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
-	return run(st);
-}
-
-/* The card's size without its recent lists, as store_card.c bounds it. */
-static int card_fits(Carta__V1__Card *c)
-{
-	size_t np = c->n_purchases, ni = c->n_interactions, nn = c->n_notes;
-
-	c->n_purchases = c->n_interactions = c->n_notes = 0;
-	size_t size = carta__v1__card__get_packed_size(c);
-	c->n_purchases = np;
-	c->n_interactions = ni;
-	c->n_notes = nn;
-	return size <= STORE_CARD_BYTES ? 0 : CARTA_ETOOBIG;
-}
-
 /* A card's sections packed without its recent lists (the items are put
  * back by id, not from this). malloc'd into *out. */
 static int pack_sections(Carta__V1__Card *c, uint8_t **out, size_t *len)
@@ -1320,12 +1033,13 @@ static int bump_all(sqlite3 *conn, const char *id, uint32_t mask,
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
 		if (!(mask & BIT(s)))
 			continue;
-		int64_t v = 0;
+		uint64_t v = 0;
 		char key[4];
-		rv = bump(conn, id, s, &v);
+		rv = store_conn_bump(conn, id, s, &v);
 		snprintf(key, sizeof(key), "%d", s);
 		if (rv == 0 && versions != NULL &&
-		    json_object_set_new(versions, key, json_integer(v)) != 0)
+		    json_object_set_new(versions, key,
+					json_integer((json_int_t)v)) != 0)
 			rv = CARTA_ENOMEM;
 	}
 	return rv;
@@ -1405,12 +1119,12 @@ static int write_merge(sqlite3 *conn, struct merge_args *m)
 
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (m->co & BIT(s))
-			rv = write_content(conn, m->oid, s, m->o1);
+			rv = store_conn_write_section(conn, m->oid, s, m->o1);
 	if (rv == 0)
 		rv = set_merged_into(conn, m->oid, m->sid);
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (m->cs & BIT(s))
-			rv = write_content(conn, m->sid, s, m->s1);
+			rv = store_conn_write_section(conn, m->sid, s, m->s1);
 
 	if (rv == 0)
 		rv = update_collect(conn,
@@ -1451,7 +1165,7 @@ static int write_merge(sqlite3 *conn, struct merge_args *m)
 	if (rv == 0)
 		rv = store_conn_load(conn, m->oid, &o2);
 	if (rv == 0)
-		rv = card_fits(s2);
+		rv = store_conn_card_fits(s2);
 	if (rv == 0)
 		rv = audit_card(conn, m->who, "merge", m->oid, m->co, m->o0, o2,
 				m->items, "to", m->snum);
@@ -1802,10 +1516,10 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 	/* The survivor first: it gives back an external id it took. */
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (cs & BIT(s))
-			rv = write_content(conn, sid, s, s0);
+			rv = store_conn_write_section(conn, sid, s, s0);
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (co & BIT(s))
-			rv = write_content(conn, oid, s, o0);
+			rv = store_conn_write_section(conn, oid, s, o0);
 	if (rv == 0)
 		rv = set_merged_into(conn, oid, "");
 	if (rv == 0)
