@@ -3,6 +3,7 @@
  * dispatch_request through policy.c before any handler runs; every card
  * that leaves goes through reply_card, which filters it by the same
  * policy. */
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -863,6 +864,59 @@ static Carta__V1__Card *run_edit(dispatch_call *call, edit *e, const char *ref,
 	return card;
 }
 
+/* Whether an edit of the contact section would put back an erased
+ * person's email or phone (suppression, store_erase.h). Returns 0 with
+ * *back set, or a store error. */
+static int edit_brings_back(dispatch_call *call,
+			    const Carta__V1__CustomerEditRequest *r, int *back)
+{
+	Carta__V1__Card card = CARTA__V1__CARD__INIT;
+	Carta__V1__Contact contact = CARTA__V1__CONTACT__INIT;
+	Carta__V1__Email emails[100], *ep[100];
+	Carta__V1__Phone phones[100], *pp[100];
+	char values[100][320], why[CARD_ERR_MAX];
+	size_t nv = 0;
+
+	*back = 0;
+	if (r->section != CARTA__V1__SECTION__SECTION_CONTACT)
+		return 0;
+	for (size_t i = 0; i < r->n_sets && nv < 100; i++) {
+		const char *path = r->sets[i]->path, *v = r->sets[i]->value;
+		const char *dot = strrchr(path, '.');
+		if (v[0] == '\0' || dot == NULL)
+			continue;
+		/* A value the edit's own checks refuse is refused there. */
+		if (strncmp(path, "emails.", 7) == 0 &&
+		    strcmp(dot, ".address") == 0) {
+			if (validate_email(v, values[nv], sizeof(values[nv]),
+					   why, sizeof(why)) != 0)
+				continue;
+			carta__v1__email__init(&emails[contact.n_emails]);
+			emails[contact.n_emails].address = values[nv++];
+			ep[contact.n_emails] = &emails[contact.n_emails];
+			contact.n_emails++;
+		} else if (strncmp(path, "phones.", 7) == 0 &&
+			   strcmp(dot, ".number") == 0) {
+			if (validate_phone(v, call->env->region, values[nv],
+					   sizeof(values[nv]), why,
+					   sizeof(why)) != 0)
+				continue;
+			carta__v1__phone__init(&phones[contact.n_phones]);
+			phones[contact.n_phones].number = values[nv++];
+			pp[contact.n_phones] = &phones[contact.n_phones];
+			contact.n_phones++;
+		}
+	}
+	if (nv == 0)
+		return 0;
+	contact.emails = ep;
+	contact.phones = pp;
+	card.contact = &contact;
+	int rv = store_suppressed(call->env->db, &card, back);
+	sodium_memzero(values, sizeof(values));
+	return rv;
+}
+
 static void customer_edit(dispatch_call *call)
 {
 	const Carta__V1__CustomerEditRequest *r = call->req->customer_edit;
@@ -888,6 +942,18 @@ static void customer_edit(dispatch_call *call)
 		fail(call, C(INVALID_ARGUMENT),
 		     "say how it was confirmed: phone, email, visit or form",
 		     "customer_edit.source");
+		return;
+	}
+	/* An edit may not put an erased person's email or phone back. */
+	int back = 0;
+	int brv = edit_brings_back(call, r, &back);
+	if (brv != 0 || back) {
+		if (brv != 0)
+			fail_store(call, brv, "customer_edit.ref");
+		else
+			fail(call, C(FAILED_PRECONDITION),
+			     "this email or phone belonged to an erased person",
+			     "customer_edit.sets");
 		return;
 	}
 	Carta__V1__Card *card =

@@ -11,6 +11,7 @@
 
 #include "carta_error.h"
 #include "fold.h"
+#include "match.h"
 #include "init.h"
 #include "keys.h"
 #include "store_internal.h"
@@ -78,9 +79,12 @@ int store_suppression_key(sqlite3 *conn, uint8_t key[STORE_SUPPRESSION_KEY_LEN])
 	return rv;
 }
 
-/* The keyed hash of one email (case folded, NFC) or phone (its digits:
- * stored phones are E.164, so digits alone name the number). The kind is
- * hashed too, so that an email and a phone never share a hash. */
+/* The keyed hash of one email (case folded, NFC, then the duplicate
+ * check's key with its rules always on: "+tags" dropped, gmail dots
+ * dropped, so that ana+x@ and a.na@gmail.com are the erased ana@) or
+ * phone (its digits: stored phones are E.164, so digits alone name the
+ * number). The kind is hashed too, so that an email and a phone never
+ * share a hash. */
 static int suppression_hash(const uint8_t *key, int kind, const char *value,
 			    uint8_t out[crypto_generichash_BYTES])
 {
@@ -91,6 +95,8 @@ static int suppression_hash(const uint8_t *key, int kind, const char *value,
 	const uint8_t *norm;
 	size_t len;
 
+	char keyed[320];
+	keyed[0] = '\0';
 	if (kind == STORE_SUPPRESS_EMAIL) {
 		utf8proc_ssize_t n =
 		    utf8proc_map((const utf8proc_uint8_t *)value, 0, &folded,
@@ -100,6 +106,13 @@ static int suppression_hash(const uint8_t *key, int kind, const char *value,
 			return CARTA_EINVAL;
 		norm = folded;
 		len = (size_t)n;
+		const match_options all = {.plus_tags = true,
+					   .provider_dots = true};
+		if (match_email_key(&all, (const char *)folded, keyed,
+				    sizeof(keyed)) == 0) {
+			norm = (const uint8_t *)keyed;
+			len = strlen(keyed);
+		}
 	} else {
 		if (fold_digits(value, digits, sizeof(digits)) >=
 		    sizeof(digits))
@@ -116,9 +129,10 @@ static int suppression_hash(const uint8_t *key, int kind, const char *value,
 
 	/* The normalised value is personal data: leave no copy behind. */
 	if (folded != NULL) {
-		sodium_memzero(folded, (size_t)len);
+		sodium_memzero(folded, strlen((const char *)folded));
 		free(folded);
 	}
+	sodium_memzero(keyed, sizeof(keyed));
 	sodium_memzero(digits, sizeof(digits));
 	return 0;
 }

@@ -1045,6 +1045,103 @@ static int bump_all(sqlite3 *conn, const char *id, uint32_t mask,
 	return rv;
 }
 
+/* Records the current versions of a card's sections in mask. */
+static int record_versions(sqlite3 *conn, const char *id, uint32_t mask,
+			   json_t *versions)
+{
+	int rv = 0;
+
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
+		if (!(mask & BIT(s)))
+			continue;
+		sqlite3_stmt *st = NULL;
+		rv = prep(conn,
+			  "SELECT version FROM card_sections WHERE card_id = ? "
+			  "AND section = ?",
+			  &st);
+		if (rv != 0)
+			break;
+		bind_text(st, 1, id);
+		sqlite3_bind_int(st, 2, s);
+		json_int_t v = sqlite3_step(st) == SQLITE_ROW
+				   ? (json_int_t)sqlite3_column_int64(st, 0)
+				   : 0;
+		sqlite3_finalize(st);
+		char key[4];
+		snprintf(key, sizeof(key), "%d", s);
+		if (json_object_set_new(versions, key, json_integer(v)) != 0)
+			rv = CARTA_ENOMEM;
+	}
+	return rv;
+}
+
+/* An unmerge puts card id's sections back as they were before that
+ * merge, at new versions (after). An earlier merge of the card that was
+ * left at the versions the undone merge found (before) is, again, what
+ * the card is: it moves to the new versions, so that it can be undone in
+ * turn. */
+static int rebase_merges(sqlite3 *conn, const char *undone, const char *id,
+			 json_t *before, json_t *after)
+{
+	sqlite3_stmt *st = NULL;
+	int rv;
+
+	if (!json_is_object(before) || !json_is_object(after))
+		return 0; /* a merge recorded without its versions before */
+	rv = prep(conn,
+		  "SELECT id, survivor = ?2, versions FROM merges WHERE "
+		  "undone_at = 0 AND id != ?1 AND (survivor = ?2 OR "
+		  "other = ?2)",
+		  &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, undone);
+	bind_text(st, 2, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char mid[64];
+		snprintf(mid, sizeof(mid), "%s", sqlite3_column_text(st, 0));
+		const char *side = sqlite3_column_int(st, 1) ? "s" : "o";
+		json_t *all = json_loads(
+		    (const char *)sqlite3_column_text(st, 2), 0, NULL);
+		json_t *mine = json_object_get(all, side);
+		const char *key;
+		json_t *v;
+		bool changed = false;
+		json_object_foreach(after, key, v)
+		{
+			json_t *had = json_object_get(mine, key);
+			json_t *was = json_object_get(before, key);
+			if (json_is_integer(had) && json_is_integer(was) &&
+			    json_integer_value(had) ==
+				json_integer_value(was)) {
+				json_object_set(mine, key, v);
+				changed = true;
+			}
+		}
+		char *text =
+		    changed ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS)
+			    : NULL;
+		json_decref(all);
+		if (!changed)
+			continue;
+		if (text == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		sqlite3_stmt *up = NULL;
+		rv = prep(conn, "UPDATE merges SET versions = ? WHERE id = ?",
+			  &up);
+		if (rv == 0) {
+			bind_text(up, 1, text);
+			bind_text(up, 2, mid);
+			rv = run(up);
+		}
+		free(text);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int set_merged_into(sqlite3 *conn, const char *id, const char *into)
 {
 	sqlite3_stmt *st = NULL;
@@ -1111,11 +1208,21 @@ static int save_merge(sqlite3 *conn, struct merge_args *m, json_t *versions,
  * versions, the audit and the merge's record. */
 static int write_merge(sqlite3 *conn, struct merge_args *m)
 {
-	json_t *versions = json_pack("{s:{},s:{}}", "s", "o");
+	json_t *versions =
+	    json_pack("{s:{},s:{},s:{},s:{}}", "s", "o", "sb", "ob");
 	json_t *moved = json_pack("{s:[],s:[],s:[],s:[],s:[]}", "purchases",
 				  "interactions", "notes", "history", "added");
 	Carta__V1__Card *s2 = NULL, *o2 = NULL;
 	int rv = versions && moved ? 0 : CARTA_ENOMEM;
+
+	/* The versions found, for an unmerge of a later merge to tell that
+	 * it put this one's state back (rebase_merges). */
+	if (rv == 0)
+		rv = record_versions(conn, m->sid, m->cs,
+				     json_object_get(versions, "sb"));
+	if (rv == 0)
+		rv = record_versions(conn, m->oid, m->co,
+				     json_object_get(versions, "ob"));
 
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (m->co & BIT(s))
@@ -1522,10 +1629,21 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 			rv = store_conn_write_section(conn, oid, s, o0);
 	if (rv == 0)
 		rv = set_merged_into(conn, oid, "");
+	json_t *snew = json_object(), *onew = json_object();
+	if (snew == NULL || onew == NULL)
+		rv = CARTA_ENOMEM;
 	if (rv == 0)
-		rv = bump_all(conn, sid, cs, NULL);
+		rv = bump_all(conn, sid, cs, snew);
 	if (rv == 0)
-		rv = bump_all(conn, oid, co, NULL);
+		rv = bump_all(conn, oid, co, onew);
+	if (rv == 0)
+		rv = rebase_merges(conn, u->merge_id, sid,
+				   json_object_get(versions, "sb"), snew);
+	if (rv == 0)
+		rv = rebase_merges(conn, u->merge_id, oid,
+				   json_object_get(versions, "ob"), onew);
+	json_decref(snew);
+	json_decref(onew);
 	if (rv == 0)
 		rv = store_conn_load(conn, sid, &s2);
 	if (rv == 0)

@@ -35,8 +35,18 @@ static void print_identity(const Carta__V1__Card *card)
 		snprintf(name, sizeof name, "%s%s%s", id->given_name,
 			 id->given_name[0] && id->family_name[0] ? " " : "",
 			 id->family_name);
+	if (id != NULL && name[0] == '\0')
+		snprintf(name, sizeof name, "%s", id->company);
+	/* A card with no name at all, readable identity or not: an erased
+	 * card's tombstone, or one known by another system's key only. */
+	bool withheld = false;
+	for (size_t i = 0; i < card->n_withheld; i++)
+		withheld |=
+		    card->withheld[i] == CARTA__V1__SECTION__SECTION_IDENTITY;
 	printf("%s  %s\n", number[0] ? cli_safe(number) : "(no number)",
-	       name[0] ? cli_safe(name) : "(identity withheld)");
+	       name[0]	  ? cli_safe(name)
+	       : withheld ? "(identity withheld)"
+			  : "(no name)");
 	kv("id:", card->id);
 	if (id != NULL) {
 		kv("company:", id->company);
@@ -242,6 +252,9 @@ int cli_print_card(const cli_args *a, const Carta__V1__Card *card)
 	if (rv == 0)
 		rv = print_list(a, "custom fields", card->custom,
 				card->n_custom);
+	if (rv == 0)
+		rv = print_list(a, "history (values a merge replaced)",
+				card->history, card->n_history);
 	if (rv == 0)
 		print_versions(card);
 	return rv;

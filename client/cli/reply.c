@@ -99,6 +99,19 @@ static void custom_row(const ProtobufCMessage *m, const char **cells,
 	cells[2] = c->value;
 }
 
+static void history_row(const ProtobufCMessage *m, const char **cells,
+			char scratch[SCRATCH][SCRATCH_LEN])
+{
+	const Carta__V1__HistoryEntry *h = (const Carta__V1__HistoryEntry *)m;
+
+	cli_time(h->at, scratch[0], SCRATCH_LEN);
+	cells[0] = scratch[0];
+	cells[1] = card_enum_name(card_enum_sections, (int)h->section);
+	cells[2] = h->field;
+	cells[3] = h->value;
+	cells[4] = h->source;
+}
+
 static void field_row(const ProtobufCMessage *m, const char **cells,
 		      char scratch[SCRATCH][SCRATCH_LEN])
 {
@@ -186,6 +199,10 @@ static const struct kind {
      custom_row,
      3,
      {"FIELD", "SECTION", "VALUE"}},
+    {&carta__v1__history_entry__descriptor,
+     history_row,
+     5,
+     {"AT", "SECTION", "FIELD", "VALUE", "SOURCE"}},
     {&carta__v1__field_def__descriptor,
      field_row,
      5,

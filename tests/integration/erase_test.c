@@ -503,6 +503,34 @@ static void test_erased_person_is_not_recreated(void **state)
 			       "--email other@example.org"),
 			 0);
 	assert_non_null(strstr(out, "C-000003"));
+
+	/* An email with a +tag is still the erased person's. */
+	snprintf(args, sizeof(args), "import json '%s' --json --force",
+		 file("tagged.jsonl",
+		      "{\"identity\":{\"given_name\":\"Zebulonia\"},"
+		      "\"contact\":{\"emails\":[{\"address\":"
+		      "\"zebulonia.q+news@example.org\"}]}}\n"));
+	carta(srv.admin_profile, args);
+	assert_non_null(strstr(out, "\"suppressed\":1"));
+	assert_non_null(strstr(out, "\"created\":0"));
+
+	/* Nor can an edit put the erased email or phone on another card. */
+	assert_int_not_equal(
+	    carta(srv.admin_profile,
+		  "customer edit C-000003 --section contact --set "
+		  "emails.1.address=zebulonia.q@example.org --if-version 1"),
+	    0);
+	assert_non_null(strstr(out, "belonged to an erased person"));
+	assert_int_not_equal(
+	    carta(srv.admin_profile,
+		  "customer edit C-000003 --section contact --set "
+		  "'phones.0.number=+44 20 7946 0321' --if-version 1"),
+	    0);
+	assert_non_null(strstr(out, "belonged to an erased person"));
+	assert_int_equal(
+	    carta(srv.admin_profile, "customer show C-000003 --json"), 0);
+	assert_null(strstr(out, "zebulonia"));
+	assert_null(strstr(out, "+442079460321"));
 }
 
 int main(void)

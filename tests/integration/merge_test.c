@@ -601,6 +601,35 @@ static void test_unmerge_restores_both(void **state)
 	assert_non_null(strstr(out, "merge M-000001 was undone already"));
 }
 
+/* A chain: M-000002 merges C-000001 into a third card; undoing it puts
+ * C-000001 back as M-000001 left it, so M-000001 can be undone too. */
+static void test_unmerge_a_chain_in_reverse(void **state)
+{
+	(void)state;
+
+	assert_int_equal(admin("merge C-000001 C-000002"), 0);
+	assert_non_null(strstr(out, "M-000002"));
+	assert_int_equal(admin("customer add --given-name Tercera "
+			       "--family-name Persona --force --json"),
+			 0);
+	const char *n = strstr(out, "\"number\":\"");
+	assert_non_null(n);
+	char third[16];
+	snprintf(third, sizeof(third), "%.8s", n + 10);
+	char args[64];
+	snprintf(args, sizeof(args), "merge %s C-000001", third);
+	assert_int_equal(admin(args), 0);
+	assert_non_null(strstr(out, "M-000003"));
+
+	/* The earlier one cannot go first... */
+	assert_int_equal(admin("unmerge M-000002"), 1);
+	assert_non_null(strstr(out, "changed after the merge"));
+	/* ...but in reverse order both go, and the cards are as before. */
+	assert_int_equal(admin("unmerge M-000003"), 0);
+	assert_int_equal(admin("unmerge M-000002"), 0);
+	same_as_snapshot();
+}
+
 static void test_unmerge_refused_after_edit(void **state)
 {
 	(void)state;
@@ -609,7 +638,7 @@ static void test_unmerge_refused_after_edit(void **state)
 	assert_int_equal(admin("merge C-000001 C-000002 --json"), 0);
 	plan = parse_out();
 	assert_string_equal(
-	    json_string_value(json_object_get(plan, "merge_id")), "M-000002");
+	    json_string_value(json_object_get(plan, "merge_id")), "M-000004");
 	json_decref(plan);
 	plan = show("C-000001");
 	long left = (long)json_integer_value(json_object_get(
@@ -625,7 +654,7 @@ static void test_unmerge_refused_after_edit(void **state)
 		 "preferences of C-000001 changed after the merge (version "
 		 "%ld, merge left %ld)",
 		 left + 1, left);
-	assert_int_equal(admin("unmerge M-000002"), 1);
+	assert_int_equal(admin("unmerge M-000004"), 1);
 	assert_non_null(strstr(out, want));
 	/* Nothing was undone. */
 	json_t *c = show("C-000002");
@@ -641,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_dry_run_then_merge),
 	    cmocka_unit_test(test_nothing_lost),
 	    cmocka_unit_test(test_unmerge_restores_both),
+	    cmocka_unit_test(test_unmerge_a_chain_in_reverse),
 	    cmocka_unit_test(test_unmerge_refused_after_edit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
