@@ -80,6 +80,18 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 		      const char *ref, char *out, size_t cap,
 		      const char *field);
 
+/* Compiles a query's text, filter, sort and channel (query.h) and checks
+ * with the policy every section they read. prefix names the request in
+ * error fields ("query.", "segment_save.", "dedup_scan."). Returns 0, or
+ * answers the refusal (INVALID_ARGUMENT naming the field, or
+ * PERMISSION_DENIED naming what the query reads) and returns non-zero;
+ * plan is then still freed with query_plan_free. */
+struct query_plan;
+int handlers_query_prepare(dispatch_call *call, const char *text,
+			   const char *where, const char *sort,
+			   const char *channel, const char *prefix,
+			   struct query_plan *plan);
+
 /* Keeping cards current, each returning false for a request kind it does
  * not handle: duplicates (handlers_dedup.c), merge and unmerge
  * (handlers_merge.c), verification and stats (handlers_verify.c),

@@ -39,47 +39,6 @@ static void fail_store(dispatch_call *call, int rv)
 	     "store error", NULL);
 }
 
-/* Compiles the filter and checks what it reads. Returns 0, or answers
- * the refusal and returns non-zero. */
-static int prepare(dispatch_call *call, const char *where, query_plan *plan)
-{
-	query_ctx ctx = {.custom = store_query_custom_field,
-			 .custom_arg = call->env->db};
-	const char *field = NULL, *fields[CARD_SECTIONS], *why = NULL;
-	char err[256];
-	int section = 0;
-
-	int rv = query_compile(&ctx, "", where, "", "", plan, err, sizeof(err),
-			       &field);
-	if (rv == CARTA_EINVAL) {
-		char msg[300];
-		snprintf(msg, sizeof(msg), "dedup_scan.%s", err);
-		fail(call, C(INVALID_ARGUMENT), msg, "dedup_scan.where");
-		return rv;
-	}
-	if (rv != 0) {
-		fail_store(call, rv);
-		return rv;
-	}
-	policy_needs needs = query_needs(plan, fields);
-	if (policy_check(call->view, &needs, &why, &section) != 0) {
-		char msg[200];
-		const char *sname = card_section_name(section);
-		snprintf(msg, sizeof(msg),
-			 "%s (%s): the filter reads %s, which your department "
-			 "may not read",
-			 why, sname ? sname : "-", fields[section]);
-		log_limited(LOG_CLASS_AUTH, LOG_WARN, call->out->conn,
-			    "event=permission_denied principal=%s "
-			    "department=%s request=dedup_scan section=%s",
-			    call->caller->name, call->caller->department,
-			    sname ? sname : "-");
-		fail(call, C(PERMISSION_DENIED), msg, fields[section]);
-		return CARTA_EPERM;
-	}
-	return 0;
-}
-
 /* A cursor names the last pair sent: "GROUP:SCORE:A:B". */
 typedef struct {
 	uint32_t group;
@@ -164,7 +123,8 @@ static void scan(dispatch_call *call)
 		return;
 	}
 	if (r->where[0] != '\0') {
-		if (prepare(call, r->where, &plan) != 0)
+		if (handlers_query_prepare(call, "", r->where, "", "",
+					   "dedup_scan.", &plan) != 0)
 			goto out;
 		have_plan = true;
 	}

@@ -55,9 +55,10 @@ static void reply(dispatch_call *call, Carta__V1__Response *resp)
 
 /* Compiles and checks a query for the caller. Returns 0, or answers the
  * refusal and returns non-zero. */
-static int prepare(dispatch_call *call, const char *text, const char *where,
-		   const char *sort, const char *channel, const char *prefix,
-		   query_plan *plan)
+int handlers_query_prepare(dispatch_call *call, const char *text,
+			   const char *where, const char *sort,
+			   const char *channel, const char *prefix,
+			   query_plan *plan)
 {
 	query_ctx ctx = {.custom = store_query_custom_field,
 			 .custom_arg = call->env->db};
@@ -88,9 +89,9 @@ static int prepare(dispatch_call *call, const char *text, const char *where,
 			 why, sname ? sname : "-", fields[section]);
 		log_limited(LOG_CLASS_AUTH, LOG_WARN, call->out->conn,
 			    "event=permission_denied principal=%s "
-			    "department=%s request=query section=%s",
+			    "department=%s request=%.16s section=%s",
 			    call->caller->name, call->caller->department,
-			    sname ? sname : "-");
+			    prefix, sname ? sname : "-");
 		fail(call, C(PERMISSION_DENIED), msg, fields[section]);
 		return CARTA_EPERM;
 	}
@@ -161,7 +162,8 @@ static void query(dispatch_call *call)
 	if (seg != NULL && seg->where[0] && r->where[0]) {
 		query_plan alone;
 		memset(&alone, 0, sizeof(alone));
-		int rv = prepare(call, "", r->where, "", "", "query.", &alone);
+		int rv = handlers_query_prepare(call, "", r->where, "", "",
+						"query.", &alone);
 		query_plan_free(&alone);
 		if (rv != 0)
 			goto out;
@@ -182,8 +184,8 @@ static void query(dispatch_call *call)
 	snprintf(text, tl, "%s%s%s", seg ? seg->text : "",
 		 seg && seg->text[0] && r->text[0] ? " " : "", r->text);
 
-	if (prepare(call, text, where, r->sort, r->channel, "query.", &plan) !=
-	    0)
+	if (handlers_query_prepare(call, text, where, r->sort, r->channel,
+				   "query.", &plan) != 0)
 		goto out;
 	if (r->cursor[0] != '\0') {
 		if (query_cursor_decode(&plan, r->cursor, after, after_id) !=
@@ -317,8 +319,8 @@ static void segment_save(dispatch_call *call)
 		return;
 	}
 	/* Saved only when the saver could run it. */
-	int rv =
-	    prepare(call, in->text, in->where, "", "", "segment_save.", &plan);
+	int rv = handlers_query_prepare(call, in->text, in->where, "", "",
+					"segment_save.", &plan);
 	query_plan_free(&plan);
 	if (rv != 0)
 		return;

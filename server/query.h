@@ -51,7 +51,7 @@ typedef struct {
 	void *custom_arg;
 } query_ctx;
 
-typedef struct {
+typedef struct query_plan {
 	char *where; /* SQL condition over cards c ("1" for none) */
 	/* With a channel: its consent condition, which where does not
 	 * include (the store counts the cards it leaves out); else NULL. */
