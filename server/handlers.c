@@ -139,6 +139,33 @@ static void fit_card(Carta__V1__Response *resp)
 }
 
 /* The one way a card leaves the server: filtered by the caller's policy. */
+/* reply_card, the status carrying the cards the card now looks like (a
+ * warning: the write is done). */
+static void reply_card_dups(dispatch_call *call, Carta__V1__Card *card,
+			    Carta__V1__DuplicateCandidate **dups, size_t n)
+{
+	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
+	Carta__V1__Status st = CARTA__V1__STATUS__INIT;
+
+	if (policy_filter_card(call->view, card) != 0) {
+		fail(call, C(INTERNAL), "out of memory", NULL);
+		return;
+	}
+	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
+	resp.card = card;
+	fit_card(&resp);
+	st.duplicates = dups;
+	st.n_duplicates = n;
+	resp.id = call->req->id;
+	resp.status = &st;
+	int rv = dispatch_reply(call->out, &resp);
+	if (rv == CARTA_ETOOBIG)
+		fail(call, C(RESOURCE_EXHAUSTED),
+		     "the answer is larger than one message", NULL);
+	else if (rv != 0)
+		fail(call, C(INTERNAL), "out of memory", NULL);
+}
+
 static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 {
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
@@ -970,10 +997,22 @@ static void customer_edit(dispatch_call *call)
 				  "event=verify_edit_failed error=%s",
 				  carta_strerror(vrv));
 	}
+	/* The duplicate check runs on edits too: the edit stands, and the
+	 * answer says which cards the card now looks like. */
+	Carta__V1__DuplicateCandidate **dups = NULL;
+	size_t ndups = 0;
+	if (card != NULL &&
+	    (r->section == CARTA__V1__SECTION__SECTION_IDENTITY ||
+	     r->section == CARTA__V1__SECTION__SECTION_CONTACT ||
+	     r->section == CARTA__V1__SECTION__SECTION_DEMOGRAPHICS) &&
+	    store_match_card(call->env->db, card, 0, &dups, &ndups) == 0 &&
+	    ndups > 0)
+		dup_names(call, dups, ndups);
 	if (card != NULL) {
-		reply_card(call, card);
+		reply_card_dups(call, card, dups, ndups);
 		carta__v1__card__free_unpacked(card, NULL);
 	}
+	store_match_free(dups, ndups);
 }
 
 static void customer_archive(dispatch_call *call)

@@ -282,6 +282,11 @@ typedef struct {
  * "FIELD: " when it names none). Returns CLI_EXIT_FAIL. */
 int cli_fail_status(const cli_args *a, const Carta__V1__Status *st);
 
+/* Prints the cards a card looks like (Status.duplicates): on stderr as
+ * "looks like C-... NAME (score S): reasons", or with --json one object
+ * per line. */
+void cli_print_duplicates(const cli_args *a, const Carta__V1__Status *st);
+
 /* Loads the options and connects (cli_load_options, cli_connect). Returns
  * 0 or an exit status already printed, with *c NULL. */
 int cli_open(const cli_args *a, carta_client **c);

@@ -443,7 +443,15 @@ int cli_printer_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 {
 	const char *next;
 
-	return cli_printer_page(a, ud, r, &next);
+	int rv = cli_printer_page(a, ud, r, &next);
+	/* A write that went through may say what the card now looks like. */
+	if (r->status != NULL && r->status->n_duplicates > 0) {
+		if (!a->json)
+			fprintf(stderr, "carta: note: this card now looks "
+					"like another:\n");
+		cli_print_duplicates(a, r->status);
+	}
+	return rv;
 }
 
 void cli_printer_end(cli_printer *p)

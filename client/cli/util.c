@@ -473,8 +473,7 @@ void cli_request_key(char out[CLI_REQUEST_KEY_SIZE])
 	sodium_bin2hex(out, CLI_REQUEST_KEY_SIZE, raw, sizeof raw);
 }
 
-/* The cards a refused card looks like (Status.duplicates). */
-static void print_duplicates(const cli_args *a, const Carta__V1__Status *st)
+void cli_print_duplicates(const cli_args *a, const Carta__V1__Status *st)
 {
 	for (size_t i = 0; i < st->n_duplicates; i++) {
 		const Carta__V1__DuplicateCandidate *d = st->duplicates[i];
@@ -520,7 +519,7 @@ int cli_fail_status(const cli_args *a, const Carta__V1__Status *st)
 	int rv = flen > 0 && !named
 		     ? cli_fail(a, "%s: %s", cli_safe(st->field), cli_safe(msg))
 		     : cli_fail(a, "%s", cli_safe(msg));
-	print_duplicates(a, st);
+	cli_print_duplicates(a, st);
 	return rv;
 }
 

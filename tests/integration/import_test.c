@@ -322,6 +322,23 @@ static void test_duplicates_on_add_and_import(void **state)
 	json_t *s = summary_of();
 	assert_int_equal(count(s, "created"), 1);
 	json_decref(s);
+
+	/* An edit is not refused, but told what the card now looks like. */
+	assert_int_equal(carta(sales, "customer add --given-name Rosalia "
+				      "--family-name Duran --force "
+				      "--email otra@example.es --json"),
+			 0);
+	n = strstr(out, "\"number\":\"");
+	assert_non_null(n);
+	char other[16];
+	snprintf(other, sizeof(other), "%.8s", n + 10);
+	snprintf(args, sizeof(args),
+		 "customer edit %s --section contact --set "
+		 "emails.0.address=rosalia@example.es --if-version 1",
+		 other);
+	assert_int_equal(carta(sales, args), 0);
+	assert_non_null(strstr(out, "now looks like"));
+	assert_non_null(strstr(out, number));
 }
 
 int main(void)
