@@ -307,8 +307,9 @@ static const db_migration migrations[] = {
 	"  NEW.old_value IN (OLD.old_value, '\"erased\"') AND"
 	"  NEW.new_value IN (OLD.new_value, '\"erased\"')) BEGIN"
 	"  SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
-    /* 6, 7 and 8 are filled in by the merge, verification and erasure
-     * work (store_merge.c, store_verify.c, store_erase.c). */
+    /* 6: merges (store_merge.c), 7: an index for verification
+     * (store_verify.c), 8: reserved for the erasure work, which needed
+     * nothing beyond 5; kept so that version numbers stay one meaning. */
     /* 6: merges (store_merge.c). A merge keeps what undoing it needs:
      * both cards' sections as they were (packed Card messages), the
      * sections it changed on each card with the versions it left them
@@ -332,7 +333,7 @@ static const db_migration migrations[] = {
     /* 7: cards due for confirmation are found by section and age */
     {7, "CREATE INDEX card_sections_verified ON card_sections(section,"
 	"  verified_at);"},
-    {8, "SELECT 1;"},
+    {8, "SELECT 1;"}, /* nothing to change */
 };
 
 int store_map_rc(int rc)
