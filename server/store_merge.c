@@ -1382,6 +1382,18 @@ static int check_prefer(const char *p, char *msg)
 	int s = card_section_parse(sec);
 	if (s == 0 || strcmp(card_section_name(s), sec) != 0)
 		goto bad;
+	/* Lists are joined and consents go by date: only single values,
+	 * preference keys and custom fields (by their section) have a side
+	 * to prefer. */
+	if (s == CARTA__V1__SECTION__SECTION_PURCHASES ||
+	    s == CARTA__V1__SECTION__SECTION_INTERACTIONS ||
+	    s == CARTA__V1__SECTION__SECTION_NOTES)
+		goto bad;
+	if (s == CARTA__V1__SECTION__SECTION_CONTACT &&
+	    (strcmp(dot + 1, "emails") == 0 || strcmp(dot + 1, "phones") == 0 ||
+	     strcmp(dot + 1, "addresses") == 0 ||
+	     strcmp(dot + 1, "preferred_channels") == 0))
+		goto bad;
 	if (s != S_IDENTITY && s != S_DEMOGRAPHICS)
 		return 0;
 	for (size_t i = 0; i < N_SINGLES; i++)

@@ -423,6 +423,13 @@ static void test_refusals_change_nothing(void **state)
 	assert_int_equal(admin("merge C-000001 C-000002 --prefer "
 			       "identity.given_name=mine"),
 			 1);
+	/* Lists are joined and consents go by date: nothing to prefer. */
+	assert_int_equal(
+	    admin("merge C-000001 C-000002 --prefer purchases.x=other"), 1);
+	assert_non_null(strstr(out, "is not SECTION.FIELD"));
+	assert_int_equal(
+	    admin("merge C-000001 C-000002 --prefer contact.emails=other"), 1);
+	assert_non_null(strstr(out, "is not SECTION.FIELD"));
 	assert_int_equal(admin("unmerge M-000009"), 1);
 	assert_non_null(strstr(out, "no merge M-000009"));
 
