@@ -737,9 +737,23 @@ static int value(parser *ps, const qfield *f, int op)
 	}
 }
 
+/* The folded form of text expression e: for the names, a column the
+ * store keeps folded and indexed (migration 9), so that an equality or a
+ * sort does not fold every card's name; carta_fold(e) for the rest. */
+static void folded(const char *e, char *out, size_t cap)
+{
+	if (strcmp(e, "c.given_name") == 0)
+		snprintf(out, cap, "c.given_fold");
+	else if (strcmp(e, "c.family_name") == 0)
+		snprintf(out, cap, "c.family_fold");
+	else
+		snprintf(out, cap, "carta_fold(%s)", e);
+}
+
 /* A condition on one value E (a scalar, or cp.col of a contact point). */
 static void emit_cmp(sb *w, const qfield *f, const char *e, int op, int k)
 {
+	char fe[600];
 	switch (f->type) {
 	case FT_DATE:
 		if (op == OP_EQ || op == OP_NE)
@@ -775,19 +789,16 @@ static void emit_cmp(sb *w, const qfield *f, const char *e, int op, int k)
 			       e, k, k);
 		break;
 	default:
+		folded(e, fe, sizeof(fe));
 		if (op == OP_CONTAINS)
-			sb_add(w, "instr(carta_fold(%s), ?%d) > 0", e, k);
+			sb_add(w, "instr(%s, ?%d) > 0", fe, k);
 		else if (op == OP_STARTS)
-			sb_add(w,
-			       "substr(carta_fold(%s), 1, length(?%d)) = ?%d",
-			       e, k, k);
+			sb_add(w, "substr(%s, 1, length(?%d)) = ?%d", fe, k, k);
 		else if (op == OP_EQ || op == OP_NE)
-			sb_add(w, "carta_fold(%s) %s ?%d", e, op_sql[op], k);
+			sb_add(w, "%s %s ?%d", fe, op_sql[op], k);
 		else
-			sb_add(w,
-			       "(coalesce(%s, '') != '' AND carta_fold(%s) %s "
-			       "?%d)",
-			       e, e, op_sql[op], k);
+			sb_add(w, "(coalesce(%s, '') != '' AND %s %s ?%d)", e,
+			       fe, op_sql[op], k);
 	}
 }
 
@@ -1139,7 +1150,7 @@ static int sort_key(parser *ps, const char *item, const char *rank)
 		if (strcmp(name, "number") == 0)
 			snprintf(expr, sizeof(expr), "c.number");
 		else
-			snprintf(expr, sizeof(expr), "carta_fold(%s)", e);
+			folded(e, expr, sizeof(expr));
 		return add_key(ps->p, expr, QUERY_TEXT, desc);
 	}
 }

@@ -14,7 +14,7 @@
 
 #include "keys.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 #define STORE_NAME_MAX	     64
 
 /* Values match carta.v1.Role and carta.v1.PrincipalState. */
