@@ -284,7 +284,8 @@ static void fail_duplicates(dispatch_call *call,
 
 	dup_names(call, d, n);
 	snprintf(msg, sizeof(msg),
-		 "looks like %s%s (score %.2f); add it anyway with force",
+		 "looks like %s%s (score %.2f); add it anyway with force "
+		 "(carta: --force)",
 		 d[0]->number, n > 1 ? " and others" : "", d[0]->score);
 	st.code = C(ALREADY_EXISTS);
 	st.message = msg;

@@ -117,8 +117,11 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_QUANTITY] = {"--quantity", NULL, K_INT, "N", "quantity (default 1)",
 		    AT(quantity), 1, 1000000000},
     [O_CHANNEL] = {"--channel", NULL, K_STR, "CHANNEL",
-		   "channel (see the command's description)", AT(channel), 0,
-		   0},
+		   "purchases: shop, online, phone...; interactions: phone, "
+		   "email, visit, chat, letter, sms or other; exports and "
+		   "segments: only cards consenting to email, phone, sms or "
+		   "post",
+		   AT(channel), 0, 0},
     [O_REMARKS] = {"--remarks", NULL, K_STR, "TEXT", "remarks", AT(remarks), 0,
 		   0},
     [O_SUMMARY] = {"--summary", NULL, K_STR, "TEXT",
@@ -136,7 +139,10 @@ static const opt_desc opt_table[O__COUNT] = {
 		   "purpose, e.g. marketing, newsletter, profiling",
 		   AT(purpose), 0, 0},
     [O_SOURCE] = {"--source", NULL, K_STR, "SOURCE",
-		  "how it was given: form, phone, shop, ...", AT(source), 0, 0},
+		  "consents: how it was given (form, phone, shop, ...); "
+		  "verification and edits: how the customer confirmed it "
+		  "(phone, email, visit or form)",
+		  AT(source), 0, 0},
     [O_TYPE] = {"--type", NULL, K_STR, "TYPE",
 		"text, number, date, bool or choice", AT(type), 0, 0},
     [O_MAX_LENGTH] = {"--max-length", NULL, K_INT, "N",
@@ -154,7 +160,9 @@ static const opt_desc opt_table[O__COUNT] = {
 		 "-24h)",
 		 AT(since), 0, 0},
     [O_LIMIT] = {"--limit", NULL, K_INT, "N",
-		 "items per page, 1 to 500 (default 50)", AT(limit), 1, 500},
+		 "items per page, 1 to 500 (default 50; a page of cards also "
+		 "stops at about 56 KB)",
+		 AT(limit), 1, 500},
     [O_CURSOR] = {"--cursor", NULL, K_STR, "CURSOR",
 		  "start at this page (from a previous listing)", AT(cursor), 0,
 		  0},

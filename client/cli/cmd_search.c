@@ -189,9 +189,16 @@ static int run_query(const cli_args *a, Carta__V1__QueryRequest *q)
 int cmd_search(const cli_args *a)
 {
 	Carta__V1__QueryRequest q = CARTA__V1__QUERY_REQUEST__INIT;
+	char text[1024] = "";
 
+	/* carta search jose garcia: the words, as if quoted. */
+	for (int i = 0; i < a->npos; i++) {
+		size_t n = strlen(text);
+		snprintf(text + n, sizeof(text) - n, "%s%s", i ? " " : "",
+			 a->pos[i]);
+	}
 	if (a->npos > 0)
-		q.text = (char *)a->pos[0];
+		q.text = text;
 	if (a->where != NULL)
 		q.where = (char *)a->where;
 	if (a->segment != NULL)

@@ -260,9 +260,10 @@ static const cli_cmd interaction_cmds[] = {
 	.summary = "log a call, email, visit or complaint",
 	.synopsis = "REF --channel C --summary T [--outcome O] "
 		    "[--satisfaction 1-5] [--at TIME] [--request-key K]",
-	.about = "Logs an interaction with REF. The channel is phone, "
-		 "email, visit, chat, letter or other; your department and "
-		 "name are recorded as its author.",
+	.about =
+	    "Logs an interaction with REF. The channel is phone, "
+	    "email, visit, chat, letter, sms or other; your department and "
+	    "name are recorded as its author.",
 	.opts = OPT(O_CHANNEL) | OPT(O_SUMMARY) | OPT(O_OUTCOME) |
 		OPT(O_SATISFACTION) | OPT(O_AT) | OPT(O_REQUEST_KEY),
 	.required = OPT(O_CHANNEL) | OPT(O_SUMMARY),
@@ -415,7 +416,7 @@ static const cli_cmd import_cmds[] = {
 	.summary = "import customers from a CSV file",
 	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
 		    "[--date-format F] [--upsert-by email|number|external-id] "
-		    "[--dry-run]",
+		    "[--update-only] [--force] [--dry-run] [--progress]",
 	.about = "Reads customers from FILE. Common layouts are mapped "
 		 "automatically: Google Contacts, Outlook, Thunderbird, and "
 		 "files with headers such as First Name, Email, Phone; "
@@ -436,7 +437,8 @@ static const cli_cmd import_cmds[] = {
 	.name = "purchases",
 	.summary = "import purchases from a transactions file",
 	.synopsis = "FILE [--currency CODE] [--mapping FILE] [--encoding E] "
-		    "[--delimiter C] [--date-format F] [--dry-run]",
+		    "[--delimiter C] [--date-format F] [--update-only] "
+		    "[--force] [--dry-run] [--progress]",
 	.about = "Reads line items: invoice, product code, description, "
 		 "quantity, unit price, date, customer key, country. Groups "
 		 "them per invoice into purchases of the card whose "
@@ -471,7 +473,8 @@ static const cli_cmd import_cmds[] = {
     {
 	.name = "json",
 	.summary = "import cards from JSON lines ('carta export json')",
-	.synopsis = "FILE [--upsert-by email|number|external-id] [--dry-run]",
+	.synopsis = "FILE [--upsert-by email|number|external-id] "
+		    "[--update-only] [--force] [--dry-run] [--progress]",
 	.about = "Reads one card per line in the format of docs/CARD.md, "
 		 "with its purchases, interactions and notes.",
 	.opts = OPT(O_UPSERT_BY) | IMPORT_OPTS,
@@ -644,7 +647,7 @@ static const cli_cmd root_cmds[] = {
     },
     {
 	.name = "customer",
-	.summary = "add, show, edit and archive customers' cards",
+	.summary = "add, show, edit, archive, export and erase cards",
 	.synopsis = "COMMAND [ARGS] [OPTIONS]",
 	.about = "A customer's card: identity, contact, demographics, "
 		 "purchases, preferences, interactions, notes, consents and "
@@ -720,7 +723,7 @@ static const cli_cmd root_cmds[] = {
 		 "filters (docs/QUERIES.md).",
 	.opts = OPT(O_WHERE) | OPT(O_SORT) | OPT(O_COUNT_ONLY) |
 		OPT(O_SEGMENT) | CLI_PAGE_OPTS,
-	.max_pos = 1,
+	.max_pos = CLI_MAX_POS,
 	.pos_name = "TEXT",
 	.run = cmd_search,
     },
