@@ -1284,22 +1284,43 @@ int query_compile(const query_ctx *ctx, const char *text, const char *where,
 			goto out;
 	}
 
-	/* The channel's consent. */
+	/* The channel's consent ("email", or "marketing.email" for one
+	 * purpose), and an address to reach the card on that channel. */
 	if (channel[0] != '\0') {
 		*field = "query.channel";
-		char expr[320];
-		if (!channel_ok(channel)) {
+		char expr[320], buf[QUERY_FIELD_SIZE];
+		const char *purpose = NULL, *ch = buf;
+		snprintf(buf, sizeof(buf), "%s", channel);
+		char *dot = strchr(buf, '.');
+		if (dot != NULL) {
+			*dot = '\0';
+			purpose = buf;
+			ch = dot + 1;
+		}
+		if (!channel_ok(ch) || (purpose != NULL && !name_ok(purpose))) {
 			snprintf(msg, sizeof(msg),
-				 "channels are email, phone, sms and post");
+				 "channels are email, phone, sms and post, "
+				 "or PURPOSE.CHANNEL (marketing.email)");
 			rv = CARTA_EINVAL;
 			goto out;
 		}
 		note_read(out, S_CONSENT, "channel");
-		if ((rv = consent_expr(out, channel, NULL, expr,
-				       sizeof(expr))) != 0)
+		note_read(out, S_CONTACT, "channel");
+		if ((rv = consent_expr(out, ch, purpose, expr, sizeof(expr))) !=
+		    0)
 			goto out;
+		/* email: an email address; phone and sms: a phone; post: a
+		 * postal address (contact_points kinds 1, 2, 3). */
+		int kind = strcmp(ch, "email") == 0  ? 1
+			   : strcmp(ch, "post") == 0 ? 3
+						     : 2;
 		sb c = {0};
-		sb_add(&c, "coalesce(%s, 0) = 1", expr);
+		sb_add(
+		    &c,
+		    "(coalesce(%s, 0) = 1 AND EXISTS (SELECT 1 FROM "
+		    "contact_points cp WHERE cp.card_id = c.id AND cp.kind = "
+		    "%d))",
+		    expr, kind);
 		if (c.oom) {
 			rv = CARTA_ENOMEM;
 			goto out;

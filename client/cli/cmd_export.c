@@ -554,7 +554,9 @@ static int run_export(const cli_args *a, enum export_format format)
 	status = out_close(a, &o, status);
 
 	if (status == 0 && x.left_out > 0)
-		fprintf(stderr, "%llu card%s left out: no consent for %s\n",
+		fprintf(stderr,
+			"%llu card%s left out: no consent for %s, or no "
+			"address for it\n",
 			(unsigned long long)x.left_out,
 			x.left_out == 1 ? "" : "s", cli_safe(a->channel));
 out:

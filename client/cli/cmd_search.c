@@ -133,9 +133,11 @@ static void say_left_out(const struct search_ctx *s)
 {
 	if (s->left_out == 0 || s->channel == NULL)
 		return;
-	fprintf(stderr, "%llu card%s left out: no consent for %s\n",
-		(unsigned long long)s->left_out, s->left_out == 1 ? "" : "s",
-		cli_safe(s->channel));
+	fprintf(
+	    stderr,
+	    "%llu card%s left out: no consent for %s, or no address for it\n",
+	    (unsigned long long)s->left_out, s->left_out == 1 ? "" : "s",
+	    cli_safe(s->channel));
 }
 
 /* Sends q and shows its cards (or their count with --count). */

@@ -560,7 +560,9 @@ static const cli_cmd segment_cmds[] = {
 	.synopsis = "NAME [--channel C] [--sort FIELDS] [--limit N] "
 		    "[--cursor C] [--all] [--count]",
 	.about = "Lists the cards matching the segment's filter; with "
-		 "--channel only those consenting to that channel.",
+		 "--channel (email, phone, sms, post, or PURPOSE.CHANNEL such "
+		 "as marketing.email) only those consenting to that channel "
+		 "and reachable on it.",
 	.opts =
 	    OPT(O_CHANNEL) | OPT(O_SORT) | OPT(O_COUNT_ONLY) | CLI_PAGE_OPTS,
 	.min_pos = 1,

@@ -467,6 +467,15 @@ static void test_channel_consent(void **state)
 	carta__v1__response__free_unpacked(r, NULL);
 	/* Billing may read consent; a department that may not is refused. */
 	expect_status(dept[SALES], &(q){.channel = "post"}, OK, "");
+
+	/* One purpose: the fixture's grants are for marketing. */
+	EXPECT(dept[MARKETING], (&(q){.channel = "marketing.email"}), 0, 3);
+	expect_none(dept[MARKETING], &(q){.channel = "newsletter.email"});
+	expect_status(dept[MARKETING], &(q){.channel = "marketing.fax"},
+		      INVALID, "query.channel");
+	/* Consent without an address on the channel does not reach: no
+	 * phone consents in the fixture, and post needs an address. */
+	expect_none(dept[MARKETING], &(q){.channel = "sms"});
 }
 
 static void test_pagination_stable_while_adding(void **state)
@@ -550,10 +559,10 @@ static void test_segments(void **state)
 
 	/* The request's own filter stands alone: it cannot reach outside
 	 * the segment's. */
-	expect_status(dept[MARKETING],
-		      &(q){.segment = "madrid-email",
-			   .where = "city = x) or (city != x"},
-		      INVALID, "query.where");
+	expect_status(
+	    dept[MARKETING],
+	    &(q){.segment = "madrid-email", .where = "city = x) or (city != x"},
+	    INVALID, "query.where");
 	EXPECT(dept[MARKETING],
 	       (&(q){.segment = "madrid-email", .where = "city != sevilla"}), 0,
 	       2);

@@ -285,8 +285,11 @@ static void test_needs_name_the_field(void **state)
 	     CARTA__V1__SECTION__SECTION_INTERACTIONS, "last_contact"},
 	    {"jose", "", "", "", BIT(IDENTITY) | BIT(CONTACT),
 	     CARTA__V1__SECTION__SECTION_CONTACT, "text"},
-	    {"", "", "", "sms", BIT(CONSENT),
+	    /* A channel reads the consent and the address to reach. */
+	    {"", "", "", "sms", BIT(CONSENT) | BIT(CONTACT),
 	     CARTA__V1__SECTION__SECTION_CONSENT, "channel"},
+	    {"", "", "", "marketing.email", BIT(CONSENT) | BIT(CONTACT),
+	     CARTA__V1__SECTION__SECTION_CONTACT, "channel"},
 	    {"", "custom.tier > 1", "", "", BIT(PREFERENCES),
 	     CARTA__V1__SECTION__SECTION_PREFERENCES, "custom.tier"},
 	    {"", "consent.email = granted", "", "", BIT(CONSENT),
