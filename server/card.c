@@ -614,3 +614,26 @@ int card_check_custom(card_ctx *ctx, const Carta__V1__FieldDef *def,
 	pop(ctx, old);
 	return rv;
 }
+
+int card_drop_oldest(Carta__V1__Card *c)
+{
+	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
+			   (void **)c->notes};
+	size_t *counts[3] = {&c->n_purchases, &c->n_interactions, &c->n_notes};
+	static const int sections[3] = {
+	    CARTA__V1__SECTION__SECTION_PURCHASES,
+	    CARTA__V1__SECTION__SECTION_INTERACTIONS,
+	    CARTA__V1__SECTION__SECTION_NOTES};
+	int longest = -1;
+
+	for (int i = 0; i < 3; i++)
+		if (*counts[i] > 0 &&
+		    (longest < 0 || *counts[i] > *counts[longest]))
+			longest = i;
+	if (longest < 0)
+		return 0;
+	/* Lists are newest first: the last one is the oldest. */
+	protobuf_c_message_free_unpacked(lists[longest][--*counts[longest]],
+					 NULL);
+	return card_mark_more(c, sections[longest]) == 0;
+}

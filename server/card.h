@@ -66,6 +66,12 @@ int card_check_unique(card_ctx *ctx, const Carta__V1__Card *c);
  * shows (once). Returns 0 or CARTA_ENOMEM. */
 int card_mark_more(Carta__V1__Card *c, int section);
 
+/* Drops the oldest item of the card's longest recent list (purchases,
+ * interactions, notes) and marks that list as having more, for an answer
+ * that must fit one message. Returns 1, or 0 when no item is left (or
+ * memory ran out). */
+int card_drop_oldest(Carta__V1__Card *c);
+
 /* The sections a new card writes, as bits (1 << section): identity
  * always, and every section it carries data for, custom values by the
  * section they name. Shared by the policy (what creating it needs) and the

@@ -88,10 +88,14 @@ static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 	}
 }
 
-static void reply(dispatch_call *call, Carta__V1__Response *resp)
+/* reply, the OK status carrying duplicates (see reply_card_dups). */
+static void reply_dups(dispatch_call *call, Carta__V1__Response *resp,
+		       Carta__V1__DuplicateCandidate **dups, size_t n)
 {
 	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
 
+	ok.duplicates = dups;
+	ok.n_duplicates = n;
 	resp->id = call->req->id;
 	resp->status = &ok;
 	int rv = dispatch_reply(call->out, resp);
@@ -102,28 +106,9 @@ static void reply(dispatch_call *call, Carta__V1__Response *resp)
 		fail(call, C(INTERNAL), "out of memory", NULL);
 }
 
-/* Drops the oldest item of the longest recent list; 0 when none is left. */
-static int drop_oldest(Carta__V1__Card *c)
+static void reply(dispatch_call *call, Carta__V1__Response *resp)
 {
-	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
-			   (void **)c->notes};
-	size_t *counts[3] = {&c->n_purchases, &c->n_interactions, &c->n_notes};
-	int longest = -1;
-
-	for (int i = 0; i < 3; i++)
-		if (*counts[i] > 0 &&
-		    (longest < 0 || *counts[i] > *counts[longest]))
-			longest = i;
-	if (longest < 0)
-		return 0;
-	/* Lists are newest first: the last one is the oldest. */
-	protobuf_c_message_free_unpacked(lists[longest][--*counts[longest]],
-					 NULL);
-	static const int sections[3] = {
-	    CARTA__V1__SECTION__SECTION_PURCHASES,
-	    CARTA__V1__SECTION__SECTION_INTERACTIONS,
-	    CARTA__V1__SECTION__SECTION_NOTES};
-	return card_mark_more(c, sections[longest]) == 0;
+	reply_dups(call, resp, NULL, 0);
 }
 
 /* A card answer must fit in one message: the most recent purchases,
@@ -134,18 +119,17 @@ static void fit_card(Carta__V1__Response *resp)
 {
 	while (carta__v1__response__get_packed_size(resp) >
 		   SECURE_MAX_PLAINTEXT &&
-	       drop_oldest(resp->card))
+	       card_drop_oldest(resp->card))
 		;
 }
 
 /* The one way a card leaves the server: filtered by the caller's policy. */
-/* reply_card, the status carrying the cards the card now looks like (a
- * warning: the write is done). */
+/* Answers with card, filtered for the caller; the OK status may carry
+ * the cards it now looks like (a warning: the write is done). */
 static void reply_card_dups(dispatch_call *call, Carta__V1__Card *card,
 			    Carta__V1__DuplicateCandidate **dups, size_t n)
 {
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
-	Carta__V1__Status st = CARTA__V1__STATUS__INIT;
 
 	if (policy_filter_card(call->view, card) != 0) {
 		fail(call, C(INTERNAL), "out of memory", NULL);
@@ -154,30 +138,12 @@ static void reply_card_dups(dispatch_call *call, Carta__V1__Card *card,
 	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
 	resp.card = card;
 	fit_card(&resp);
-	st.duplicates = dups;
-	st.n_duplicates = n;
-	resp.id = call->req->id;
-	resp.status = &st;
-	int rv = dispatch_reply(call->out, &resp);
-	if (rv == CARTA_ETOOBIG)
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the answer is larger than one message", NULL);
-	else if (rv != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
+	reply_dups(call, &resp, dups, n);
 }
 
 static void reply_card(dispatch_call *call, Carta__V1__Card *card)
 {
-	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
-
-	if (policy_filter_card(call->view, card) != 0) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
-		return;
-	}
-	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
-	resp.card = card;
-	fit_card(&resp);
-	reply(call, &resp);
+	reply_card_dups(call, card, NULL, 0);
 }
 
 /* Normalises a card reference: an email or phone to its stored form. */

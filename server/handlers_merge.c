@@ -76,30 +76,6 @@ static void fail_store(dispatch_call *call, int rv, const char *msg,
 	}
 }
 
-/* Drops the oldest of the survivor's longest recent list; 0 when none
- * is left (the lists have their own paged requests). */
-static int drop_oldest(Carta__V1__Card *c)
-{
-	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
-			   (void **)c->notes};
-	size_t *counts[3] = {&c->n_purchases, &c->n_interactions, &c->n_notes};
-	static const int sections[3] = {
-	    CARTA__V1__SECTION__SECTION_PURCHASES,
-	    CARTA__V1__SECTION__SECTION_INTERACTIONS,
-	    CARTA__V1__SECTION__SECTION_NOTES};
-	int longest = -1;
-
-	for (int i = 0; i < 3; i++)
-		if (*counts[i] > 0 &&
-		    (longest < 0 || *counts[i] > *counts[longest]))
-			longest = i;
-	if (longest < 0)
-		return 0;
-	protobuf_c_message_free_unpacked(lists[longest][--*counts[longest]],
-					 NULL);
-	return card_mark_more(c, sections[longest]) == 0;
-}
-
 /* Answers with the plan, its card filtered by the caller's policy. */
 static void reply_plan(dispatch_call *call, Carta__V1__MergePlan *plan)
 {
@@ -118,7 +94,7 @@ static void reply_plan(dispatch_call *call, Carta__V1__MergePlan *plan)
 	while (plan->result != NULL &&
 	       carta__v1__response__get_packed_size(&resp) >
 		   SECURE_MAX_PLAINTEXT &&
-	       drop_oldest(plan->result))
+	       card_drop_oldest(plan->result))
 		;
 	int rv = dispatch_reply(call->out, &resp);
 	if (rv == CARTA_ETOOBIG)

@@ -98,28 +98,6 @@ int handlers_query_prepare(dispatch_call *call, const char *text,
 	return 0;
 }
 
-/* Drops the oldest item of the longest recent list; false when none is
- * left. */
-static bool trim_lists(Carta__V1__Card *c)
-{
-	void **lists[3] = {(void **)c->purchases, (void **)c->interactions,
-			   (void **)c->notes};
-	size_t *counts[3] = {&c->n_purchases, &c->n_interactions, &c->n_notes};
-	static const int sections[3] = {
-	    CARTA__V1__SECTION__SECTION_PURCHASES,
-	    CARTA__V1__SECTION__SECTION_INTERACTIONS,
-	    CARTA__V1__SECTION__SECTION_NOTES};
-	int pick = -1;
-
-	for (int i = 0; i < 3; i++)
-		if (*counts[i] > 0 && (pick < 0 || *counts[i] > *counts[pick]))
-			pick = i;
-	if (pick < 0)
-		return false;
-	protobuf_c_message_free_unpacked(lists[pick][--*counts[pick]], NULL);
-	return card_mark_more(c, sections[pick]) == 0;
-}
-
 static void free_page(Carta__V1__CardPage *page)
 {
 	for (size_t i = 0; i < page->n_cards; i++)
@@ -236,7 +214,7 @@ static void query(dispatch_call *call)
 			goto out;
 		}
 		size_t size = carta__v1__card__get_packed_size(card);
-		while (size > PAGE_BYTES && trim_lists(card))
+		while (size > PAGE_BYTES && card_drop_oldest(card))
 			size = carta__v1__card__get_packed_size(card);
 		if (page.n_cards > 0 && bytes + size + 8 > PAGE_BYTES) {
 			carta__v1__card__free_unpacked(card, NULL);

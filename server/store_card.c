@@ -873,8 +873,7 @@ static int bump(sqlite3 *conn, const char *id, int section, uint64_t *version)
 	return run(st);
 }
 
-/* The JSON of one section of a card, for the audit log. */
-static char *section_json(const Carta__V1__Card *c, int section)
+json_t *store_section_json(const Carta__V1__Card *c, int section)
 {
 	json_t *o = NULL;
 
@@ -920,7 +919,14 @@ static char *section_json(const Carta__V1__Card *c, int section)
 		json_object_set_new(o, "custom", custom);
 	else
 		json_decref(custom);
-	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	return o;
+}
+
+/* The JSON of one section of a card, for the audit log. */
+static char *section_json(const Carta__V1__Card *c, int section)
+{
+	json_t *o = store_section_json(c, section);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	return text;
 }

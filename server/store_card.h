@@ -110,14 +110,16 @@ typedef struct {
  * updates it (non-empty single values replace, contact points, consents,
  * preferences and custom values are added or updated, nothing is
  * removed; purchases are appended unless the card has their invoice,
- * interactions and notes unless an identical one is there); a record
+ * interactions and notes unless one with the same text (and time, when
+ * it has one) is there); a record
  * that finds none creates a card when upsert_by is NONE or create_missing
  * is set, and is REJECTED otherwise; unless force, a record to create
  * that looks like existing cards (store_match.h; records earlier in the
- * batch included) is DUPLICATE, with the candidates, and not created. An identity status of "" leaves the
- * status as it is (a new card is active). cards[i] NULL: skipped, out[i]
- * untouched. With dry_run the transaction is rolled back at the end:
- * nothing is written and the outcomes are those a real run would give. */
+ * batch included) is DUPLICATE, with the candidates, and not created.
+ * An identity status of "" leaves the status as it is (a new card is
+ * active). cards[i] NULL: skipped, out[i] untouched. With dry_run the
+ * transaction is rolled back at the end: nothing is written and the outcomes
+ * are those a real run would give. */
 int store_import(store *s, const store_actor *who, int upsert_by,
 		 int create_missing, int dry_run, int force,
 		 Carta__V1__Card *const *cards, size_t n,

@@ -3,6 +3,7 @@
 #ifndef CARTAD_STORE_INTERNAL_H
 #define CARTAD_STORE_INTERNAL_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -45,6 +46,10 @@ int store_conn_write_section(sqlite3 *conn, const char *id, int section,
 int store_conn_bump(sqlite3 *conn, const char *id, int section,
 		    uint64_t *version);
 int store_conn_card_fits(Carta__V1__Card *c);
+
+/* One section of a card as the audit log records it: a new JSON object
+ * (its custom values under "custom"), or NULL when out of memory. */
+json_t *store_section_json(const Carta__V1__Card *c, int section);
 
 /* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
 int store_map_rc(int rc);

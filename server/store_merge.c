@@ -165,50 +165,10 @@ static json_t *history_json(const Carta__V1__Card *c, int section)
  * Purchases, interactions and notes are not in it: they move whole. */
 static char *sec_json(const Carta__V1__Card *c, int section, int history)
 {
-	json_t *o = NULL;
+	json_t *o = store_section_json(c, section);
 
-	switch (section) {
-	case S_IDENTITY:
-		o = pb_to_json(&c->identity->base);
-		break;
-	case S_CONTACT:
-		o = pb_to_json(&c->contact->base);
-		break;
-	case S_DEMOGRAPHICS:
-		o = pb_to_json(&c->demographics->base);
-		break;
-	case S_PREFERENCES:
-		o = json_object();
-		for (size_t i = 0; o && i < c->n_preferences; i++)
-			json_object_set_new(
-			    o, c->preferences[i]->key,
-			    json_string(c->preferences[i]->value));
-		break;
-	case S_CONSENT:
-		o = json_object();
-		for (size_t i = 0; o && i < c->n_consents; i++) {
-			char key[160];
-			snprintf(key, sizeof(key), "%s.%s",
-				 c->consents[i]->purpose,
-				 c->consents[i]->channel);
-			json_object_set_new(o, key,
-					    pb_to_json(&c->consents[i]->base));
-		}
-		break;
-	default:
-		o = json_object();
-	}
 	if (o == NULL)
 		return NULL;
-	json_t *custom = json_object();
-	for (size_t i = 0; custom && i < c->n_custom; i++)
-		if ((int)c->custom[i]->section == section)
-			json_object_set_new(custom, c->custom[i]->field,
-					    json_string(c->custom[i]->value));
-	if (custom != NULL && json_object_size(custom) > 0)
-		json_object_set_new(o, "custom", custom);
-	else
-		json_decref(custom);
 	if (history) {
 		json_t *h = history_json(c, section);
 		if (h != NULL && json_array_size(h) > 0)
