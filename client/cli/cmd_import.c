@@ -2,6 +2,7 @@
  * server in batches (each applied atomically there) and accounts for every
  * record: created, updated, unchanged, rejected or skipped, with the line
  * and the reason of each one that did not land. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,17 +409,6 @@ static int cmp_keyed(const void *a, const void *b)
 	return c ? c : (x->rec > y->rec) - (x->rec < y->rec);
 }
 
-static const size_t *order_root; /* for cmp_order: qsort has no context */
-
-static int cmp_order(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	size_t rx = order_root[x], ry = order_root[y];
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
-	return (x > y) - (x < y);
-}
-
 static int push_key(keyed **keys, size_t *n, size_t *cap, const char *kind,
 		    const char *value, size_t rec)
 {
@@ -511,15 +501,29 @@ static int group_records(importer *im)
 		else if (b < a)
 			parent[a] = b;
 	}
-	for (size_t i = 0; i < im->nrecs; i++) {
+	for (size_t i = 0; i < im->nrecs; i++)
 		root[i] = find_root(parent, i);
-		if (im->recs[i].card != NULL)
-			im->order[im->norder++] = i;
+
+	/* The root of a group is its first record, and has a card (its keys
+	 * made the group): chain each group's records in file order (parent
+	 * now links a record to the next of its group, tail to the last),
+	 * then walk the groups in the order of their roots. */
+	size_t *tail = calloc(im->nrecs + 1, sizeof(*tail));
+	if (tail == NULL)
+		goto out;
+	for (size_t i = 0; i < im->nrecs; i++) {
+		parent[i] = SIZE_MAX;
+		if (im->recs[i].card == NULL)
+			continue;
+		if (root[i] != i)
+			parent[tail[root[i]]] = i;
+		tail[root[i]] = i;
 	}
-	order_root = root;
-	if (im->norder > 0)
-		qsort(im->order, im->norder, sizeof(*im->order), cmp_order);
-	order_root = NULL;
+	for (size_t r = 0; r < im->nrecs; r++)
+		if (root[r] == r && im->recs[r].card != NULL)
+			for (size_t i = r; i != SIZE_MAX; i = parent[i])
+				im->order[im->norder++] = i;
+	free(tail);
 	rv = 0;
 out:
 	for (size_t i = 0; i < nkeys; i++)
