@@ -421,15 +421,22 @@ int card_check_purchase(card_ctx *ctx, Carta__V1__Purchase *m)
 		rv = fail(ctx, "product", "is empty");
 	if (rv == 0 && m->quantity == 0)
 		m->quantity = 1;
-	if (rv == 0 && (m->quantity < -1000000 || m->quantity > 1000000))
-		rv = fail(ctx, "quantity", "must be within +-1000000");
+	/* A refund is marked as one and says what went back: never a
+	 * negative quantity or amount, which sums would take as a sale. */
+	if (rv == 0 && (m->quantity < 1 || m->quantity > 1000000))
+		rv = fail(ctx, "quantity",
+			  "must be from 1 to 1000000 (a refund is marked "
+			  "refund, with what went back)");
 	if (rv == 0 && validate_currency(m->currency, cur, &exponent, why,
 					 sizeof(why)) != 0)
 		rv = fail(ctx, "currency", "%s", why);
 	else if (rv == 0)
 		rv = replace(&m->currency, cur);
-	if (rv == 0 && (m->amount_minor > 100000000000000LL ||
-			m->amount_minor < -100000000000000LL))
+	if (rv == 0 && m->amount_minor < 0)
+		rv = fail(ctx, "amount_minor",
+			  "is negative (a refund is marked refund, with the "
+			  "amount that went back)");
+	else if (rv == 0 && m->amount_minor > 100000000000000LL)
 		rv = fail(ctx, "amount_minor", "is out of range");
 	if (rv == 0)
 		rv = text(ctx, "channel", &m->channel, 40, 0);

@@ -90,6 +90,10 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_FORCE] = {"--force", NULL, K_FLAG, NULL,
 		 "add even when the card looks like a duplicate", AT(force), 0,
 		 0},
+    [O_REFUND] = {"--refund", NULL, K_FLAG, NULL,
+		  "a cancellation or return: the amount and quantity are what "
+		  "went back",
+		  AT(refund), 0, 0},
     [O_REQUEST_KEY] = {"--request-key", NULL, K_STR, "KEY",
 		       "a retry with the same key is applied once (default: "
 		       "a random key)",

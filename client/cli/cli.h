@@ -98,6 +98,7 @@ enum cli_opt_id {
 	O_OLDER_THAN,
 	O_REASON,
 	O_PREFER,
+	O_REFUND,
 	O__COUNT,
 };
 _Static_assert(O__COUNT <= 128, "option bits fit in a cli_optbits");
@@ -135,7 +136,7 @@ typedef struct cli_args {
 	const char *type, *customer, *principal, *since, *cursor;
 	cli_list emails, phones, sets, choices;
 	long if_version, quantity, satisfaction, max_length, limit;
-	bool force, all;
+	bool force, all, refund;
 	/* import, export and queries */
 	const char *mapping, *encoding, *delimiter, *date_format, *upsert_by;
 	const char *where, *segment, *sort, *min_score, *older_than, *reason;

@@ -84,6 +84,12 @@ int check_purchase_add(const cli_args *a, char *err, size_t errlen)
 		snprintf(err, errlen, "--amount: %s", why);
 		return -1;
 	}
+	if (minor < 0) {
+		snprintf(err, errlen,
+			 "--amount: is negative; record a refund with --refund "
+			 "and the amount that went back");
+		return -1;
+	}
 	if (a->date != NULL && !cli_date_valid(a->date)) {
 		snprintf(err, errlen, "--date: '%s' is not a date (YYYY-MM-DD)",
 			 a->date);
@@ -106,6 +112,7 @@ int cmd_purchase_add(const cli_args *a)
 	p.currency = code;
 	p.product = (char *)a->product;
 	p.quantity = a->quantity;
+	p.refund = a->refund;
 	if (a->date != NULL)
 		p.date = (char *)a->date;
 	if (a->channel != NULL)

@@ -224,15 +224,17 @@ static const cli_cmd purchase_cmds[] = {
 	.summary = "record a purchase",
 	.synopsis = "REF --product TEXT --amount 49.90 --currency EUR "
 		    "[--date D] [--quantity N] [--channel C] [--remarks T] "
-		    "[--request-key K]",
+		    "[--refund] [--request-key K]",
 	.about = "Records a purchase on REF's card. The amount is the "
 		 "total, with at most as many decimals as the currency has "
-		 "(EUR 2, JPY 0, KWD 3). A random request key is sent unless "
+		 "(EUR 2, JPY 0, KWD 3); a refund is recorded with --refund "
+		 "and the amount that went back, never a negative one. A "
+		 "random request key is sent unless "
 		 "one is given, so that sending again after a lost "
 		 "connection never records the purchase twice.",
 	.opts = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY) | OPT(O_DATE) |
 		OPT(O_QUANTITY) | OPT(O_CHANNEL) | OPT(O_REMARKS) |
-		OPT(O_REQUEST_KEY),
+		OPT(O_REFUND) | OPT(O_REQUEST_KEY),
 	.required = OPT(O_PRODUCT) | OPT(O_AMOUNT) | OPT(O_CURRENCY),
 	.min_pos = 1,
 	.max_pos = 1,

@@ -27,7 +27,8 @@ static void purchase_row(const ProtobufCMessage *m, const char **cells,
 	money_format(p->amount_minor, p->currency, amount, sizeof amount);
 	snprintf(scratch[0], SCRATCH_LEN, "%lld",
 		 (long long)(p->quantity != 0 ? p->quantity : 1));
-	snprintf(scratch[1], SCRATCH_LEN, "%s %.8s", amount, p->currency);
+	snprintf(scratch[1], SCRATCH_LEN, "%s%s %.8s",
+		 p->refund ? "refund " : "", amount, p->currency);
 	cells[0] = p->date;
 	cells[1] = p->product;
 	cells[2] = scratch[0];

@@ -641,6 +641,15 @@ static void test_retried_purchase_recorded_once(void **state)
 	assert_string_equal(r->card->purchases[0]->currency, "EUR");
 	assert_string_equal(r->card->purchases[0]->created_by, "sales-user");
 	carta__v1__response__free_unpacked(r, NULL);
+
+	/* A refund is marked as one: a negative amount is refused. */
+	p1 = add_purchase(dept[SALES], number, "Sofa", -89900, NULL);
+	assert_int_equal(code_of(p1), INVALID);
+	assert_string_equal(p1->status->field, "purchase.amount_minor");
+	carta__v1__response__free_unpacked(p1, NULL);
+	r = get_card(dept[SALES], number);
+	assert_int_equal(r->card->n_purchases, 1);
+	carta__v1__response__free_unpacked(r, NULL);
 }
 
 struct add_case {
