@@ -349,6 +349,33 @@ static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	return rv;
 }
 
+/* The numbers of the cards merged into this one, oldest first. */
+static int load_merged(sqlite3 *conn, const char *id, Carta__V1__Card *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = prep(conn,
+		      "SELECT c.number FROM merges m JOIN cards c ON "
+		      "c.id = m.other WHERE m.survivor = ?1 AND "
+		      "m.undone_at = 0 AND c.merged_into = ?1 ORDER BY m.at, "
+		      "m.id",
+		      &st);
+	if (rv != 0)
+		return rv;
+	bind_text(st, 1, id);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char *n = col(st, 0);
+		if (n == NULL) {
+			rv = CARTA_ENOMEM;
+			break;
+		}
+		rv = PUSH(c->merged, c->n_merged, n);
+		if (rv != 0)
+			free(n);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -460,7 +487,8 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		rv = PUSH(c->sections, c->n_sections, v);
 	}
 	sqlite3_finalize(st);
-	return rv ? rv : load_history(conn, id, c);
+	rv = rv ? rv : load_history(conn, id, c);
+	return rv ? rv : load_merged(conn, id, c);
 }
 
 static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)

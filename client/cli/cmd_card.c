@@ -220,6 +220,12 @@ static void print_versions(const Carta__V1__Card *card)
 						     (int)card->more_items[i]));
 		wrap_end(&w, " (see purchase, interaction or note list)");
 	}
+	if (card->n_merged > 0) {
+		wrap_start(&w, "merged into this card:");
+		for (size_t i = 0; i < card->n_merged; i++)
+			wrap_item(&w, cli_safe(card->merged[i]));
+		wrap_end(&w, " (their numbers, emails and phones lead here)");
+	}
 }
 
 int cli_print_card(const cli_args *a, const Carta__V1__Card *card)

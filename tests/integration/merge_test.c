@@ -577,8 +577,15 @@ static void test_nothing_lost(void **state)
 		json_t *c = show(refs[i]);
 		assert_string_equal(str_at(c, "identity", "number"),
 				    "C-000001");
+		/* and the survivor says which card stands for it */
+		json_t *merged = json_object_get(c, "merged");
+		assert_int_equal(json_array_size(merged), 1);
+		assert_string_equal(
+		    json_string_value(json_array_get(merged, 0)), "C-000002");
 		json_decref(c);
 	}
+	assert_int_equal(admin("customer show C-000002"), 0);
+	assert_non_null(strstr(out, "merged into this card: C-000002"));
 	/* Searches know one card. */
 	assert_int_equal(admin("search garcia --count"), 0);
 	assert_string_equal(out, "1\n");
