@@ -451,6 +451,7 @@ static void import(dispatch_call *call)
 	const Carta__V1__ImportRequest *r = call->req->import;
 	Carta__V1__Card **cards = NULL;
 	store_import_outcome *out = NULL;
+	uint32_t *unchanged = NULL;
 	const bool upsert = r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
 	store_actor who;
 	int rv = 0;
@@ -462,7 +463,8 @@ static void import(dispatch_call *call)
 	}
 	cards = calloc(r->n_items + 1, sizeof(*cards));
 	out = calloc(r->n_items + 1, sizeof(*out));
-	if (cards == NULL || out == NULL) {
+	unchanged = calloc(r->n_items + 1, sizeof(*unchanged));
+	if (cards == NULL || out == NULL || unchanged == NULL) {
 		fail(call, C(INTERNAL), "out of memory", NULL);
 		goto done;
 	}
@@ -504,7 +506,8 @@ static void import(dispatch_call *call)
 		 * the others go on. */
 		const char *why = NULL;
 		int section = 0;
-		policy_needs needs = policy_import_record(r, cards[i]);
+		policy_needs needs = policy_import_record(
+		    call->view, r, cards[i], &unchanged[i]);
 		if (policy_check(call->view, &needs, &why, &section) != 0) {
 			char msg[CARD_ERR_MAX];
 			snprintf(msg, sizeof(msg), "%s: %s",
@@ -517,7 +520,7 @@ static void import(dispatch_call *call)
 
 	rv = store_import(call->env->db, actor(call, &who), (int)r->upsert_by,
 			  r->create_missing, r->dry_run, r->force, cards,
-			  r->n_items, out);
+			  unchanged, r->n_items, out);
 	if (rv != 0) {
 		fail_store(call, rv, NULL);
 		goto done;
@@ -532,6 +535,7 @@ done:
 			carta__v1__card__free_unpacked(cards[i], NULL);
 	free(cards);
 	free(out);
+	free(unchanged);
 }
 
 static void customer_get(dispatch_call *call)

@@ -98,8 +98,9 @@ static policy_needs import_needs(const Carta__V1__ImportRequest *r)
 	return n;
 }
 
-policy_needs policy_import_record(const Carta__V1__ImportRequest *r,
-				  const Carta__V1__Card *c)
+policy_needs policy_import_record(const policy_view *view,
+				  const Carta__V1__ImportRequest *r,
+				  const Carta__V1__Card *c, uint32_t *unchanged)
 {
 	policy_needs n = {.known = true};
 	bool creates = r->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NONE ||
@@ -108,6 +109,19 @@ policy_needs policy_import_record(const Carta__V1__ImportRequest *r,
 	n.write = card_new_sections(c);
 	if (!creates && identity_only_key(c->identity, r->upsert_by))
 		n.write &= ~BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
+
+	/* Only sections the view may read: whether a record changes a
+	 * section it may not read would tell what the section holds. */
+	*unchanged = 0;
+	if (view->admin || r->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NONE)
+		return n;
+	for (int s = 1; s < CARD_SECTIONS; s++)
+		if ((n.write & BIT(s)) &&
+		    view->access[s] == CARTA__V1__ACCESS__ACCESS_READ) {
+			n.write &= ~BIT(s);
+			n.read |= BIT(s);
+			*unchanged |= BIT(s);
+		}
 	return n;
 }
 

@@ -49,9 +49,16 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section);
 /* What one record of an import writes: every section it carries, with
  * identity only when the record may create a card or sets more than the
  * key that finds it. Custom values count for the sections their fields
- * belong to (card->custom[i]->section, set once the field is known). */
-policy_needs policy_import_record(const Carta__V1__ImportRequest *r,
-				  const Carta__V1__Card *card);
+ * belong to (card->custom[i]->section, set once the field is known).
+ * An update that brings a section back as the card holds it writes
+ * nothing: so that a department can import its own export, a section the
+ * view may read but not write is moved from the writes to the reads and
+ * into *unchanged, the sections the store must find unchanged by the
+ * record (or reject it, and never create a card with them). */
+policy_needs policy_import_record(const policy_view *view,
+				  const Carta__V1__ImportRequest *r,
+				  const Carta__V1__Card *card,
+				  uint32_t *unchanged);
 
 /* Returns 0 when view allows needs; otherwise CARTA_EPERM with *why a
  * static reason and *section the first section refused (0 when the

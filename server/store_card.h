@@ -117,13 +117,16 @@ typedef struct {
  * that looks like existing cards (store_match.h; records earlier in the
  * batch included) is DUPLICATE, with the candidates, and not created.
  * An identity status of "" leaves the status as it is (a new card is
- * active). cards[i] NULL: skipped, out[i] untouched. With dry_run the
+ * active). unchanged[i] (NULL: none) are the sections (1 << section)
+ * record i may carry but not change (policy_import_record): a record that
+ * would change one, or create a card, is REJECTED naming it.
+ * cards[i] NULL: skipped, out[i] untouched. With dry_run the
  * transaction is rolled back at the end: nothing is written and the outcomes
  * are those a real run would give. */
 int store_import(store *s, const store_actor *who, int upsert_by,
 		 int create_missing, int dry_run, int force,
-		 Carta__V1__Card *const *cards, size_t n,
-		 store_import_outcome *out);
+		 Carta__V1__Card *const *cards, const uint32_t *unchanged,
+		 size_t n, store_import_outcome *out);
 
 /* Custom fields. */
 int store_field_define(store *s, const store_actor *who,

@@ -25,6 +25,7 @@ struct import_args {
 	const store_actor *who;
 	int upsert_by, create_missing, dry_run, force;
 	Carta__V1__Card *const *cards;
+	const uint32_t *unchanged; /* per record; NULL: none */
 	size_t n;
 	store_import_outcome *out;
 };
@@ -467,12 +468,54 @@ static int create(sqlite3 *conn, const store_actor *who,
 	return append_items(conn, who, id, c, true, o);
 }
 
-static int update(sqlite3 *conn, const store_actor *who, const char *id,
-		  const Carta__V1__Card *c, store_import_outcome *o)
+static void reject_why(store_import_outcome *o, const char *field,
+		       const char *why);
+
+/* The version of a section of card id; 0 when it has none yet. */
+static int section_version(sqlite3 *conn, const char *id, int section,
+			   int64_t *version)
 {
-	int64_t before = card_version(conn, id);
+	sqlite3_stmt *st = NULL;
+	int rv = store_map_rc(sqlite3_prepare_v2(
+	    conn,
+	    "SELECT version FROM card_sections WHERE card_id = ? AND "
+	    "section = ?",
+	    -1, &st, NULL));
+
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, section);
+	*version =
+	    sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void reject_unwritable(store_import_outcome *o, int section,
+			      const char *what)
+{
+	char why[sizeof o->message];
+
+	snprintf(why, sizeof why,
+		 "%s: your department may not write this section, and the "
+		 "record %s",
+		 card_section_name(section), what);
+	reject_why(o, card_section_name(section), why);
+}
+
+/* keep: the sections the record may carry but not change. */
+static int update(sqlite3 *conn, const store_actor *who, const char *id,
+		  const Carta__V1__Card *c, uint32_t keep,
+		  store_import_outcome *o)
+{
+	int64_t before = card_version(conn, id), kept[CARD_SECTIONS] = {0};
 	uint32_t sections = card_new_sections(c);
 	int rv = 0;
+
+	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
+		if (keep & (1u << s))
+			rv = section_version(conn, id, s, &kept[s]);
 
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
 		if (!(sections & (1u << s)) ||
@@ -487,6 +530,18 @@ static int update(sqlite3 *conn, const store_actor *who, const char *id,
 		rv = append_items(conn, who, id, c, false, o);
 	if (rv != 0)
 		return rv;
+	for (int s = 1; s < CARD_SECTIONS; s++) {
+		int64_t now = 0;
+		if (!(keep & (1u << s)))
+			continue;
+		rv = section_version(conn, id, s, &now);
+		if (rv != 0)
+			return rv;
+		if (now != kept[s]) {
+			reject_unwritable(o, s, "changes it");
+			return 0;
+		}
+	}
 
 	Carta__V1__Card *now = NULL;
 	rv = store_conn_load(conn, id, &now);
@@ -538,7 +593,8 @@ static void reject(store_import_outcome *o, int rv, const char *field)
 }
 
 static int import_one(sqlite3 *conn, const struct import_args *a,
-		      const Carta__V1__Card *c, store_import_outcome *o)
+		      const Carta__V1__Card *c, uint32_t keep,
+		      store_import_outcome *o)
 {
 	const char *field = NULL;
 	char id[33];
@@ -568,13 +624,17 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 		return 0;
 	}
 	if (rv == 0 && found) {
-		rv = update(conn, a->who, id, c, o);
+		rv = update(conn, a->who, id, c, keep, o);
 	} else if (rv == 0 && upsert &&
 		   (!a->create_missing ||
 		    a->upsert_by == CARTA__V1__UPSERT_KEY__UPSERT_NUMBER)) {
 		/* Numbers are the server's to give: a number that finds no
 		 * card is a mistake, not a new customer. */
 		reject(o, CARTA_ENOENT, field);
+		return 0;
+	} else if (rv == 0 && keep != 0) {
+		reject_unwritable(o, __builtin_ctz(keep),
+				  "finds no card to update");
 		return 0;
 	} else if (rv == 0 && !card_named(c->identity)) {
 		reject_why(o, "identity",
@@ -615,7 +675,9 @@ static int import_fn(sqlite3 *conn, void *arg)
 		rv = exec(conn, "SAVEPOINT record");
 		if (rv != 0)
 			break;
-		int one = import_one(conn, a, a->cards[i], &a->out[i]);
+		int one =
+		    import_one(conn, a, a->cards[i],
+			       a->unchanged ? a->unchanged[i] : 0, &a->out[i]);
 		if (one == CARTA_ENOMEM || one == CARTA_EDB) {
 			rv = one;
 			break;
@@ -634,8 +696,8 @@ static int import_fn(sqlite3 *conn, void *arg)
 
 int store_import(store *s, const store_actor *who, int upsert_by,
 		 int create_missing, int dry_run, int force,
-		 Carta__V1__Card *const *cards, size_t n,
-		 store_import_outcome *out)
+		 Carta__V1__Card *const *cards, const uint32_t *unchanged,
+		 size_t n, store_import_outcome *out)
 {
 	struct import_args a = {.who = who,
 				.upsert_by = upsert_by,
@@ -643,6 +705,7 @@ int store_import(store *s, const store_actor *who, int upsert_by,
 				.dry_run = dry_run,
 				.force = force,
 				.cards = cards,
+				.unchanged = unchanged,
 				.n = n,
 				.out = out};
 	int rv = store_run(s, 1, import_fn, &a);

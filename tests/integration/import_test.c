@@ -217,18 +217,56 @@ static void test_departments_permissions(void **state)
 	assert_non_null(strstr(out, "identity: your department may not write"));
 	assert_int_not_equal(carta(sales, "customer show C-000004"), 0);
 
-	/* Billing may not write identities: an import that may create
-	 * cards is refused to it. */
+	/* Billing may read identities but not write them: a record may
+	 * carry the identity its card holds (as billing's own export does)
+	 * and add a purchase, but not change the identity nor create a card
+	 * for a key that finds none. */
 	path = file("bill.jsonl",
 		    "{\"identity\":{\"external_id\":\"X3\"},\"purchases\":[{"
 		    "\"product\":\"Factura\",\"amount\":\"10\",\"currency\":"
-		    "\"EUR\",\"invoice\":\"B-1\"}]}\n");
+		    "\"EUR\",\"invoice\":\"B-1\"}]}\n"
+		    "{\"identity\":{\"external_id\":\"X3\",\"given_name\":"
+		    "\"Luisa\"},\"purchases\":[{\"product\":\"Factura\","
+		    "\"amount\":\"20\",\"currency\":\"EUR\",\"invoice\":"
+		    "\"B-2\"}]}\n"
+		    "{\"identity\":{\"external_id\":\"X77\"},\"purchases\":[{"
+		    "\"product\":\"Factura\",\"amount\":\"30\",\"currency\":"
+		    "\"EUR\",\"invoice\":\"B-3\"}]}\n");
 	snprintf(args, sizeof(args),
 		 "import json '%s' --upsert-by external-id --json", path);
 	assert_int_equal(carta(billing, args), 1);
-	assert_non_null(strstr(out, "identity"));
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "records"), 3);
+	assert_int_equal(count(s, "updated"), 1);
+	assert_int_equal(count(s, "rejected"), 2);
+	assert_int_equal(count(s, "created"), 0);
+	json_decref(s);
+	assert_non_null(strstr(out, "\"line\":1,\"number\":\"C-000002\""));
+	assert_non_null(strstr(out, "identity: your department may not write "
+				    "this section, and the record changes it"));
+	assert_non_null(strstr(out, "identity: your department may not write "
+				    "this section, and the record finds no "
+				    "card to update"));
 	assert_int_equal(carta(sales, "purchase list C-000002 --json"), 0);
-	assert_null(strstr(out, "B-1"));
+	assert_non_null(strstr(out, "B-1"));
+	assert_null(strstr(out, "B-2"));
+	assert_null(strstr(out, "B-3"));
+	assert_int_equal(carta(sales, "customer show C-000002 --json"), 0);
+	assert_non_null(strstr(out, "\"given_name\":\"Luis\""));
+	assert_int_not_equal(carta(sales, "customer show C-000004"), 0);
+
+	/* Billing's own export imports back as it is: nothing to write. */
+	snprintf(args, sizeof(args), "export json --out '%s/bill-export.jsonl'",
+		 srv.dir);
+	assert_int_equal(carta(billing, args), 0);
+	snprintf(args, sizeof(args),
+		 "import json '%s/bill-export.jsonl' --upsert-by number --json",
+		 srv.dir);
+	assert_int_equal(carta(billing, args), 0);
+	s = summary_of();
+	assert_true(count(s, "records") >= 3);
+	assert_int_equal(count(s, "unchanged"), count(s, "records"));
+	json_decref(s);
 }
 
 /* A CSV file end to end: a BOM, semicolons, a quoted newline, leading

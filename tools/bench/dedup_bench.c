@@ -59,7 +59,7 @@ static int load(store *s, unsigned count)
 		if (n == BATCH || (more == 0 && n > 0)) {
 			rv = store_import(s, &who,
 					  CARTA__V1__UPSERT_KEY__UPSERT_NONE, 0,
-					  0, 1, cards, n, outs);
+					  0, 1, cards, NULL, n, outs);
 			free_batch(cards, n);
 			n = 0;
 		}
