@@ -361,6 +361,47 @@ int store_map_rc(int rc)
 		   : db_error(rc);
 }
 
+int store_prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
+{
+	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
+}
+
+int store_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
+}
+
+int store_conn_section_version(sqlite3 *conn, const char *id, int section,
+			       int64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_prep(conn,
+			    "SELECT version FROM card_sections WHERE card_id = "
+			    "? AND section = ?",
+			    &st);
+
+	*version = 0;
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, id);
+	sqlite3_bind_int(st, 2, section);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	else
+		rv = store_map_rc(rc);
+	sqlite3_finalize(st);
+	return rv;
+}
+
 int store_open(const char *path, int create, store **out)
 {
 	store *s = calloc(1, sizeof(*s));

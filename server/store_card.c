@@ -16,19 +16,6 @@ enum { KIND_EMAIL = 1, KIND_PHONE = 2, KIND_ADDRESS = 3 };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
-{
-	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
-}
-
-/* Steps a statement that returns no row and finalizes it. */
-static int run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
-}
-
 /* A malloc'd copy of a text column, or protobuf's shared empty string. */
 static char *col(sqlite3_stmt *st, int i)
 {
@@ -36,11 +23,6 @@ static char *col(sqlite3_stmt *st, int i)
 	if (t == NULL || t[0] == '\0')
 		return (char *)protobuf_c_empty_string;
 	return strdup(t);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
 }
 
 static void new_id(char out[33])
@@ -69,22 +51,23 @@ int store_audit_append(sqlite3 *conn, const store_actor *who,
 		       const char *old_value, const char *new_value)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "INSERT INTO audit (at, principal, department, card_id, "
-		      "section, action, old_value, new_value) VALUES "
-		      "(?, ?, ?, ?, ?, ?, ?, ?)",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "INSERT INTO audit (at, principal, department, card_id, "
+		       "section, action, old_value, new_value) VALUES "
+		       "(?, ?, ?, ?, ?, ?, ?, ?)",
+		       &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-	bind_text(st, 2, who->principal);
-	bind_text(st, 3, who->department);
-	bind_text(st, 4, card_id);
+	store_bind_text(st, 2, who->principal);
+	store_bind_text(st, 3, who->department);
+	store_bind_text(st, 4, card_id);
 	sqlite3_bind_int(st, 5, section);
-	bind_text(st, 6, action);
-	bind_text(st, 7, old_value);
-	bind_text(st, 8, new_value);
-	return run(st);
+	store_bind_text(st, 6, action);
+	store_bind_text(st, 7, old_value);
+	store_bind_text(st, 8, new_value);
+	return store_step_done(st);
 }
 
 /* ---- loading a card --------------------------------------------------- */
@@ -93,17 +76,17 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			       Carta__V1__Contact *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn,
-		 "SELECT kind, label, is_primary, value, original, "
-		 "street, city, postal_code, region, country, verified_at, "
-		 "verified_source "
-		 "FROM contact_points WHERE card_id = ? "
-		 "ORDER BY kind, position",
-		 &st);
+	int rv = store_prep(
+	    conn,
+	    "SELECT kind, label, is_primary, value, original, "
+	    "street, city, postal_code, region, country, verified_at, "
+	    "verified_source "
+	    "FROM contact_points WHERE card_id = ? "
+	    "ORDER BY kind, position",
+	    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		int kind = sqlite3_column_int(st, 0);
 		if (kind == KIND_EMAIL) {
@@ -234,11 +217,12 @@ static const char *const list_sql[CARD_SECTIONS] = {
 static int load_lines(sqlite3 *conn, int64_t seq, Carta__V1__Purchase *p)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT code, description, quantity, unit_price_minor "
-		      "FROM purchase_lines WHERE purchase_seq = ? "
-		      "ORDER BY position",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT code, description, quantity, unit_price_minor "
+		       "FROM purchase_lines WHERE purchase_seq = ? "
+		       "ORDER BY position",
+		       &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, seq);
@@ -287,10 +271,10 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 		 "%s WHERE card_id = ?1 AND (?2 = 0 OR seq < ?2) "
 		 "ORDER BY seq DESC LIMIT ?3",
 		 list_sql[section]);
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
 	*more = 0;
@@ -322,13 +306,13 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT at, section, field, value, source FROM "
-		      "card_history WHERE card_id = ? ORDER BY seq",
-		      &st);
+	int rv = store_prep(conn,
+			    "SELECT at, section, field, value, source FROM "
+			    "card_history WHERE card_id = ? ORDER BY seq",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__HistoryEntry *h = malloc(sizeof(*h));
 		if (h == NULL) {
@@ -353,15 +337,16 @@ static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 static int load_merged(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT c.number FROM merges m JOIN cards c ON "
-		      "c.id = m.other WHERE m.survivor = ?1 AND "
-		      "m.undone_at = 0 AND c.merged_into = ?1 ORDER BY m.at, "
-		      "m.id",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT c.number FROM merges m JOIN cards c ON "
+		       "c.id = m.other WHERE m.survivor = ?1 AND "
+		       "m.undone_at = 0 AND c.merged_into = ?1 ORDER BY m.at, "
+		       "m.id",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		char *n = col(st, 0);
 		if (n == NULL) {
@@ -404,13 +389,13 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	if (rv != 0)
 		return rv;
 
-	rv = prep(conn,
-		  "SELECT key, value FROM preferences WHERE card_id = ? "
-		  "ORDER BY key",
-		  &st);
+	rv = store_prep(conn,
+			"SELECT key, value FROM preferences WHERE card_id = ? "
+			"ORDER BY key",
+			&st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__Preference *p = malloc(sizeof(*p));
 		if (p == NULL)
@@ -423,13 +408,14 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	sqlite3_finalize(st);
 
 	rv = rv ? rv
-		: prep(conn,
-		       "SELECT purpose, channel, state, at, source FROM "
-		       "consents WHERE card_id = ? ORDER BY purpose, channel",
-		       &st);
+		: store_prep(
+		      conn,
+		      "SELECT purpose, channel, state, at, source FROM "
+		      "consents WHERE card_id = ? ORDER BY purpose, channel",
+		      &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__Consent *k = malloc(sizeof(*k));
 		if (k == NULL)
@@ -445,14 +431,15 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	sqlite3_finalize(st);
 
 	rv = rv ? rv
-		: prep(conn,
-		       "SELECT f.name, v.value, f.section FROM custom_values v "
-		       "JOIN custom_fields f ON f.id = v.field_id "
-		       "WHERE v.card_id = ? ORDER BY f.name",
-		       &st);
+		: store_prep(
+		      conn,
+		      "SELECT f.name, v.value, f.section FROM custom_values v "
+		      "JOIN custom_fields f ON f.id = v.field_id "
+		      "WHERE v.card_id = ? ORDER BY f.name",
+		      &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__CustomValue *v = malloc(sizeof(*v));
 		if (v == NULL)
@@ -465,15 +452,16 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	}
 	sqlite3_finalize(st);
 
-	rv = rv ? rv
-		: prep(conn,
-		       "SELECT section, version, updated_at, verified_at, "
-		       "verified_source FROM card_sections "
-		       "WHERE card_id = ? ORDER BY section",
-		       &st);
+	rv =
+	    rv ? rv
+	       : store_prep(conn,
+			    "SELECT section, version, updated_at, verified_at, "
+			    "verified_source FROM card_sections "
+			    "WHERE card_id = ? ORDER BY section",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__SectionVersion *v = malloc(sizeof(*v));
 		if (v == NULL)
@@ -494,15 +482,16 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT id, number, version, created_at, updated_at, "
-		      "given_name, family_name, company, status, home_branch, "
-		      "birth_date, gender, profession, language, "
-		      "preferred_channels, external_id FROM cards WHERE id = ?",
-		      &st);
+	int rv = store_prep(
+	    conn,
+	    "SELECT id, number, version, created_at, updated_at, "
+	    "given_name, family_name, company, status, home_branch, "
+	    "birth_date, gender, profession, language, "
+	    "preferred_channels, external_id FROM cards WHERE id = ?",
+	    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return CARTA_ENOENT;
@@ -560,15 +549,16 @@ static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 static int resolve(sqlite3 *conn, const char *ref, char id[33])
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT id FROM cards WHERE id = ?1 OR number = ?1 "
-		      "UNION SELECT card_id FROM contact_points "
-		      "WHERE kind IN (1, 2) AND value = ?1 COLLATE NOCASE "
-		      "LIMIT 2",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT id FROM cards WHERE id = ?1 OR number = ?1 "
+		       "UNION SELECT card_id FROM contact_points "
+		       "WHERE kind IN (1, 2) AND value = ?1 COLLATE NOCASE "
+		       "LIMIT 2",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, ref);
+	store_bind_text(st, 1, ref);
 	int rows = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (rows++ == 0)
@@ -584,11 +574,11 @@ static int resolve(sqlite3 *conn, const char *ref, char id[33])
 	/* A merged card keeps its number as a pointer; chains are short
 	 * (a survivor merged later), and bounded here. */
 	for (int hops = 0; hops < 16; hops++) {
-		rv = prep(conn, "SELECT merged_into FROM cards WHERE id = ?",
-			  &st);
+		rv = store_prep(
+		    conn, "SELECT merged_into FROM cards WHERE id = ?", &st);
 		if (rv != 0)
 			return rv;
-		bind_text(st, 1, id);
+		store_bind_text(st, 1, id);
 		const char *next =
 		    sqlite3_step(st) == SQLITE_ROW
 			? (const char *)sqlite3_column_text(st, 0)
@@ -631,39 +621,39 @@ static int write_identity(sqlite3 *conn, const char *id,
 			  const Carta__V1__Identity *m)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "UPDATE cards SET given_name = ?, family_name = ?, "
-		      "company = ?, status = ?, home_branch = ?, "
-		      "external_id = ? WHERE id = ?",
-		      &st);
+	int rv = store_prep(conn,
+			    "UPDATE cards SET given_name = ?, family_name = ?, "
+			    "company = ?, status = ?, home_branch = ?, "
+			    "external_id = ? WHERE id = ?",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, m->given_name);
-	bind_text(st, 2, m->family_name);
-	bind_text(st, 3, m->company);
-	bind_text(st, 4, m->status);
-	bind_text(st, 5, m->home_branch);
-	bind_text(st, 6, m->external_id);
-	bind_text(st, 7, id);
-	return run(st);
+	store_bind_text(st, 1, m->given_name);
+	store_bind_text(st, 2, m->family_name);
+	store_bind_text(st, 3, m->company);
+	store_bind_text(st, 4, m->status);
+	store_bind_text(st, 5, m->home_branch);
+	store_bind_text(st, 6, m->external_id);
+	store_bind_text(st, 7, id);
+	return store_step_done(st);
 }
 
 static int write_demographics(sqlite3 *conn, const char *id,
 			      const Carta__V1__Demographics *m)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "UPDATE cards SET birth_date = ?, gender = ?, "
-		      "profession = ?, language = ? WHERE id = ?",
-		      &st);
+	int rv = store_prep(conn,
+			    "UPDATE cards SET birth_date = ?, gender = ?, "
+			    "profession = ?, language = ? WHERE id = ?",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, m->birth_date);
-	bind_text(st, 2, m->gender);
-	bind_text(st, 3, m->profession);
-	bind_text(st, 4, m->language);
-	bind_text(st, 5, id);
-	return run(st);
+	store_bind_text(st, 1, m->birth_date);
+	store_bind_text(st, 2, m->gender);
+	store_bind_text(st, 3, m->profession);
+	store_bind_text(st, 4, m->language);
+	store_bind_text(st, 5, id);
+	return store_step_done(st);
 }
 
 static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
@@ -672,30 +662,31 @@ static int insert_point(sqlite3 *conn, const char *id, int kind, size_t pos,
 			int64_t verified_at, const char *verified_source)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "INSERT INTO contact_points (card_id, kind, position, "
-		      "label, is_primary, value, original, street, city, "
-		      "postal_code, region, country, verified_at, "
-		      "verified_source) VALUES "
-		      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "INSERT INTO contact_points (card_id, kind, position, "
+		       "label, is_primary, value, original, street, city, "
+		       "postal_code, region, country, verified_at, "
+		       "verified_source) VALUES "
+		       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, kind);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)pos);
-	bind_text(st, 4, label);
+	store_bind_text(st, 4, label);
 	sqlite3_bind_int(st, 5, primary);
-	bind_text(st, 6, value);
-	bind_text(st, 7, original);
-	bind_text(st, 8, a ? a->street : "");
-	bind_text(st, 9, a ? a->city : "");
-	bind_text(st, 10, a ? a->postal_code : "");
-	bind_text(st, 11, a ? a->region : "");
-	bind_text(st, 12, a ? a->country : "");
+	store_bind_text(st, 6, value);
+	store_bind_text(st, 7, original);
+	store_bind_text(st, 8, a ? a->street : "");
+	store_bind_text(st, 9, a ? a->city : "");
+	store_bind_text(st, 10, a ? a->postal_code : "");
+	store_bind_text(st, 11, a ? a->region : "");
+	store_bind_text(st, 12, a ? a->country : "");
 	sqlite3_bind_int64(st, 13, verified_at);
-	bind_text(st, 14, verified_source);
-	return run(st);
+	store_bind_text(st, 14, verified_source);
+	return store_step_done(st);
 }
 
 static int write_contact(sqlite3 *conn, const char *id,
@@ -703,13 +694,13 @@ static int write_contact(sqlite3 *conn, const char *id,
 {
 	sqlite3_stmt *st = NULL;
 	char channels[256] = "";
-	int rv =
-	    prep(conn, "DELETE FROM contact_points WHERE card_id = ?", &st);
+	int rv = store_prep(
+	    conn, "DELETE FROM contact_points WHERE card_id = ?", &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
+	store_bind_text(st, 1, id);
+	rv = store_step_done(st);
 	for (size_t i = 0; rv == 0 && i < m->n_emails; i++) {
 		const Carta__V1__Email *e = m->emails[i];
 		rv = insert_point(conn, id, KIND_EMAIL, i, e->label, e->primary,
@@ -736,37 +727,39 @@ static int write_contact(sqlite3 *conn, const char *id,
 		strcat(channels, m->preferred_channels[i]);
 	}
 	rv = rv ? rv
-		: prep(conn,
-		       "UPDATE cards SET preferred_channels = ? WHERE id = ?",
-		       &st);
+		: store_prep(
+		      conn,
+		      "UPDATE cards SET preferred_channels = ? WHERE id = ?",
+		      &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, channels);
-	bind_text(st, 2, id);
-	return run(st);
+	store_bind_text(st, 1, channels);
+	store_bind_text(st, 2, id);
+	return store_step_done(st);
 }
 
 static int write_preferences(sqlite3 *conn, const char *id,
 			     const Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "DELETE FROM preferences WHERE card_id = ?", &st);
+	int rv =
+	    store_prep(conn, "DELETE FROM preferences WHERE card_id = ?", &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
+	store_bind_text(st, 1, id);
+	rv = store_step_done(st);
 	for (size_t i = 0; rv == 0 && i < c->n_preferences; i++) {
-		rv = prep(conn,
-			  "INSERT INTO preferences (card_id, key, value) "
-			  "VALUES (?, ?, ?)",
-			  &st);
+		rv = store_prep(conn,
+				"INSERT INTO preferences (card_id, key, value) "
+				"VALUES (?, ?, ?)",
+				&st);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, c->preferences[i]->key);
-		bind_text(st, 3, c->preferences[i]->value);
-		rv = run(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, c->preferences[i]->key);
+		store_bind_text(st, 3, c->preferences[i]->value);
+		rv = store_step_done(st);
 	}
 	return rv;
 }
@@ -775,27 +768,29 @@ static int write_consents(sqlite3 *conn, const char *id,
 			  const Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "DELETE FROM consents WHERE card_id = ?", &st);
+	int rv =
+	    store_prep(conn, "DELETE FROM consents WHERE card_id = ?", &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	rv = run(st);
+	store_bind_text(st, 1, id);
+	rv = store_step_done(st);
 	for (size_t i = 0; rv == 0 && i < c->n_consents; i++) {
 		const Carta__V1__Consent *k = c->consents[i];
-		rv = prep(conn,
-			  "INSERT INTO consents (card_id, purpose, channel, "
-			  "state, at, source) VALUES (?, ?, ?, ?, ?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO consents (card_id, purpose, channel, "
+		    "state, at, source) VALUES (?, ?, ?, ?, ?, ?)",
+		    &st);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, k->purpose);
-		bind_text(st, 3, k->channel);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, k->purpose);
+		store_bind_text(st, 3, k->channel);
 		sqlite3_bind_int(st, 4, k->state);
 		sqlite3_bind_int64(st, 5, k->at);
-		bind_text(st, 6, k->source);
-		rv = run(st);
+		store_bind_text(st, 6, k->source);
+		rv = store_step_done(st);
 	}
 	return rv;
 }
@@ -806,33 +801,33 @@ static int write_custom(sqlite3 *conn, const char *id, int section,
 			const Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "DELETE FROM custom_values WHERE card_id = ? AND "
-		      "field_id IN (SELECT id FROM custom_fields WHERE "
-		      "section = ?)",
-		      &st);
+	int rv = store_prep(conn,
+			    "DELETE FROM custom_values WHERE card_id = ? AND "
+			    "field_id IN (SELECT id FROM custom_fields WHERE "
+			    "section = ?)",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, section);
-	rv = run(st);
+	rv = store_step_done(st);
 	for (size_t i = 0; rv == 0 && i < c->n_custom; i++) {
 		const Carta__V1__CustomValue *v = c->custom[i];
 		if ((int)v->section != section)
 			continue;
-		rv =
-		    prep(conn,
-			 "INSERT INTO custom_values (card_id, field_id, value) "
-			 "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
-			 "AND section = ?",
-			 &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO custom_values (card_id, field_id, value) "
+		    "SELECT ?, id, ? FROM custom_fields WHERE name = ? "
+		    "AND section = ?",
+		    &st);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
-		bind_text(st, 2, v->value);
-		bind_text(st, 3, v->field);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, v->value);
+		store_bind_text(st, 3, v->field);
 		sqlite3_bind_int(st, 4, section);
-		rv = run(st);
+		rv = store_step_done(st);
 		if (rv == 0 && sqlite3_changes(conn) != 1)
 			rv = CARTA_ENOENT;
 	}
@@ -873,15 +868,15 @@ static int bump(sqlite3 *conn, const char *id, int section, uint64_t *version)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)time(NULL);
-	int rv = prep(conn,
-		      "UPDATE card_sections SET version = version + 1, "
-		      "updated_at = ? WHERE card_id = ? AND section = ? "
-		      "RETURNING version",
-		      &st);
+	int rv = store_prep(conn,
+			    "UPDATE card_sections SET version = version + 1, "
+			    "updated_at = ? WHERE card_id = ? AND section = ? "
+			    "RETURNING version",
+			    &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
+	store_bind_text(st, 2, id);
 	sqlite3_bind_int(st, 3, section);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && version != NULL)
@@ -890,15 +885,16 @@ static int bump(sqlite3 *conn, const char *id, int section, uint64_t *version)
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
 
-	rv = prep(conn,
-		  "UPDATE cards SET version = version + 1, updated_at = ? "
-		  "WHERE id = ?",
-		  &st);
+	rv =
+	    store_prep(conn,
+		       "UPDATE cards SET version = version + 1, updated_at = ? "
+		       "WHERE id = ?",
+		       &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, id);
-	return run(st);
+	store_bind_text(st, 2, id);
+	return store_step_done(st);
 }
 
 json_t *store_section_json(const Carta__V1__Card *c, int section)
@@ -990,14 +986,14 @@ static int find_request_key(sqlite3 *conn, const store_actor *who,
 			    char card_id[33], char item_id[33], int *found)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT card_id, item_id, digest FROM request_keys "
-		      "WHERE principal = ? AND key = ?",
-		      &st);
+	int rv = store_prep(conn,
+			    "SELECT card_id, item_id, digest FROM request_keys "
+			    "WHERE principal = ? AND key = ?",
+			    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, who->principal);
-	bind_text(st, 2, key);
+	store_bind_text(st, 1, who->principal);
+	store_bind_text(st, 2, key);
 	*found = sqlite3_step(st) == SQLITE_ROW;
 	if (*found) {
 		snprintf(card_id, 33, "%s", sqlite3_column_text(st, 0));
@@ -1015,19 +1011,20 @@ static int save_request_key(sqlite3 *conn, const store_actor *who,
 			    const char *item_id)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "INSERT INTO request_keys (principal, key, card_id, "
-		      "section, item_id, digest) VALUES (?, ?, ?, ?, ?, ?)",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "INSERT INTO request_keys (principal, key, card_id, "
+		       "section, item_id, digest) VALUES (?, ?, ?, ?, ?, ?)",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, who->principal);
-	bind_text(st, 2, key);
-	bind_text(st, 3, card_id);
+	store_bind_text(st, 1, who->principal);
+	store_bind_text(st, 2, key);
+	store_bind_text(st, 3, card_id);
 	sqlite3_bind_int(st, 4, section);
-	bind_text(st, 5, item_id);
-	bind_text(st, 6, digest);
-	return run(st);
+	store_bind_text(st, 5, item_id);
+	store_bind_text(st, 6, digest);
+	return store_step_done(st);
 }
 
 /* A card without its recent lists must fit in one answer with room to
@@ -1089,10 +1086,10 @@ static int add_fn(sqlite3 *conn, void *arg)
 			return CARTA_EEXIST;
 	}
 
-	rv = prep(conn,
-		  "UPDATE counters SET value = value + 1 WHERE name = "
-		  "'customer_number' RETURNING value",
-		  &st);
+	rv = store_prep(conn,
+			"UPDATE counters SET value = value + 1 WHERE name = "
+			"'customer_number' RETURNING value",
+			&st);
 	if (rv != 0)
 		return rv;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -1103,28 +1100,28 @@ static int add_fn(sqlite3 *conn, void *arg)
 	snprintf(number, sizeof(number), "C-%06lld", (long long)seq);
 	new_id(id);
 
-	rv = prep(conn,
-		  "INSERT INTO cards (id, number, version, created_at, "
-		  "updated_at) VALUES (?, ?, 1, ?, ?)",
-		  &st);
+	rv = store_prep(conn,
+			"INSERT INTO cards (id, number, version, created_at, "
+			"updated_at) VALUES (?, ?, 1, ?, ?)",
+			&st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	bind_text(st, 2, number);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, number);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, now);
-	rv = run(st);
+	rv = store_step_done(st);
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
-		rv = prep(conn,
-			  "INSERT INTO card_sections (card_id, section, "
-			  "version, updated_at) VALUES (?, ?, 1, ?)",
-			  &st);
+		rv = store_prep(conn,
+				"INSERT INTO card_sections (card_id, section, "
+				"version, updated_at) VALUES (?, ?, 1, ?)",
+				&st);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
+		store_bind_text(st, 1, id);
 		sqlite3_bind_int(st, 2, s);
 		sqlite3_bind_int64(st, 3, now);
-		rv = run(st);
+		rv = store_step_done(st);
 	}
 
 	/* Write each section the request carries, then audit each as
@@ -1208,10 +1205,11 @@ static uint64_t section_version(const Carta__V1__Card *c, int section)
 static int not_erased(sqlite3 *conn, const char *id)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "SELECT erased_at FROM cards WHERE id = ?", &st);
+	int rv =
+	    store_prep(conn, "SELECT erased_at FROM cards WHERE id = ?", &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0)
 		rv = CARTA_EGONE;
 	sqlite3_finalize(st);
@@ -1295,10 +1293,10 @@ static int load_item(sqlite3 *conn, int section, const char *item_id,
 	sqlite3_stmt *st = NULL;
 
 	snprintf(sql, sizeof(sql), "%s WHERE id = ?", list_sql[section]);
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, item_id);
+	store_bind_text(st, 1, item_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*out = row_item(section, st);
 		rv = *out ? 0 : CARTA_ENOMEM;
@@ -1319,20 +1317,21 @@ static int insert_lines(sqlite3 *conn, int64_t seq,
 
 	for (size_t i = 0; rv == 0 && i < p->n_lines; i++) {
 		sqlite3_stmt *st = NULL;
-		rv = prep(conn,
-			  "INSERT INTO purchase_lines (purchase_seq, position, "
-			  "code, description, quantity, unit_price_minor) "
-			  "VALUES (?, ?, ?, ?, ?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO purchase_lines (purchase_seq, position, "
+		    "code, description, quantity, unit_price_minor) "
+		    "VALUES (?, ?, ?, ?, ?, ?)",
+		    &st);
 		if (rv != 0)
 			break;
 		sqlite3_bind_int64(st, 1, seq);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
-		bind_text(st, 3, p->lines[i]->code);
-		bind_text(st, 4, p->lines[i]->description);
+		store_bind_text(st, 3, p->lines[i]->code);
+		store_bind_text(st, 4, p->lines[i]->description);
 		sqlite3_bind_int64(st, 5, p->lines[i]->quantity);
 		sqlite3_bind_int64(st, 6, p->lines[i]->unit_price_minor);
-		rv = run(st);
+		rv = store_step_done(st);
 	}
 	return rv;
 }
@@ -1352,57 +1351,60 @@ static int insert_item(sqlite3 *conn, const store_actor *who, const char *id,
 	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
 		const Carta__V1__Purchase *p =
 		    (const Carta__V1__Purchase *)item;
-		rv = prep(conn,
-			  "INSERT INTO purchases (id, card_id, date, product, "
-			  "quantity, amount_minor, currency, channel, remarks, "
-			  "created_at, created_by, invoice, refund) VALUES "
-			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO purchases (id, card_id, date, product, "
+		    "quantity, amount_minor, currency, channel, remarks, "
+		    "created_at, created_by, invoice, refund) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    &st);
 		if (rv != 0)
 			return rv;
-		bind_text(st, 3, p->date[0] ? p->date : today);
-		bind_text(st, 4, p->product);
+		store_bind_text(st, 3, p->date[0] ? p->date : today);
+		store_bind_text(st, 4, p->product);
 		sqlite3_bind_int64(st, 5, p->quantity);
 		sqlite3_bind_int64(st, 6, p->amount_minor);
-		bind_text(st, 7, p->currency);
-		bind_text(st, 8, p->channel);
-		bind_text(st, 9, p->remarks);
+		store_bind_text(st, 7, p->currency);
+		store_bind_text(st, 8, p->channel);
+		store_bind_text(st, 9, p->remarks);
 		sqlite3_bind_int64(st, 10, (int64_t)now);
-		bind_text(st, 11, who->principal);
-		bind_text(st, 12, p->invoice);
+		store_bind_text(st, 11, who->principal);
+		store_bind_text(st, 12, p->invoice);
 		sqlite3_bind_int(st, 13, p->refund);
 	} else if (section == CARTA__V1__SECTION__SECTION_INTERACTIONS) {
 		const Carta__V1__Interaction *i =
 		    (const Carta__V1__Interaction *)item;
-		rv = prep(conn,
-			  "INSERT INTO interactions (id, card_id, at, channel, "
-			  "department, author, summary, outcome, satisfaction) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO interactions (id, card_id, at, channel, "
+		    "department, author, summary, outcome, satisfaction) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    &st);
 		if (rv != 0)
 			return rv;
 		sqlite3_bind_int64(st, 3, i->at ? i->at : now);
-		bind_text(st, 4, i->channel);
-		bind_text(st, 5, who->department);
-		bind_text(st, 6, who->principal);
-		bind_text(st, 7, i->summary);
-		bind_text(st, 8, i->outcome);
+		store_bind_text(st, 4, i->channel);
+		store_bind_text(st, 5, who->department);
+		store_bind_text(st, 6, who->principal);
+		store_bind_text(st, 7, i->summary);
+		store_bind_text(st, 8, i->outcome);
 		sqlite3_bind_int(st, 9, (int)i->satisfaction);
 	} else {
 		const Carta__V1__Note *n = (const Carta__V1__Note *)item;
-		rv = prep(conn,
-			  "INSERT INTO notes (id, card_id, at, author, text) "
-			  "VALUES (?, ?, ?, ?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO notes (id, card_id, at, author, text) "
+		    "VALUES (?, ?, ?, ?, ?)",
+		    &st);
 		if (rv != 0)
 			return rv;
 		sqlite3_bind_int64(st, 3, n->at ? n->at : now);
-		bind_text(st, 4, who->principal);
-		bind_text(st, 5, n->text);
+		store_bind_text(st, 4, who->principal);
+		store_bind_text(st, 5, n->text);
 	}
-	bind_text(st, 1, item_id);
-	bind_text(st, 2, id);
-	rv = run(st);
+	store_bind_text(st, 1, item_id);
+	store_bind_text(st, 2, id);
+	rv = store_step_done(st);
 	if (rv == 0 && section == CARTA__V1__SECTION__SECTION_PURCHASES)
 		rv = insert_lines(conn, sqlite3_last_insert_rowid(conn),
 				  (const Carta__V1__Purchase *)item);
@@ -1620,20 +1622,22 @@ static int field_define_fn(sqlite3 *conn, void *arg)
 		json_array_append_new(choices, json_string(a->def->choices[i]));
 	char *ctext = choices ? json_dumps(choices, JSON_COMPACT) : NULL;
 	json_decref(choices);
-	int rv = ctext ? prep(conn,
-			      "INSERT INTO custom_fields (name, type, section, "
-			      "max_length, choices, created_at) VALUES "
-			      "(?, ?, ?, ?, ?, ?)",
-			      &st)
-		       : CARTA_ENOMEM;
+	int rv =
+	    ctext
+		? store_prep(conn,
+			     "INSERT INTO custom_fields (name, type, section, "
+			     "max_length, choices, created_at) VALUES "
+			     "(?, ?, ?, ?, ?, ?)",
+			     &st)
+		: CARTA_ENOMEM;
 	if (rv == 0) {
-		bind_text(st, 1, a->def->name);
+		store_bind_text(st, 1, a->def->name);
 		sqlite3_bind_int(st, 2, a->def->type);
 		sqlite3_bind_int(st, 3, a->def->section);
 		sqlite3_bind_int(st, 4, (int)a->def->max_length);
-		bind_text(st, 5, ctext);
+		store_bind_text(st, 5, ctext);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
-		rv = run(st);
+		rv = store_step_done(st);
 	}
 	free(ctext);
 	char *json = rv ? NULL : pb_to_json_text(&a->def->base);
@@ -1660,11 +1664,11 @@ static int field_get_fn(sqlite3 *conn, void *arg)
 {
 	struct field_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, FIELD_COLUMNS "WHERE name = ?", &st);
+	int rv = store_prep(conn, FIELD_COLUMNS "WHERE name = ?", &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, a->name);
+	store_bind_text(st, 1, a->name);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->one = row_field(st);
 		rv = a->one ? 0 : CARTA_ENOMEM;
@@ -1688,7 +1692,7 @@ static int field_list_fn(sqlite3 *conn, void *arg)
 {
 	struct field_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, FIELD_COLUMNS "ORDER BY name", &st);
+	int rv = store_prep(conn, FIELD_COLUMNS "ORDER BY name", &st);
 
 	if (rv != 0)
 		return rv;
@@ -1734,14 +1738,14 @@ static int department_create_fn(sqlite3 *conn, void *arg)
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
 	char json[160];
-	int rv = prep(
+	int rv = store_prep(
 	    conn, "INSERT INTO departments (name, created_at) VALUES (?, ?)",
 	    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, a->department);
+	store_bind_text(st, 1, a->department);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
-	rv = run(st);
+	rv = store_step_done(st);
 	snprintf(json, sizeof(json), "{\"name\":\"%s\"}", a->department);
 	return rv ? rv
 		  : store_audit_append(conn, a->who, "", 0, "department.add",
@@ -1758,9 +1762,9 @@ static int department_list_fn(sqlite3 *conn, void *arg)
 {
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn, "SELECT name, created_at FROM departments ORDER BY name",
-		 &st);
+	int rv = store_prep(
+	    conn, "SELECT name, created_at FROM departments ORDER BY name",
+	    &st);
 	if (rv != 0)
 		return rv;
 	a->departments = malloc(sizeof(*a->departments));
@@ -1800,14 +1804,14 @@ static int policy_get_fn(sqlite3 *conn, void *arg)
 {
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn,
-		 "SELECT p.section, p.access FROM policies p JOIN "
-		 "departments d ON d.id = p.department_id WHERE d.name = ?",
-		 &st);
+	int rv = store_prep(
+	    conn,
+	    "SELECT p.section, p.access FROM policies p JOIN "
+	    "departments d ON d.id = p.department_id WHERE d.name = ?",
+	    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, a->department);
+	store_bind_text(st, 1, a->department);
 	memset(a->table, 0, CARD_SECTIONS);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int section = sqlite3_column_int(st, 0);
@@ -1839,18 +1843,18 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	 * none). */
 	if (before[a->section] == a->access)
 		return 0;
-	rv = prep(conn,
-		  "INSERT INTO policies (department_id, section, access) "
-		  "SELECT id, ?, ? FROM departments WHERE name = ? "
-		  "ON CONFLICT (department_id, section) DO UPDATE SET "
-		  "access = excluded.access",
-		  &st);
+	rv = store_prep(conn,
+			"INSERT INTO policies (department_id, section, access) "
+			"SELECT id, ?, ? FROM departments WHERE name = ? "
+			"ON CONFLICT (department_id, section) DO UPDATE SET "
+			"access = excluded.access",
+			&st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int(st, 1, a->section);
 	sqlite3_bind_int(st, 2, a->access);
-	bind_text(st, 3, a->department);
-	rv = run(st);
+	store_bind_text(st, 3, a->department);
+	rv = store_step_done(st);
 	if (rv == 0 && sqlite3_changes(conn) == 0)
 		return CARTA_ENOENT;
 	static const char *const names[] = {"none", "read", "write"};
@@ -1880,14 +1884,15 @@ static int policy_table_fn(sqlite3 *conn, void *arg)
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
 	/* Every department and section, none where no row says more. */
-	int rv = prep(conn,
-		      "WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT "
-		      "value + 1 FROM s WHERE value < 8) "
-		      "SELECT d.name, s.value, coalesce(p.access, 0) FROM "
-		      "departments d CROSS JOIN s "
-		      "LEFT JOIN policies p ON p.department_id = d.id AND "
-		      "p.section = s.value ORDER BY d.name, s.value",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT "
+		       "value + 1 FROM s WHERE value < 8) "
+		       "SELECT d.name, s.value, coalesce(p.access, 0) FROM "
+		       "departments d CROSS JOIN s "
+		       "LEFT JOIN policies p ON p.department_id = d.id AND "
+		       "p.section = s.value ORDER BY d.name, s.value",
+		       &st);
 	if (rv != 0)
 		return rv;
 	a->policies = malloc(sizeof(*a->policies));
@@ -1955,17 +1960,18 @@ static int audit_list_fn(sqlite3 *conn, void *arg)
 	if (a->ref[0] != '\0')
 		rv = resolve(conn, a->ref, id);
 	if (rv == 0)
-		rv = prep(conn,
-			  "SELECT seq, at, principal, department, card_id, "
-			  "section, action, old_value, new_value FROM audit "
-			  "WHERE (?1 = '' OR card_id = ?1) AND (?2 = '' OR "
-			  "principal = ?2) AND at >= ?3 AND seq > ?4 "
-			  "ORDER BY seq LIMIT ?5",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "SELECT seq, at, principal, department, card_id, "
+		    "section, action, old_value, new_value FROM audit "
+		    "WHERE (?1 = '' OR card_id = ?1) AND (?2 = '' OR "
+		    "principal = ?2) AND at >= ?3 AND seq > ?4 "
+		    "ORDER BY seq LIMIT ?5",
+		    &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	bind_text(st, 2, a->principal);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, a->principal);
 	sqlite3_bind_int64(st, 3, a->since);
 	sqlite3_bind_int64(st, 4, a->after);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)a->limit + 1);

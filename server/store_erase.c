@@ -22,18 +22,13 @@ static const char kdf_context[crypto_kdf_CONTEXTBYTES] = "cartasup";
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
-{
-	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
-}
-
 /* Runs sql with ?1 = id and ?2 = now; *changes (when not NULL) gets the
  * rows it changed. */
 static int exec_card(sqlite3 *conn, const char *sql, const char *id,
 		     int64_t now, uint64_t *changes)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 	if (rv != 0)
 		return rv;
 	if (sqlite3_bind_parameter_count(st) >= 1)
@@ -150,7 +145,7 @@ static int hash_known(sqlite3 *conn, const uint8_t *key, int kind,
 	int rv = suppression_hash(key, kind, value, h);
 	if (rv != 0)
 		return rv;
-	rv = prep(conn, "SELECT 1 FROM suppressions WHERE hash = ?", &st);
+	rv = store_prep(conn, "SELECT 1 FROM suppressions WHERE hash = ?", &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -164,7 +159,8 @@ static int hash_known(sqlite3 *conn, const uint8_t *key, int kind,
 static int any_suppression(sqlite3 *conn, int *any)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "SELECT EXISTS (SELECT 1 FROM suppressions)", &st);
+	int rv =
+	    store_prep(conn, "SELECT EXISTS (SELECT 1 FROM suppressions)", &st);
 	if (rv != 0)
 		return rv;
 	int rc = sqlite3_step(st);
@@ -243,12 +239,12 @@ static int collect_cards(sqlite3 *conn, const char *id, char (**ids)[33],
 {
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
-	int rv =
-	    prep(conn,
-		 "WITH RECURSIVE s(id) AS (SELECT ?1 UNION "
-		 "SELECT c.id FROM cards c JOIN s ON c.merged_into = s.id) "
-		 "SELECT id FROM s",
-		 &st);
+	int rv = store_prep(
+	    conn,
+	    "WITH RECURSIVE s(id) AS (SELECT ?1 UNION "
+	    "SELECT c.id FROM cards c JOIN s ON c.merged_into = s.id) "
+	    "SELECT id FROM s",
+	    &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -277,16 +273,17 @@ static int suppress_card(sqlite3 *conn, const uint8_t *key, const char *id,
 {
 	sqlite3_stmt *sel = NULL, *ins = NULL;
 	uint8_t h[crypto_generichash_BYTES];
-	int rv =
-	    prep(conn,
-		 "SELECT kind, value FROM contact_points WHERE card_id = ? "
-		 "AND kind IN (1, 2) AND value != ''",
-		 &sel);
+	int rv = store_prep(
+	    conn,
+	    "SELECT kind, value FROM contact_points WHERE card_id = ? "
+	    "AND kind IN (1, 2) AND value != ''",
+	    &sel);
 	if (rv == 0)
-		rv = prep(conn,
-			  "INSERT OR IGNORE INTO suppressions (hash, kind, at) "
-			  "VALUES (?, ?, ?)",
-			  &ins);
+		rv = store_prep(
+		    conn,
+		    "INSERT OR IGNORE INTO suppressions (hash, kind, at) "
+		    "VALUES (?, ?, ?)",
+		    &ins);
 	if (rv != 0)
 		goto out;
 
@@ -377,9 +374,9 @@ static int erase_card(sqlite3 *conn, const uint8_t *key, const char *id,
 static int secure_delete(sqlite3 *conn, int on, int *was)
 {
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn, on ? "PRAGMA secure_delete = 1" : "PRAGMA secure_delete",
-		 &st);
+	int rv = store_prep(
+	    conn, on ? "PRAGMA secure_delete = 1" : "PRAGMA secure_delete",
+	    &st);
 	if (rv != 0)
 		return rv;
 	int rc = sqlite3_step(st);
@@ -402,7 +399,7 @@ static int restore_secure_delete(sqlite3 *conn, int was)
 static int read_number(sqlite3 *conn, const char *id, char *number, size_t cap)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, "SELECT number FROM cards WHERE id = ?", &st);
+	int rv = store_prep(conn, "SELECT number FROM cards WHERE id = ?", &st);
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

@@ -471,27 +471,6 @@ static int create(sqlite3 *conn, const store_actor *who,
 static void reject_why(store_import_outcome *o, const char *field,
 		       const char *why);
 
-/* The version of a section of card id; 0 when it has none yet. */
-static int section_version(sqlite3 *conn, const char *id, int section,
-			   int64_t *version)
-{
-	sqlite3_stmt *st = NULL;
-	int rv = store_map_rc(sqlite3_prepare_v2(
-	    conn,
-	    "SELECT version FROM card_sections WHERE card_id = ? AND "
-	    "section = ?",
-	    -1, &st, NULL));
-
-	if (rv != 0)
-		return rv;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, section);
-	*version =
-	    sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return 0;
-}
-
 static void reject_unwritable(store_import_outcome *o, int section,
 			      const char *what)
 {
@@ -515,7 +494,7 @@ static int update(sqlite3 *conn, const store_actor *who, const char *id,
 
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++)
 		if (keep & (1u << s))
-			rv = section_version(conn, id, s, &kept[s]);
+			rv = store_conn_section_version(conn, id, s, &kept[s]);
 
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
 		if (!(sections & (1u << s)) ||
@@ -534,7 +513,7 @@ static int update(sqlite3 *conn, const store_actor *who, const char *id,
 		int64_t now = 0;
 		if (!(keep & (1u << s)))
 			continue;
-		rv = section_version(conn, id, s, &now);
+		rv = store_conn_section_version(conn, id, s, &now);
 		if (rv != 0)
 			return rv;
 		if (now != kept[s]) {

@@ -54,4 +54,18 @@ json_t *store_section_json(const Carta__V1__Card *c, int section);
 /* Maps an SQLite result code to a CARTA_E* code (0 for OK/ROW/DONE). */
 int store_map_rc(int rc);
 
+/* Statement helpers of the store's files. store_prep prepares sql on
+ * conn (*st the caller's to finalize; NULL on error). store_step_done
+ * steps a statement that returns no row and finalizes it, whatever the
+ * result. store_bind_text binds t (NULL as "") without copying it: t
+ * must outlive the statement's use. */
+int store_prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st);
+int store_step_done(sqlite3_stmt *st);
+void store_bind_text(sqlite3_stmt *st, int i, const char *t);
+
+/* *version = the version of section of card id, 0 when the card has no
+ * such section yet; 0 or a CARTA_E* code. */
+int store_conn_section_version(sqlite3 *conn, const char *id, int section,
+			       int64_t *version);
+
 #endif

@@ -39,24 +39,6 @@ enum { KIND_EMAIL = 1, KIND_PHONE = 2, KIND_ADDRESS = 3 };
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
-{
-	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
-}
-
-/* Steps a statement that returns no row and finalizes it. */
-static int run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
-}
-
 /* A malloc'd copy, or protobuf's shared empty string; NULL when out of
  * memory. */
 static char *dup_or_empty(const char *s)
@@ -118,11 +100,11 @@ static int text_of(sqlite3 *conn, const char *sql, const char *arg, char *out,
 		   size_t cap)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, arg);
+	store_bind_text(st, 1, arg);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		snprintf(out, cap, "%s",
@@ -136,11 +118,11 @@ static int text_of(sqlite3 *conn, const char *sql, const char *arg, char *out,
 static int count_of(sqlite3 *conn, const char *sql, const char *id, int64_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	int rc = sqlite3_step(st);
 	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
@@ -727,15 +709,16 @@ static int plan_items(struct merge_args *m, sqlite3 *conn)
 	}
 
 	rv = rv ? rv
-		: prep(conn,
-		       "SELECT o.invoice FROM purchases o JOIN purchases s ON "
-		       "s.card_id = ?2 AND s.invoice = o.invoice WHERE "
-		       "o.card_id = ?1 AND o.invoice != '' LIMIT 1",
-		       &st);
+		: store_prep(
+		      conn,
+		      "SELECT o.invoice FROM purchases o JOIN purchases s ON "
+		      "s.card_id = ?2 AND s.invoice = o.invoice WHERE "
+		      "o.card_id = ?1 AND o.invoice != '' LIMIT 1",
+		      &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, m->oid);
-	bind_text(st, 2, m->sid);
+	store_bind_text(st, 1, m->oid);
+	store_bind_text(st, 2, m->sid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(m->msg, STORE_MERGE_MSG_MAX,
 			 "both cards have a purchase with invoice %.60s: "
@@ -811,14 +794,15 @@ static int find_card(sqlite3 *conn, const char *ref, const char *role,
 		     char id[33], char number[32], char *msg)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT number, merged_into, (SELECT number FROM cards "
-		      "s WHERE s.id = c.merged_into) FROM cards c WHERE "
-		      "(id = ?1 OR number = ?1) AND merged_into != ''",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT number, merged_into, (SELECT number FROM cards "
+		       "s WHERE s.id = c.merged_into) FROM cards c WHERE "
+		       "(id = ?1 OR number = ?1) AND merged_into != ''",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, ref);
+	store_bind_text(st, 1, ref);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(msg, STORE_MERGE_MSG_MAX,
 			 "%s: %s was merged into %s already", role,
@@ -843,11 +827,11 @@ static int find_card(sqlite3 *conn, const char *ref, const char *role,
 	if (rv != 0)
 		return rv;
 
-	rv =
-	    prep(conn, "SELECT number, erased_at FROM cards WHERE id = ?", &st);
+	rv = store_prep(
+	    conn, "SELECT number, erased_at FROM cards WHERE id = ?", &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(number, 32, "%s",
 			 (const char *)sqlite3_column_text(st, 0));
@@ -869,10 +853,11 @@ static int next_merge_id(sqlite3 *conn, char out[24])
 {
 	sqlite3_stmt *st = NULL;
 	int64_t seq = 0;
-	int rv = prep(conn,
-		      "UPDATE counters SET value = value + 1 WHERE name = "
-		      "'merge_number' RETURNING value",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "UPDATE counters SET value = value + 1 WHERE name = "
+		       "'merge_number' RETURNING value",
+		       &st);
 	if (rv != 0)
 		return rv;
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -890,12 +875,12 @@ static int update_collect(sqlite3 *conn, const char *sql, const char *p1,
 			  const char *p2, json_t *arr)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, sql, &st), rc;
+	int rv = store_prep(conn, sql, &st), rc;
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, p1);
-	bind_text(st, 2, p2);
+	store_bind_text(st, 1, p1);
+	store_bind_text(st, 2, p2);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *v =
 		    sqlite3_column_type(st, 0) == SQLITE_INTEGER
@@ -914,19 +899,20 @@ static int insert_hist(sqlite3 *conn, const char *id, const struct hist *h,
 		       const char *source, json_t *added)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "INSERT INTO card_history (card_id, at, section, field, "
-		      "value, source) VALUES (?, ?, ?, ?, ?, ?)",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "INSERT INTO card_history (card_id, at, section, field, "
+		       "value, source) VALUES (?, ?, ?, ?, ?, ?)",
+		       &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int(st, 3, h->section);
-	bind_text(st, 4, h->field);
-	bind_text(st, 5, h->value);
-	bind_text(st, 6, source);
-	rv = run(st);
+	store_bind_text(st, 4, h->field);
+	store_bind_text(st, 5, h->value);
+	store_bind_text(st, 6, source);
+	rv = store_step_done(st);
 	if (rv == 0 &&
 	    json_array_append_new(
 		added, json_integer(sqlite3_last_insert_rowid(conn))) != 0)
@@ -1014,22 +1000,14 @@ static int record_versions(sqlite3 *conn, const char *id, uint32_t mask,
 	for (int s = 1; rv == 0 && s < CARD_SECTIONS; s++) {
 		if (!(mask & BIT(s)))
 			continue;
-		sqlite3_stmt *st = NULL;
-		rv = prep(conn,
-			  "SELECT version FROM card_sections WHERE card_id = ? "
-			  "AND section = ?",
-			  &st);
+		int64_t v = 0;
+		rv = store_conn_section_version(conn, id, s, &v);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
-		sqlite3_bind_int(st, 2, s);
-		json_int_t v = sqlite3_step(st) == SQLITE_ROW
-				   ? (json_int_t)sqlite3_column_int64(st, 0)
-				   : 0;
-		sqlite3_finalize(st);
 		char key[4];
 		snprintf(key, sizeof(key), "%d", s);
-		if (json_object_set_new(versions, key, json_integer(v)) != 0)
+		if (json_object_set_new(versions, key,
+					json_integer((json_int_t)v)) != 0)
 			rv = CARTA_ENOMEM;
 	}
 	return rv;
@@ -1048,15 +1026,15 @@ static int rebase_merges(sqlite3 *conn, const char *undone, const char *id,
 
 	if (!json_is_object(before) || !json_is_object(after))
 		return 0; /* a merge recorded without its versions before */
-	rv = prep(conn,
-		  "SELECT id, survivor = ?2, versions FROM merges WHERE "
-		  "undone_at = 0 AND id != ?1 AND (survivor = ?2 OR "
-		  "other = ?2)",
-		  &st);
+	rv = store_prep(conn,
+			"SELECT id, survivor = ?2, versions FROM merges WHERE "
+			"undone_at = 0 AND id != ?1 AND (survivor = ?2 OR "
+			"other = ?2)",
+			&st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, undone);
-	bind_text(st, 2, id);
+	store_bind_text(st, 1, undone);
+	store_bind_text(st, 2, id);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		char mid[64];
 		snprintf(mid, sizeof(mid), "%s", sqlite3_column_text(st, 0));
@@ -1089,12 +1067,12 @@ static int rebase_merges(sqlite3 *conn, const char *undone, const char *id,
 			break;
 		}
 		sqlite3_stmt *up = NULL;
-		rv = prep(conn, "UPDATE merges SET versions = ? WHERE id = ?",
-			  &up);
+		rv = store_prep(
+		    conn, "UPDATE merges SET versions = ? WHERE id = ?", &up);
 		if (rv == 0) {
-			bind_text(up, 1, text);
-			bind_text(up, 2, mid);
-			rv = run(up);
+			store_bind_text(up, 1, text);
+			store_bind_text(up, 2, mid);
+			rv = store_step_done(up);
 		}
 		free(text);
 	}
@@ -1105,13 +1083,13 @@ static int rebase_merges(sqlite3 *conn, const char *undone, const char *id,
 static int set_merged_into(sqlite3 *conn, const char *id, const char *into)
 {
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn, "UPDATE cards SET merged_into = ? WHERE id = ?", &st);
+	int rv = store_prep(
+	    conn, "UPDATE cards SET merged_into = ? WHERE id = ?", &st);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, into);
-	bind_text(st, 2, id);
-	return run(st);
+	store_bind_text(st, 1, into);
+	store_bind_text(st, 2, id);
+	return store_step_done(st);
 }
 
 static int save_merge(sqlite3 *conn, struct merge_args *m, json_t *versions,
@@ -1136,24 +1114,25 @@ static int save_merge(sqlite3 *conn, struct merge_args *m, json_t *versions,
 	if (rv == 0)
 		rv = pack_sections(m->o0, &ob, &olen);
 	if (rv == 0)
-		rv = prep(conn,
-			  "INSERT INTO merges (id, survivor, other, at, "
-			  "principal, plan, survivor_before, other_before, "
-			  "versions, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-			  "?, ?)",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "INSERT INTO merges (id, survivor, other, at, "
+		    "principal, plan, survivor_before, other_before, "
+		    "versions, moved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?, ?)",
+		    &st);
 	if (rv == 0) {
-		bind_text(st, 1, m->merge_id);
-		bind_text(st, 2, m->sid);
-		bind_text(st, 3, m->oid);
+		store_bind_text(st, 1, m->merge_id);
+		store_bind_text(st, 2, m->sid);
+		store_bind_text(st, 3, m->oid);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-		bind_text(st, 5, m->who->principal);
+		store_bind_text(st, 5, m->who->principal);
 		sqlite3_bind_blob(st, 6, plan, (int)plen, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 7, sb, (int)slen, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 8, ob, (int)olen, SQLITE_STATIC);
-		bind_text(st, 9, vtext);
-		bind_text(st, 10, mtext);
-		rv = run(st);
+		store_bind_text(st, 9, vtext);
+		store_bind_text(st, 10, mtext);
+		rv = store_step_done(st);
 	}
 	free(plan);
 	free(sb);
@@ -1425,21 +1404,12 @@ static int check_versions(sqlite3 *conn, const char *id, const char *number,
 	{
 		int s = atoi(key);
 		int64_t now = 0;
-		sqlite3_stmt *st = NULL;
 		if (s <= 0 || s >= CARD_SECTIONS || !json_is_integer(v))
 			return CARTA_EDB;
 		*mask |= BIT(s);
-		rv = prep(conn,
-			  "SELECT version FROM card_sections WHERE card_id = "
-			  "? AND section = ?",
-			  &st);
+		rv = store_conn_section_version(conn, id, s, &now);
 		if (rv != 0)
 			return rv;
-		bind_text(st, 1, id);
-		sqlite3_bind_int(st, 2, s);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			now = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
 		if (now != json_integer_value(v)) {
 			snprintf(msg, STORE_MERGE_MSG_MAX,
 				 "%s of %s changed after the merge (version "
@@ -1464,15 +1434,15 @@ static int each_item(sqlite3 *conn, const char *sql, const char *id,
 	json_array_foreach(arr, i, v)
 	{
 		sqlite3_stmt *st = NULL;
-		rv = prep(conn, sql, &st);
+		rv = store_prep(conn, sql, &st);
 		if (rv != 0)
 			break;
-		bind_text(st, 1, id);
+		store_bind_text(st, 1, id);
 		if (json_is_integer(v))
 			sqlite3_bind_int64(st, 2, json_integer_value(v));
 		else
-			bind_text(st, 2, json_string_value(v));
-		rv = run(st);
+			store_bind_text(st, 2, json_string_value(v));
+		rv = store_step_done(st);
 		if (rv != 0)
 			break;
 	}
@@ -1509,14 +1479,15 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 	json_t *versions = NULL, *moved = NULL;
 	uint32_t cs = 0, co = 0;
 	int64_t undone = 0;
-	int rv = prep(conn,
-		      "SELECT survivor, other, survivor_before, other_before, "
-		      "versions, moved, undone_at FROM merges WHERE id = ?",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT survivor, other, survivor_before, other_before, "
+		       "versions, moved, undone_at FROM merges WHERE id = ?",
+		       &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, u->merge_id);
+	store_bind_text(st, 1, u->merge_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(sid, sizeof(sid), "%s", sqlite3_column_text(st, 0));
 		snprintf(oid, sizeof(oid), "%s", sqlite3_column_text(st, 1));
@@ -1636,12 +1607,12 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 					json);
 	}
 	if (rv == 0)
-		rv = prep(conn, "UPDATE merges SET undone_at = ? WHERE id = ?",
-			  &st);
+		rv = store_prep(
+		    conn, "UPDATE merges SET undone_at = ? WHERE id = ?", &st);
 	if (rv == 0) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-		bind_text(st, 2, u->merge_id);
-		rv = run(st);
+		store_bind_text(st, 2, u->merge_id);
+		rv = store_step_done(st);
 	}
 
 	if (rv == 0) {

@@ -28,24 +28,6 @@ bool store_verify_source_valid(const char *source)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st)
-{
-	return store_map_rc(sqlite3_prepare_v2(conn, sql, -1, st, NULL));
-}
-
-/* Steps a statement that returns no row and finalizes it. */
-static int run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);
-}
-
 /* Replaces a protobuf string field with a copy of t. */
 static int set_str(char **field, const char *t)
 {
@@ -64,7 +46,7 @@ static int count(sqlite3 *conn, const char *sql, int64_t a, int64_t b,
 		 uint64_t *out)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn, sql, &st);
+	int rv = store_prep(conn, sql, &st);
 
 	if (rv != 0)
 		return rv;
@@ -87,18 +69,19 @@ static int mark_section(sqlite3 *conn, const store_actor *who, const char *id,
 {
 	sqlite3_stmt *st = NULL;
 	char json[64];
-	int rv = prep(conn,
-		      "UPDATE card_sections SET verified_at = ?, "
-		      "verified_source = ? WHERE card_id = ? AND section = ?",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "UPDATE card_sections SET verified_at = ?, "
+		       "verified_source = ? WHERE card_id = ? AND section = ?",
+		       &st);
 
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, source);
-	bind_text(st, 3, id);
+	store_bind_text(st, 2, source);
+	store_bind_text(st, 3, id);
 	sqlite3_bind_int(st, 4, section);
-	rv = run(st);
+	rv = store_step_done(st);
 	if (rv == 0 && sqlite3_changes(conn) != 1)
 		rv = CARTA_ENOENT;
 
@@ -115,20 +98,21 @@ static int mark_points(sqlite3 *conn, const char *id, int kind,
 		       int64_t position, const char *source, int64_t now)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "UPDATE contact_points SET verified_at = ?1, "
-		      "verified_source = ?2 WHERE card_id = ?3 AND "
-		      "(?4 = 0 OR kind = ?4) AND (?5 < 0 OR position = ?5)",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "UPDATE contact_points SET verified_at = ?1, "
+		       "verified_source = ?2 WHERE card_id = ?3 AND "
+		       "(?4 = 0 OR kind = ?4) AND (?5 < 0 OR position = ?5)",
+		       &st);
 
 	if (rv != 0)
 		return rv;
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, source);
-	bind_text(st, 3, id);
+	store_bind_text(st, 2, source);
+	store_bind_text(st, 3, id);
 	sqlite3_bind_int(st, 4, kind);
 	sqlite3_bind_int64(st, 5, position);
-	return run(st);
+	return store_step_done(st);
 }
 
 static bool has_custom(const Carta__V1__Card *c, int section)
@@ -170,12 +154,12 @@ static int erased(sqlite3 *conn, const char *id, bool *out)
 {
 	uint64_t n = 0;
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    prep(conn, "SELECT erased_at != 0 FROM cards WHERE id = ?", &st);
+	int rv = store_prep(
+	    conn, "SELECT erased_at != 0 FROM cards WHERE id = ?", &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		n = (uint64_t)sqlite3_column_int64(st, 0);
@@ -375,23 +359,16 @@ static int edit_fn(sqlite3 *conn, void *arg)
 {
 	struct edit_args *a = arg;
 	Carta__V1__SectionVersion *sv = NULL;
-	uint64_t ours = section_version(a->card, a->section, &sv), now_v = 0;
-	sqlite3_stmt *st = NULL;
+	uint64_t ours = section_version(a->card, a->section, &sv);
+	int64_t now_v = 0;
 	marks m[3] = {0};
 
 	/* Another write came between the edit and this: leave it be. */
-	int rv = prep(conn,
-		      "SELECT version FROM card_sections WHERE card_id = ? "
-		      "AND section = ?",
-		      &st);
+	int rv =
+	    store_conn_section_version(conn, a->card->id, a->section, &now_v);
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, a->card->id);
-	sqlite3_bind_int(st, 2, a->section);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		now_v = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (sv == NULL || now_v != ours)
+	if (sv == NULL || (uint64_t)now_v != ours)
 		return 0;
 
 	rv = mark_section(conn, a->who, a->card->id, a->section, a->source,
@@ -443,15 +420,15 @@ static int consented(sqlite3 *conn, const char *id, const char *channel,
 		     bool *out)
 {
 	sqlite3_stmt *st = NULL;
-	int rv = prep(conn,
-		      "SELECT state FROM consents WHERE card_id = ? AND "
-		      "channel = ? ORDER BY at DESC, state DESC LIMIT 1",
-		      &st);
+	int rv = store_prep(conn,
+			    "SELECT state FROM consents WHERE card_id = ? AND "
+			    "channel = ? ORDER BY at DESC, state DESC LIMIT 1",
+			    &st);
 
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
-	bind_text(st, 2, channel);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, channel);
 	int rc = sqlite3_step(st);
 	*out =
 	    rc == SQLITE_ROW && sqlite3_column_int(st, 0) ==
@@ -469,17 +446,18 @@ static int contact_for(sqlite3 *conn, const char *id, const char *channel,
 	int kind = strcmp(channel, "email") == 0  ? KIND_EMAIL
 		   : strcmp(channel, "post") == 0 ? KIND_ADDRESS
 						  : KIND_PHONE;
-	int rv = prep(conn,
-		      "SELECT value, street, postal_code, city, country "
-		      "FROM contact_points WHERE card_id = ? AND kind = ? AND "
-		      "(value != '' OR street != '' OR city != '') "
-		      "ORDER BY is_primary DESC, position LIMIT 1",
-		      &st);
+	int rv =
+	    store_prep(conn,
+		       "SELECT value, street, postal_code, city, country "
+		       "FROM contact_points WHERE card_id = ? AND kind = ? AND "
+		       "(value != '' OR street != '' OR city != '') "
+		       "ORDER BY is_primary DESC, position LIMIT 1",
+		       &st);
 
 	*out = NULL;
 	if (rv != 0)
 		return rv;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int(st, 2, kind);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && kind != KIND_ADDRESS) {
@@ -620,25 +598,26 @@ static int due_fn(sqlite3 *conn, void *arg)
 	/* Never confirmed (0) sorts first; numbers sort by length first so
 	 * that C-1000000 comes after C-999999. */
 	if (rv == 0)
-		rv = prep(conn,
-			  "SELECT c.id, c.number, c.given_name, c.family_name, "
-			  "c.company, s.verified_at, c.preferred_channels "
-			  "FROM card_sections s JOIN cards c ON c.id = "
-			  "s.card_id WHERE s.section = ?1 AND "
-			  "(s.verified_at = 0 OR s.verified_at < ?2) AND "
-			  "c.merged_into = '' AND c.erased_at = 0 AND "
-			  "c.status != 'archived' AND (?3 = '' OR "
-			  "(s.verified_at, length(c.number), c.number) > "
-			  "(?4, length(?3), ?3)) ORDER BY s.verified_at, "
-			  "length(c.number), c.number LIMIT ?5",
-			  &st);
+		rv = store_prep(
+		    conn,
+		    "SELECT c.id, c.number, c.given_name, c.family_name, "
+		    "c.company, s.verified_at, c.preferred_channels "
+		    "FROM card_sections s JOIN cards c ON c.id = "
+		    "s.card_id WHERE s.section = ?1 AND "
+		    "(s.verified_at = 0 OR s.verified_at < ?2) AND "
+		    "c.merged_into = '' AND c.erased_at = 0 AND "
+		    "c.status != 'archived' AND (?3 = '' OR "
+		    "(s.verified_at, length(c.number), c.number) > "
+		    "(?4, length(?3), ?3)) ORDER BY s.verified_at, "
+		    "length(c.number), c.number LIMIT ?5",
+		    &st);
 	if (rv != 0) {
 		carta__v1__verify_due_page__free_unpacked(page, NULL);
 		return rv;
 	}
 	sqlite3_bind_int(st, 1, a->section);
 	sqlite3_bind_int64(st, 2, a->cutoff);
-	bind_text(st, 3, after);
+	store_bind_text(st, 3, after);
 	sqlite3_bind_int64(st, 4, after_at);
 	/* One row more than the page tells whether another page follows. */
 	sqlite3_bind_int64(st, 5, (int64_t)a->limit + 1);
