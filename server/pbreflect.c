@@ -399,3 +399,38 @@ ProtobufCMessage *pb_clone(const ProtobufCMessage *m)
 	free(buf);
 	return copy;
 }
+
+int pb_set_string(char **field, const char *t)
+{
+	char *copy = t == NULL || t[0] == '\0' ? (char *)protobuf_c_empty_string
+					       : strdup(t);
+
+	if (copy == NULL)
+		return CARTA_ENOMEM;
+	if (*field != NULL && *field != protobuf_c_empty_string)
+		free(*field);
+	*field = copy;
+	return 0;
+}
+
+int pb_push(void ***arr, size_t *n, void *p)
+{
+	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
+
+	if (grown == NULL)
+		return CARTA_ENOMEM;
+	grown[*n] = p;
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+int pb_push_clone(void ***arr, size_t *n, const ProtobufCMessage *m)
+{
+	ProtobufCMessage *c = pb_clone(m);
+	int rv = c != NULL ? pb_push(arr, n, c) : CARTA_ENOMEM;
+
+	if (rv != 0 && c != NULL)
+		protobuf_c_message_free_unpacked(c, NULL);
+	return rv;
+}

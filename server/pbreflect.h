@@ -31,4 +31,19 @@ int pb_set_path(ProtobufCMessage *m, const char *path, const char *value,
 /* A deep copy of m (malloc'd as unpack would), or NULL. */
 ProtobufCMessage *pb_clone(const ProtobufCMessage *m);
 
+/* Replaces the string *field (freed unless protobuf's shared empty
+ * string) with a malloc'd copy of t, or the shared empty string when t is
+ * NULL or "". 0, or CARTA_ENOMEM with *field as it was. */
+int pb_set_string(char **field, const char *t);
+
+/* Appends p, or a deep copy of m, to a repeated field (*arr of *n
+ * pointers). 0, or CARTA_ENOMEM with the field as it was (and p still
+ * the caller's). */
+int pb_push(void ***arr, size_t *n, void *p);
+int pb_push_clone(void ***arr, size_t *n, const ProtobufCMessage *m);
+
+#define PB_PUSH(arr, n, p) pb_push((void ***)&(arr), &(n), (p))
+#define PB_PUSH_CLONE(arr, n, m)                                               \
+	pb_push_clone((void ***)&(arr), &(n), (const ProtobufCMessage *)(m))
+
 #endif

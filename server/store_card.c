@@ -32,20 +32,6 @@ static void new_id(char out[33])
 	sodium_bin2hex(out, 33, raw, sizeof(raw));
 }
 
-/* Appends p to a repeated message field (array of pointers). */
-static int push_ptr(void ***arr, size_t *n, void *p)
-{
-	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
-	if (grown == NULL)
-		return CARTA_ENOMEM;
-	grown[*n] = p;
-	*arr = grown;
-	(*n)++;
-	return 0;
-}
-
-#define PUSH(arr, n, p) push_ptr((void ***)&(arr), &(n), (p))
-
 int store_audit_append(sqlite3 *conn, const store_actor *who,
 		       const char *card_id, int section, const char *action,
 		       const char *old_value, const char *new_value)
@@ -99,7 +85,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			e->address = col(st, 3);
 			e->verified_at = sqlite3_column_int64(st, 10);
 			e->verified_source = col(st, 11);
-			rv = PUSH(c->emails, c->n_emails, e);
+			rv = PB_PUSH(c->emails, c->n_emails, e);
 		} else if (kind == KIND_PHONE) {
 			Carta__V1__Phone *p = malloc(sizeof(*p));
 			if (p == NULL)
@@ -111,7 +97,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			p->original = col(st, 4);
 			p->verified_at = sqlite3_column_int64(st, 10);
 			p->verified_source = col(st, 11);
-			rv = PUSH(c->phones, c->n_phones, p);
+			rv = PB_PUSH(c->phones, c->n_phones, p);
 		} else {
 			Carta__V1__Address *a = malloc(sizeof(*a));
 			if (a == NULL)
@@ -126,7 +112,7 @@ static int load_contact_points(sqlite3 *conn, const char *id,
 			a->country = col(st, 9);
 			a->verified_at = sqlite3_column_int64(st, 10);
 			a->verified_source = col(st, 11);
-			rv = PUSH(c->addresses, c->n_addresses, a);
+			rv = PB_PUSH(c->addresses, c->n_addresses, a);
 		}
 	}
 	sqlite3_finalize(st);
@@ -140,8 +126,9 @@ static int split_channels(const char *text, Carta__V1__Contact *c)
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (char *t = strtok(buf, ","); t != NULL; t = strtok(NULL, ",")) {
 		char *copy = strdup(t);
-		if (copy == NULL || PUSH(c->preferred_channels,
-					 c->n_preferred_channels, copy) != 0) {
+		if (copy == NULL ||
+		    PB_PUSH(c->preferred_channels, c->n_preferred_channels,
+			    copy) != 0) {
 			free(copy);
 			return CARTA_ENOMEM;
 		}
@@ -237,7 +224,7 @@ static int load_lines(sqlite3 *conn, int64_t seq, Carta__V1__Purchase *p)
 		l->description = col(st, 1);
 		l->quantity = sqlite3_column_int64(st, 2);
 		l->unit_price_minor = sqlite3_column_int64(st, 3);
-		rv = PUSH(p->lines, p->n_lines, l);
+		rv = PB_PUSH(p->lines, p->n_lines, l);
 		if (rv != 0)
 			carta__v1__purchase_line__free_unpacked(l, NULL);
 	}
@@ -290,7 +277,7 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 		if (item == NULL)
 			rv = CARTA_ENOMEM;
 		else
-			rv = push_ptr(items, n, item);
+			rv = pb_push(items, n, item);
 		if (rv == 0 && section == CARTA__V1__SECTION__SECTION_PURCHASES)
 			rv =
 			    load_lines(conn, sqlite3_column_int64(st, 0), item);
@@ -325,7 +312,7 @@ static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		h->field = col(st, 2);
 		h->value = col(st, 3);
 		h->source = col(st, 4);
-		rv = PUSH(c->history, c->n_history, h);
+		rv = PB_PUSH(c->history, c->n_history, h);
 		if (rv != 0)
 			carta__v1__history_entry__free_unpacked(h, NULL);
 	}
@@ -353,7 +340,7 @@ static int load_merged(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 			rv = CARTA_ENOMEM;
 			break;
 		}
-		rv = PUSH(c->merged, c->n_merged, n);
+		rv = PB_PUSH(c->merged, c->n_merged, n);
 		if (rv != 0)
 			free(n);
 	}
@@ -403,7 +390,7 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		carta__v1__preference__init(p);
 		p->key = col(st, 0);
 		p->value = col(st, 1);
-		rv = PUSH(c->preferences, c->n_preferences, p);
+		rv = PB_PUSH(c->preferences, c->n_preferences, p);
 	}
 	sqlite3_finalize(st);
 
@@ -426,7 +413,7 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		k->state = sqlite3_column_int(st, 2);
 		k->at = sqlite3_column_int64(st, 3);
 		k->source = col(st, 4);
-		rv = PUSH(c->consents, c->n_consents, k);
+		rv = PB_PUSH(c->consents, c->n_consents, k);
 	}
 	sqlite3_finalize(st);
 
@@ -448,7 +435,7 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		v->field = col(st, 0);
 		v->value = col(st, 1);
 		v->section = sqlite3_column_int(st, 2);
-		rv = PUSH(c->custom, c->n_custom, v);
+		rv = PB_PUSH(c->custom, c->n_custom, v);
 	}
 	sqlite3_finalize(st);
 
@@ -472,7 +459,7 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 		v->updated_at = sqlite3_column_int64(st, 2);
 		v->verified_at = sqlite3_column_int64(st, 3);
 		v->verified_source = col(st, 4);
-		rv = PUSH(c->sections, c->n_sections, v);
+		rv = PB_PUSH(c->sections, c->n_sections, v);
 	}
 	sqlite3_finalize(st);
 	rv = rv ? rv : load_history(conn, id, c);
@@ -1606,7 +1593,7 @@ static Carta__V1__FieldDef *row_field(sqlite3_stmt *st)
 	{
 		char *copy = strdup(json_string_value(v));
 		if (copy != NULL)
-			PUSH(f->choices, f->n_choices, copy);
+			PB_PUSH(f->choices, f->n_choices, copy);
 	}
 	json_decref(choices);
 	return f;
@@ -1704,7 +1691,7 @@ static int field_list_fn(sqlite3 *conn, void *arg)
 	carta__v1__field_list__init(a->list);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		Carta__V1__FieldDef *f = row_field(st);
-		rv = f ? PUSH(a->list->fields, a->list->n_fields, f)
+		rv = f ? PB_PUSH(a->list->fields, a->list->n_fields, f)
 		       : CARTA_ENOMEM;
 	}
 	sqlite3_finalize(st);
@@ -1782,8 +1769,8 @@ static int department_list_fn(sqlite3 *conn, void *arg)
 		carta__v1__department__init(d);
 		d->name = col(st, 0);
 		d->created_at = sqlite3_column_int64(st, 1);
-		rv = PUSH(a->departments->departments,
-			  a->departments->n_departments, d);
+		rv = PB_PUSH(a->departments->departments,
+			     a->departments->n_departments, d);
 	}
 	sqlite3_finalize(st);
 	return rv;
@@ -1911,7 +1898,7 @@ static int policy_table_fn(sqlite3 *conn, void *arg)
 		e->department = col(st, 0);
 		e->section = sqlite3_column_int(st, 1);
 		e->access = sqlite3_column_int(st, 2);
-		rv = PUSH(a->policies->entries, a->policies->n_entries, e);
+		rv = PB_PUSH(a->policies->entries, a->policies->n_entries, e);
 	}
 	sqlite3_finalize(st);
 	return rv;
@@ -2016,7 +2003,7 @@ static int audit_list_fn(sqlite3 *conn, void *arg)
 			break;
 		}
 		bytes += size;
-		rv = PUSH(a->page->items, a->page->n_items, e);
+		rv = PB_PUSH(a->page->items, a->page->n_items, e);
 	}
 	sqlite3_finalize(st);
 	if (rv == 0 && cursor[0] != '\0') {

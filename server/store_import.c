@@ -110,32 +110,8 @@ static int set_text(char **dst, const char *src)
 {
 	if (src == NULL || src[0] == '\0' || strcmp(*dst, src) == 0)
 		return 0;
-	char *copy = strdup(src);
-	if (copy == NULL)
-		return CARTA_ENOMEM;
-	if (*dst != protobuf_c_empty_string)
-		free(*dst);
-	*dst = copy;
-	return 0;
+	return pb_set_string(dst, src);
 }
-
-static int push_clone(void ***arr, size_t *n, const ProtobufCMessage *m)
-{
-	ProtobufCMessage *c = pb_clone(m);
-	void **grown = c ? realloc(*arr, (*n + 1) * sizeof(void *)) : NULL;
-
-	if (grown == NULL) {
-		if (c != NULL)
-			protobuf_c_message_free_unpacked(c, NULL);
-		return CARTA_ENOMEM;
-	}
-	grown[(*n)++] = c;
-	*arr = grown;
-	return 0;
-}
-
-#define PUSH_CLONE(arr, n, m)                                                  \
-	push_clone((void ***)&(arr), &(n), (const ProtobufCMessage *)(m))
 
 static int merge_identity(Carta__V1__Identity *to,
 			  const Carta__V1__Identity *from)
@@ -193,7 +169,7 @@ static int merge_contact(Carta__V1__Contact *to, const Carta__V1__Contact *from)
 					   from->emails[i]->address) == 0;
 		if (have)
 			continue;
-		rv = PUSH_CLONE(to->emails, to->n_emails, from->emails[i]);
+		rv = PB_PUSH_CLONE(to->emails, to->n_emails, from->emails[i]);
 		if (rv == 0 && primary)
 			to->emails[to->n_emails - 1]->primary = false;
 		primary |= rv == 0 && to->emails[to->n_emails - 1]->primary;
@@ -209,7 +185,7 @@ static int merge_contact(Carta__V1__Contact *to, const Carta__V1__Contact *from)
 				       from->phones[i]->number) == 0;
 		if (have)
 			continue;
-		rv = PUSH_CLONE(to->phones, to->n_phones, from->phones[i]);
+		rv = PB_PUSH_CLONE(to->phones, to->n_phones, from->phones[i]);
 		if (rv == 0 && primary)
 			to->phones[to->n_phones - 1]->primary = false;
 		primary |= rv == 0 && to->phones[to->n_phones - 1]->primary;
@@ -225,8 +201,8 @@ static int merge_contact(Carta__V1__Contact *to, const Carta__V1__Contact *from)
 			    same_address(to->addresses[j], from->addresses[i]);
 		if (have)
 			continue;
-		rv = PUSH_CLONE(to->addresses, to->n_addresses,
-				from->addresses[i]);
+		rv = PB_PUSH_CLONE(to->addresses, to->n_addresses,
+				   from->addresses[i]);
 		if (rv == 0 && primary)
 			to->addresses[to->n_addresses - 1]->primary = false;
 		primary |=
@@ -268,7 +244,8 @@ static int merge_preferences(Carta__V1__Card *to, const Carta__V1__Card *from)
 		if (j < to->n_preferences)
 			rv = set_text(&to->preferences[j]->value, p->value);
 		else
-			rv = PUSH_CLONE(to->preferences, to->n_preferences, p);
+			rv = PB_PUSH_CLONE(to->preferences, to->n_preferences,
+					   p);
 	}
 	return rv;
 }
@@ -287,7 +264,7 @@ static int merge_consents(Carta__V1__Card *to, const Carta__V1__Card *from)
 			strcmp(to->consents[j]->channel, k->channel) != 0))
 			j++;
 		if (j == to->n_consents) {
-			rv = PUSH_CLONE(to->consents, to->n_consents, k);
+			rv = PB_PUSH_CLONE(to->consents, to->n_consents, k);
 		} else if (to->consents[j]->at <= k->at) {
 			Carta__V1__Consent *c = (Carta__V1__Consent *)pb_clone(
 			    (const ProtobufCMessage *)k);
@@ -317,7 +294,7 @@ static int merge_custom(Carta__V1__Card *to, const Carta__V1__Card *from,
 		if (j < to->n_custom)
 			rv = set_text(&to->custom[j]->value, v->value);
 		else
-			rv = PUSH_CLONE(to->custom, to->n_custom, v);
+			rv = PB_PUSH_CLONE(to->custom, to->n_custom, v);
 	}
 	return rv;
 }

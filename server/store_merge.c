@@ -48,45 +48,6 @@ static char *dup_or_empty(const char *s)
 	return strdup(s);
 }
 
-static int set_str(char **dst, const char *v)
-{
-	char *copy = dup_or_empty(v);
-	if (copy == NULL)
-		return CARTA_ENOMEM;
-	if (*dst != NULL && *dst != protobuf_c_empty_string)
-		free(*dst);
-	*dst = copy;
-	return 0;
-}
-
-static int push_ptr(void ***arr, size_t *n, void *p)
-{
-	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
-	if (grown == NULL)
-		return CARTA_ENOMEM;
-	grown[*n] = p;
-	*arr = grown;
-	(*n)++;
-	return 0;
-}
-
-#define PUSH(arr, n, p) push_ptr((void ***)&(arr), &(n), (p))
-
-/* Appends a deep copy of m to a repeated field. */
-static int push_clone(void ***arr, size_t *n, const ProtobufCMessage *m)
-{
-	ProtobufCMessage *c = pb_clone(m);
-	if (c == NULL)
-		return CARTA_ENOMEM;
-	int rv = push_ptr(arr, n, c);
-	if (rv != 0)
-		protobuf_c_message_free_unpacked(c, NULL);
-	return rv;
-}
-
-#define PUSH_CLONE(arr, n, m)                                                  \
-	push_clone((void ***)&(arr), &(n), (const ProtobufCMessage *)(m))
-
 static void iso_time(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
@@ -253,13 +214,13 @@ static int change(struct merge_args *m, int section, const char *field,
 		return CARTA_ENOMEM;
 	carta__v1__merge_change__init(c);
 	c->section = (Carta__V1__Section)section;
-	int rv = set_str(&c->field, field);
+	int rv = pb_set_string(&c->field, field);
 	if (rv == 0)
-		rv = set_str(&c->action, action);
+		rv = pb_set_string(&c->action, action);
 	if (rv == 0)
-		rv = set_str(&c->detail, detail);
+		rv = pb_set_string(&c->detail, detail);
 	if (rv == 0)
-		rv = PUSH(m->plan->changes, m->plan->n_changes, c);
+		rv = PB_PUSH(m->plan->changes, m->plan->n_changes, c);
 	if (rv != 0)
 		carta__v1__merge_change__free_unpacked(c, NULL);
 	return rv;
@@ -316,7 +277,7 @@ static int merge_singles(struct merge_args *m)
 			rv = change(m, f->section, f->name, "take",
 				    "'%s' from %s", ov, m->onum);
 			if (rv == 0)
-				rv = set_str(sv, ov);
+				rv = pb_set_string(sv, ov);
 		} else if (prefers(m, sec, f->name)) {
 			rv = change(m, f->section, f->name, "take",
 				    "'%s' replaced by '%s' (kept in history)",
@@ -324,7 +285,7 @@ static int merge_singles(struct merge_args *m)
 			if (rv == 0)
 				rv = add_hist(m, f->section, f->name, *sv);
 			if (rv == 0)
-				rv = set_str(sv, ov);
+				rv = pb_set_string(sv, ov);
 		} else {
 			rv = change(m, f->section, f->name, "keep",
 				    "'%s' kept; %s's '%s' kept in history", *sv,
@@ -343,7 +304,7 @@ static int join_verified(int64_t *at, char **source, int64_t oat,
 	if (oat <= *at)
 		return 0;
 	*at = oat;
-	return set_str(source, osource);
+	return pb_set_string(source, osource);
 }
 
 /* A text of a joined contact point: the survivor's stays when it has
@@ -354,7 +315,7 @@ static int join_text(struct merge_args *m, char **text, const char *other,
 	if (other[0] == '\0' || strcmp(*text, other) == 0)
 		return 0;
 	if ((*text)[0] == '\0')
-		return set_str(text, other);
+		return pb_set_string(text, other);
 	return add_hist(m, S_CONTACT, field, other);
 }
 
@@ -400,7 +361,7 @@ static int merge_emails(struct merge_args *m, Carta__V1__Contact *to,
 		}
 		rv = change(m, S_CONTACT, "emails", "add", "%s", e->address);
 		if (rv == 0)
-			rv = PUSH_CLONE(to->emails, to->n_emails, e);
+			rv = PB_PUSH_CLONE(to->emails, to->n_emails, e);
 		/* One primary of a kind: the survivor's. */
 		if (rv == 0 && primary)
 			to->emails[to->n_emails - 1]->primary = 0;
@@ -440,7 +401,7 @@ static int merge_phones(struct merge_args *m, Carta__V1__Contact *to,
 		}
 		rv = change(m, S_CONTACT, "phones", "add", "%s", p->number);
 		if (rv == 0)
-			rv = PUSH_CLONE(to->phones, to->n_phones, p);
+			rv = PB_PUSH_CLONE(to->phones, to->n_phones, p);
 		if (rv == 0 && primary)
 			to->phones[to->n_phones - 1]->primary = 0;
 	}
@@ -477,7 +438,7 @@ static int merge_addresses(struct merge_args *m, Carta__V1__Contact *to,
 		rv = change(m, S_CONTACT, "addresses", "add", "%s, %s %s",
 			    a->street, a->postal_code, a->city);
 		if (rv == 0)
-			rv = PUSH_CLONE(to->addresses, to->n_addresses, a);
+			rv = PB_PUSH_CLONE(to->addresses, to->n_addresses, a);
 		if (rv == 0 && primary)
 			to->addresses[to->n_addresses - 1]->primary = 0;
 	}
@@ -502,8 +463,8 @@ static int merge_contact(struct merge_args *m)
 		if (have)
 			continue;
 		char *copy = strdup(ch);
-		rv = copy ? PUSH(to->preferred_channels,
-				 to->n_preferred_channels, copy)
+		rv = copy ? PB_PUSH(to->preferred_channels,
+				    to->n_preferred_channels, copy)
 			  : CARTA_ENOMEM;
 		if (rv != 0)
 			free(copy);
@@ -562,8 +523,8 @@ static int merge_consents(struct merge_args *m)
 		if (f == NULL) {
 			rv = change(m, S_CONSENT, key, "add", "%s", kt);
 			if (rv == 0)
-				rv = PUSH_CLONE(m->s1->consents,
-						m->s1->n_consents, k);
+				rv = PB_PUSH_CLONE(m->s1->consents,
+						   m->s1->n_consents, k);
 			continue;
 		}
 		consent_text(f, ft, sizeof(ft));
@@ -583,7 +544,7 @@ static int merge_consents(struct merge_args *m)
 			f->state = k->state;
 			f->at = k->at;
 			if (rv == 0)
-				rv = set_str(&f->source, k->source);
+				rv = pb_set_string(&f->source, k->source);
 		} else {
 			rv = change(m, S_CONSENT, key, "keep",
 				    "%s kept; %s's %s kept in history", ft,
@@ -610,8 +571,8 @@ static int merge_preferences(struct merge_args *m)
 			rv = change(m, S_PREFERENCES, p->key, "add", "'%s'",
 				    p->value);
 			if (rv == 0)
-				rv = PUSH_CLONE(m->s1->preferences,
-						m->s1->n_preferences, p);
+				rv = PB_PUSH_CLONE(m->s1->preferences,
+						   m->s1->n_preferences, p);
 		} else if (strcmp(f->value, p->value) == 0) {
 			continue;
 		} else if (prefers(m, sec, p->key)) {
@@ -622,7 +583,7 @@ static int merge_preferences(struct merge_args *m)
 				rv = add_hist(m, S_PREFERENCES, p->key,
 					      f->value);
 			if (rv == 0)
-				rv = set_str(&f->value, p->value);
+				rv = pb_set_string(&f->value, p->value);
 		} else {
 			rv = change(m, S_PREFERENCES, p->key, "keep",
 				    "'%s' kept; %s's '%s' kept in history",
@@ -653,8 +614,8 @@ static int merge_custom(struct merge_args *m)
 		if (f == NULL) {
 			rv = change(m, sec, field, "add", "'%s'", v->value);
 			if (rv == 0)
-				rv = PUSH_CLONE(m->s1->custom, m->s1->n_custom,
-						v);
+				rv = PB_PUSH_CLONE(m->s1->custom,
+						   m->s1->n_custom, v);
 		} else if (strcmp(f->value, v->value) == 0) {
 			continue;
 		} else if (prefers(m, "custom", v->field) ||
@@ -665,7 +626,7 @@ static int merge_custom(struct merge_args *m)
 			if (rv == 0)
 				rv = add_hist(m, sec, field, f->value);
 			if (rv == 0)
-				rv = set_str(&f->value, v->value);
+				rv = pb_set_string(&f->value, v->value);
 		} else {
 			rv = change(m, sec, field, "keep",
 				    "'%s' kept; %s's '%s' kept in history",
@@ -1459,11 +1420,11 @@ static int restore_change(Carta__V1__MergePlan *plan, int section,
 	c->section = (Carta__V1__Section)section;
 	char detail[64];
 	snprintf(detail, sizeof(detail), "%s restored", number);
-	int rv = set_str(&c->action, "restore");
+	int rv = pb_set_string(&c->action, "restore");
 	if (rv == 0)
-		rv = set_str(&c->detail, detail);
+		rv = pb_set_string(&c->detail, detail);
 	if (rv == 0)
-		rv = PUSH(plan->changes, plan->n_changes, c);
+		rv = PB_PUSH(plan->changes, plan->n_changes, c);
 	if (rv != 0)
 		carta__v1__merge_change__free_unpacked(c, NULL);
 	return rv;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "carta_error.h"
+#include "pbreflect.h"
 #include "store_internal.h"
 
 enum { KIND_EMAIL = 1, KIND_PHONE = 2, KIND_ADDRESS = 3 };
@@ -27,19 +28,6 @@ bool store_verify_source_valid(const char *source)
 }
 
 /* ---- small helpers ---------------------------------------------------- */
-
-/* Replaces a protobuf string field with a copy of t. */
-static int set_str(char **field, const char *t)
-{
-	char *copy = t[0] ? strdup(t) : (char *)protobuf_c_empty_string;
-
-	if (copy == NULL)
-		return CARTA_ENOMEM;
-	if (*field != NULL && *field != protobuf_c_empty_string)
-		free(*field);
-	*field = copy;
-	return 0;
-}
 
 /* One count(*) query with up to two integer parameters. */
 static int count(sqlite3 *conn, const char *sql, int64_t a, int64_t b,
@@ -336,21 +324,21 @@ static int show_points(Carta__V1__Card *card, const marks m[3],
 	for (size_t i = 0; rv == 0 && k != NULL && i < m[0].n; i++)
 		if (m[0].pos[i] < k->n_emails) {
 			k->emails[m[0].pos[i]]->verified_at = now;
-			rv = set_str(&k->emails[m[0].pos[i]]->verified_source,
-				     source);
+			rv = pb_set_string(
+			    &k->emails[m[0].pos[i]]->verified_source, source);
 		}
 	for (size_t i = 0; rv == 0 && k != NULL && i < m[1].n; i++)
 		if (m[1].pos[i] < k->n_phones) {
 			k->phones[m[1].pos[i]]->verified_at = now;
-			rv = set_str(&k->phones[m[1].pos[i]]->verified_source,
-				     source);
+			rv = pb_set_string(
+			    &k->phones[m[1].pos[i]]->verified_source, source);
 		}
 	for (size_t i = 0; rv == 0 && k != NULL && i < m[2].n; i++)
 		if (m[2].pos[i] < k->n_addresses) {
 			k->addresses[m[2].pos[i]]->verified_at = now;
-			rv =
-			    set_str(&k->addresses[m[2].pos[i]]->verified_source,
-				    source);
+			rv = pb_set_string(
+			    &k->addresses[m[2].pos[i]]->verified_source,
+			    source);
 		}
 	return rv;
 }
@@ -386,7 +374,7 @@ static int edit_fn(sqlite3 *conn, void *arg)
 
 	/* The answer shows what was stored. */
 	sv->verified_at = a->now;
-	rv = set_str(&sv->verified_source, a->source);
+	rv = pb_set_string(&sv->verified_source, a->source);
 	if (rv == 0 && a->section == CARTA__V1__SECTION__SECTION_CONTACT)
 		rv = show_points(a->card, m, a->source, a->now);
 	a->done = rv == 0;
@@ -513,7 +501,7 @@ static int pick_channel(sqlite3 *conn, const char *id, const char *preferred,
 		if (rv != 0 || contact == NULL)
 			continue;
 		item->contact = contact;
-		rv = set_str(&item->channel, t);
+		rv = pb_set_string(&item->channel, t);
 		break;
 	}
 	return rv;
@@ -570,10 +558,10 @@ static int due_row(sqlite3 *conn, sqlite3_stmt *st, int section,
 		snprintf(name, sizeof(name), "%s", company);
 	item->section = (Carta__V1__Section)section;
 	item->verified_at = sqlite3_column_int64(st, 5);
-	int rv =
-	    set_str(&item->number, (const char *)sqlite3_column_text(st, 1));
+	int rv = pb_set_string(&item->number,
+			       (const char *)sqlite3_column_text(st, 1));
 	if (rv == 0)
-		rv = set_str(&item->name, name);
+		rv = pb_set_string(&item->name, name);
 	if (rv == 0)
 		rv = pick_channel(
 		    conn, id, (const char *)sqlite3_column_text(st, 6), item);
@@ -632,7 +620,7 @@ static int due_fn(sqlite3 *conn, void *arg)
 			char next[64];
 			snprintf(next, sizeof(next), "%lld:%s",
 				 (long long)last->verified_at, last->number);
-			rv = set_str(&page->next_cursor, next);
+			rv = pb_set_string(&page->next_cursor, next);
 			rc = SQLITE_DONE;
 			break;
 		}
