@@ -355,11 +355,47 @@ static const char redact_sql[] =
     "WHERE card_id = ?1 AND (old_value NOT IN ('', '\"erased\"') OR "
     "new_value NOT IN ('', '\"erased\"'))";
 
+/* A card merged into another and unmerged again left its data in the
+ * survivor's audit log: in the merge's entries, in edits while the two
+ * were one card, and in the unmerge's. Every entry of the survivor from
+ * the merge's first (its section entries come just before its summary,
+ * in one transaction) to the unmerge's summary is redacted: some of the
+ * survivor's own values go too, rather than any of the person's stay. */
+static const char redact_partners_sql[] =
+    "WITH m AS ("
+    "  SELECT survivor AS card,"
+    "    (SELECT max(seq) FROM audit WHERE card_id = merges.survivor AND "
+    "     section = 0 AND action = 'merge' AND CASE WHEN "
+    "     json_valid(new_value) THEN json_extract(new_value, '$.merge_id') "
+    "     END = merges.id) AS merged,"
+    "    (SELECT max(seq) FROM audit WHERE card_id = merges.survivor AND "
+    "     section = 0 AND action = 'unmerge' AND CASE WHEN "
+    "     json_valid(new_value) THEN json_extract(new_value, '$.merge_id') "
+    "     END = merges.id) AS undone"
+    "  FROM merges WHERE other = ?1 AND undone_at != 0), "
+    "w AS ("
+    "  SELECT card, undone, (SELECT coalesce(max(seq), 0) + 1 FROM audit a "
+    "    WHERE a.card_id = m.card AND a.seq < m.merged AND NOT "
+    "    (a.action = 'merge' AND a.section != 0)) AS first "
+    "  FROM m WHERE merged IS NOT NULL AND undone IS NOT NULL) "
+    "UPDATE audit SET "
+    "old_value = CASE old_value WHEN '' THEN '' ELSE '\"erased\"' END, "
+    "new_value = CASE new_value WHEN '' THEN '' ELSE '\"erased\"' END "
+    "WHERE EXISTS (SELECT 1 FROM w WHERE audit.card_id = w.card AND "
+    "audit.seq BETWEEN w.first AND w.undone) AND NOT (section = 0 AND "
+    "action IN ('merge', 'unmerge')) AND "
+    "(old_value NOT IN ('', '\"erased\"') OR "
+    "new_value NOT IN ('', '\"erased\"'))";
+
 static int erase_card(sqlite3 *conn, const uint8_t *key, const char *id,
 		      int64_t now, store_erase_result *out)
 {
 	int rv = suppress_card(conn, key, id, now, &out->suppressions);
 
+	/* Before the merges go (erase_sql). */
+	if (rv == 0)
+		rv = exec_card(conn, redact_partners_sql, id, now,
+			       &out->audit_redacted);
 	for (size_t i = 0;
 	     rv == 0 && i < sizeof(erase_sql) / sizeof(erase_sql[0]); i++)
 		rv = exec_card(conn, erase_sql[i], id, now, NULL);
