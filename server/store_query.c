@@ -69,6 +69,12 @@ struct run_args {
 	store_query_result *out;
 };
 
+/* A merged card is only a pointer to its survivor (store_merge.c), an
+ * erased one a tombstone with nothing of the person (store_erase.c):
+ * neither is ever a result, nor counted. Opens the parenthesis of the
+ * query's own condition. */
+#define LIVE_CARDS "c.merged_into = '' AND c.erased_at = 0 AND ("
+
 static int count_of(sqlite3 *conn, const query_plan *p, const char *extra,
 		    uint64_t *n)
 {
@@ -76,9 +82,7 @@ static int count_of(sqlite3 *conn, const query_plan *p, const char *extra,
 	sqlite3_stmt *st = NULL;
 
 	add(&b, "SELECT count(*) FROM cards c WHERE ");
-	/* A merged card is only a pointer to its survivor (store_merge.c):
-	 * never a result, never counted. */
-	add(&b, "c.merged_into = '' AND (");
+	add(&b, LIVE_CARDS);
 	add(&b, p->where);
 	add(&b, ")");
 	if (extra != NULL) {
@@ -152,9 +156,7 @@ static int run_fn(sqlite3 *conn, void *arg)
 		add(&b, p->keys[i].expr);
 	}
 	add(&b, " FROM cards c WHERE ");
-	/* A merged card is only a pointer to its survivor (store_merge.c):
-	 * never a result, never counted. */
-	add(&b, "c.merged_into = '' AND (");
+	add(&b, LIVE_CARDS);
 	add(&b, p->where);
 	add(&b, ")");
 	if (p->consent != NULL) {

@@ -419,6 +419,16 @@ static void test_erase_leaves_no_trace(void **state)
 	assert_non_null(strstr(out, "C-000002"));
 	assert_int_not_equal(
 	    carta(srv.admin_profile, "customer show zq.second@example.net"), 0);
+	/* The tombstone is no result, nor counted, nor exported. */
+	assert_int_equal(carta(srv.admin_profile,
+			       "search --where 'number = C-000001' --count"),
+			 0);
+	assert_int_equal(atoi(out), 0);
+	assert_int_equal(carta(srv.admin_profile, "search --count"), 0);
+	assert_int_equal(atoi(out), 1);
+	assert_int_equal(carta(srv.admin_profile, "export json"), 0);
+	assert_null(strstr(out, "C-000001"));
+	assert_non_null(strstr(out, "C-000002"));
 
 	/* The card is its tombstone: number, archived, nothing else. */
 	assert_int_equal(
