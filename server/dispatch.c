@@ -169,7 +169,7 @@ static bool key_is_low_order(const uint8_t key[KEY_LEN])
 static void handle_enrol(const dispatch_env *env, const store_principal *caller,
 			 const Carta__V1__Request *req, dispatch_out *out)
 {
-	store_actor who = {caller->name, caller->department};
+	store_actor who = {caller->name, caller->department, 0};
 	const Carta__V1__EnrolRequest *e = req->enrol;
 	store_principal p;
 	char fp[KEY_FP_SIZE];
@@ -288,7 +288,7 @@ static void handle_revoke(const dispatch_env *env,
 			  const store_principal *caller,
 			  const Carta__V1__Request *req, dispatch_out *out)
 {
-	store_actor who = {caller->name, caller->department};
+	store_actor who = {caller->name, caller->department, 0};
 	store_principal p;
 	char fp[KEY_FP_SIZE];
 

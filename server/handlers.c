@@ -198,6 +198,7 @@ static const store_actor *actor(dispatch_call *call, store_actor *a)
 {
 	a->principal = call->caller->name;
 	a->department = call->caller->department;
+	a->hidden = policy_hidden(call->view);
 	return a;
 }
 
@@ -976,7 +977,8 @@ static void customer_edit(dispatch_call *call)
 	    (r->section == CARTA__V1__SECTION__SECTION_IDENTITY ||
 	     r->section == CARTA__V1__SECTION__SECTION_CONTACT ||
 	     r->section == CARTA__V1__SECTION__SECTION_DEMOGRAPHICS) &&
-	    store_match_card(call->env->db, card, 0, &dups, &ndups) == 0 &&
+	    store_match_card(call->env->db, card, 0, policy_hidden(call->view),
+			     &dups, &ndups) == 0 &&
 	    ndups > 0)
 		dup_names(call, dups, ndups);
 	if (card != NULL) {

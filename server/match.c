@@ -296,6 +296,28 @@ void match_rec_free(match_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void match_rec_hide(match_rec *r, uint32_t hidden)
+{
+	if (hidden & (1u << CARTA__V1__SECTION__SECTION_IDENTITY)) {
+		free(r->given);
+		free(r->family);
+		free(r->company);
+		r->given = r->family = r->company = NULL;
+	}
+	if (hidden & (1u << CARTA__V1__SECTION__SECTION_CONTACT)) {
+		list_free(r->emails, r->n_emails);
+		list_free(r->phones, r->n_phones);
+		list_free(r->postals, r->n_postals);
+		list_free(r->cities, r->n_cities);
+		r->emails = r->phones = r->postals = r->cities = NULL;
+		r->n_emails = r->n_phones = r->n_postals = r->n_cities = 0;
+	}
+	if (hidden & (1u << CARTA__V1__SECTION__SECTION_DEMOGRAPHICS)) {
+		r->birth[0] = '\0';
+		r->gender[0] = '\0';
+	}
+}
+
 static const char *str(const char *s)
 {
 	return s != NULL ? s : "";

@@ -84,6 +84,12 @@ int match_rec_from_card(const match_options *o, const Carta__V1__Card *card,
 
 void match_rec_free(match_rec *r);
 
+/* Forgets what r holds of the sections in hidden (1 << section:
+ * identity's names and company, contact's emails, phones and places,
+ * demographics' birth date and gender), so that a pair is scored only on
+ * what the caller may read. */
+void match_rec_hide(match_rec *r, uint32_t hidden);
+
 /* Whether the record has a person's name (else a company's, or none). */
 bool match_rec_has_person(const match_rec *r);
 

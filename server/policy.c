@@ -255,6 +255,18 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 	return n;
 }
 
+uint32_t policy_hidden(const policy_view *view)
+{
+	uint32_t hidden = 0;
+
+	if (view->admin)
+		return 0;
+	for (int s = 1; s < CARD_SECTIONS; s++)
+		if (view->access[s] < CARTA__V1__ACCESS__ACCESS_READ)
+			hidden |= BIT(s);
+	return hidden;
+}
+
 int policy_check(const policy_view *view, const policy_needs *needs,
 		 const char **why, int *section)
 {

@@ -66,6 +66,9 @@ policy_needs policy_import_record(const policy_view *view,
 int policy_check(const policy_view *view, const policy_needs *needs,
 		 const char **why, int *section);
 
+/* The sections (1 << section) the view may not read; 0 for an admin. */
+uint32_t policy_hidden(const policy_view *view);
+
 /* Removes from card every section the view cannot read, including custom
  * values that belong to such sections, and lists them in card->withheld.
  * Returns 0 or CARTA_ENOMEM. */

@@ -23,10 +23,14 @@ enum { STORE_STATE_ACTIVE = 1, STORE_STATE_REVOKED = 2 };
 
 typedef struct store store;
 
-/* Who writes: recorded in the audit log and on appended items. */
+/* Who writes: recorded in the audit log and on appended items. hidden:
+ * the sections (1 << section) the actor may not read, which what the
+ * store tells it besides the card (the duplicate check's evidence) must
+ * not depend on; 0 for an admin or the store's own tools. */
 typedef struct {
 	const char *principal;
 	const char *department;
+	uint32_t hidden;
 } store_actor;
 
 typedef struct {

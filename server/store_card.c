@@ -1065,7 +1065,8 @@ static int add_fn(sqlite3 *conn, void *arg)
 			return load_card(conn, prev_card, &a->out);
 	}
 	if (a->check) {
-		rv = store_match_card_conn(conn, a->card, 0, &a->dups,
+		rv = store_match_card_conn(conn, a->card, 0, a->who->hidden,
+					   &a->dups,
 					   &a->ndups);
 		if (rv != 0)
 			return rv;

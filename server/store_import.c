@@ -598,7 +598,8 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 			   "company or an external id");
 		return 0;
 	} else if (rv == 0 && !a->force &&
-		   (rv = store_match_card_conn(conn, c, 0, &o->dups,
+		   (rv = store_match_card_conn(conn, c, 0, a->who->hidden,
+					       &o->dups,
 					       &o->ndups)) == 0 &&
 		   o->ndups > 0) {
 		/* Looks like a card there is (or one this batch made). */

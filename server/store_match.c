@@ -291,7 +291,7 @@ static int new_candidate(char *number, char *name, const match_result *m,
 }
 
 int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
-			  double min_score,
+			  double min_score, uint32_t hidden,
 			  Carta__V1__DuplicateCandidate ***out, size_t *n)
 {
 	const match_options *o = match_config();
@@ -307,7 +307,8 @@ int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
 	*n = 0;
 	int rv = match_rec_from_card(o, card, &r);
 
-	/* Candidates by each blocking key. */
+	/* Candidates by each blocking key: the card's own values, which the
+	 * caller gave or may read. */
 	for (size_t i = 0; rv == 0 && c != NULL && i < c->n_emails; i++)
 		rv = email_candidates(conn, o, c->emails[i]->address, &ids);
 	for (size_t i = 0; rv == 0 && c != NULL && i < c->n_phones; i++)
@@ -329,6 +330,7 @@ int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
 		rv = name_candidates(conn, &r, w, &ids);
 	if (rv != 0)
 		goto out;
+	match_rec_hide(&r, hidden);
 
 	/* Each candidate once, never the card itself. */
 	if (ids.n > 1)
@@ -347,6 +349,7 @@ int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
 			continue;
 		}
 		if (rv == 0) {
+			match_rec_hide(&other, hidden);
 			match_pair(&r, &other, &m);
 			if (m.score < want) {
 				free(number);
@@ -395,6 +398,7 @@ out:
 struct match_args {
 	const Carta__V1__Card *card;
 	double min_score;
+	uint32_t hidden;
 	Carta__V1__DuplicateCandidate ***out;
 	size_t *n;
 };
@@ -402,13 +406,15 @@ struct match_args {
 static int match_fn(sqlite3 *conn, void *arg)
 {
 	struct match_args *a = arg;
-	return store_match_card_conn(conn, a->card, a->min_score, a->out, a->n);
+	return store_match_card_conn(conn, a->card, a->min_score, a->hidden,
+				     a->out, a->n);
 }
 
 int store_match_card(store *s, const Carta__V1__Card *card, double min_score,
-		     Carta__V1__DuplicateCandidate ***out, size_t *n)
+		     uint32_t hidden, Carta__V1__DuplicateCandidate ***out,
+		     size_t *n)
 {
-	struct match_args a = {card, min_score, out, n};
+	struct match_args a = {card, min_score, hidden, out, n};
 
 	*out = NULL;
 	*n = 0;

@@ -25,7 +25,8 @@
 
 /* The cards that look like card (not yet stored, or stored: its own id is
  * left out), scoring at least min_score (<= 0: match_config()'s), best
- * first (score, then number), at most STORE_MATCH_CANDIDATES_MAX. card
+ * first (score, then number), at most STORE_MATCH_CANDIDATES_MAX, scored
+ * without the sections in hidden (store_actor.hidden) on either side. card
  * must have been validated (phones in E.164). Each candidate has number,
  * score, reasons and name ("given family", or the company); the caller
  * MUST clear name (set it to "") when the caller may not read identity.
@@ -35,9 +36,10 @@
  * (an import's write transaction: cards of the same batch see each
  * other). */
 int store_match_card(store *s, const Carta__V1__Card *card, double min_score,
-		     Carta__V1__DuplicateCandidate ***out, size_t *n);
+		     uint32_t hidden, Carta__V1__DuplicateCandidate ***out,
+		     size_t *n);
 int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
-			  double min_score,
+			  double min_score, uint32_t hidden,
 			  Carta__V1__DuplicateCandidate ***out, size_t *n);
 void store_match_free(Carta__V1__DuplicateCandidate **v, size_t n);
 

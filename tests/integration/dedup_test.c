@@ -342,6 +342,54 @@ static void test_department_refused(void **state)
 	assert_non_null(strstr(out, "may not read"));
 }
 
+/* Adds a card as the admin; its number into number. */
+static void add_card(const char *args, char number[32])
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "customer add --force %s", args);
+	assert_int_equal(carta(srv.admin_profile, cmd), 0);
+	const char *c = strstr(out, "C-");
+	assert_non_null(c);
+	assert_int_equal(sscanf(c, "%31[C0-9-]", number), 1);
+}
+
+/* The evidence of the check on an edit comes only from what the editor
+ * may read: billing, which may not read demographics, is never told
+ * that two cards share a birth date (nor scored by it); the admin is. */
+static void test_evidence_from_readable_sections_only(void **state)
+{
+	char a[32], b[32], c[32], args[256];
+	(void)state;
+
+	add_card("--given-name Luisa --family-name Pruebaleak --phone "
+		 "'+34 699 000 111' --birth-date 1990-01-01",
+		 a);
+	add_card("--given-name Luisa --family-name Pruebaleak --birth-date "
+		 "1990-01-01",
+		 b);
+	add_card("--given-name Luisa --family-name Pruebaleak --birth-date "
+		 "1990-01-01",
+		 c);
+
+	snprintf(args, sizeof(args),
+		 "customer edit %s --section contact --set "
+		 "phones.0.number='+34 699 000 111' --if-version 1",
+		 b);
+	assert_int_equal(carta(billing, args), 0);
+	assert_non_null(strstr(out, a));
+	assert_non_null(strstr(out, "same phone"));
+	assert_null(strstr(out, "birth"));
+
+	snprintf(args, sizeof(args),
+		 "customer edit %s --section contact --set "
+		 "phones.0.number='+34 699 000 111' --if-version 1",
+		 c);
+	assert_int_equal(carta(srv.admin_profile, args), 0);
+	assert_non_null(strstr(out, a));
+	assert_non_null(strstr(out, "same birth date"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +398,7 @@ int main(void)
 	    cmocka_unit_test(test_min_score),
 	    cmocka_unit_test(test_where),
 	    cmocka_unit_test(test_department_refused),
+	    cmocka_unit_test(test_evidence_from_readable_sections_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

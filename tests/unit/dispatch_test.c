@@ -68,7 +68,7 @@ static int teardown(void **state)
 
 static void add_admin(const char *name, store_principal *out)
 {
-	store_actor who = {"test", "admin"};
+	store_actor who = {"test", "admin", 0};
 	uint8_t priv[32], pub[32];
 
 	noise_keypair(priv, pub);

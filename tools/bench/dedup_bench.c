@@ -43,7 +43,7 @@ static int load(store *s, unsigned count)
 {
 	static Carta__V1__Card *cards[BATCH];
 	static store_import_outcome outs[BATCH];
-	store_actor who = {"bench", "admin"};
+	store_actor who = {"bench", "admin", 0};
 	demo_gen *g = NULL;
 	demo_info info;
 	size_t n = 0;
@@ -87,7 +87,7 @@ static int lookups(store *s, unsigned count)
 
 		if (demo_gen_next(g, &card, &info) != 1)
 			break;
-		rv = store_match_card(s, card, 0, &v, &n);
+		rv = store_match_card(s, card, 0, 0, &v, &n);
 		found += n > 0;
 		store_match_free(v, n);
 		carta__v1__card__free_unpacked(card, NULL);
