@@ -265,7 +265,31 @@ static int check_email(card_ctx *ctx, Carta__V1__Email *e)
 	return rv ? rv : text(ctx, "label", &e->label, 40, 0);
 }
 
-static int check_phone(card_ctx *ctx, Carta__V1__Phone *p)
+/* The region a phone without an international prefix is read in: the
+ * country of the card's primary address, else of its first address with
+ * a country, else fallback (the server's default_country). Returns out
+ * or fallback. */
+static const char *phone_region(const Carta__V1__Contact *m,
+				const char *fallback, char out[3])
+{
+	bool found = false;
+	char cc[3], why[CARD_ERR_MAX];
+
+	for (size_t i = 0; i < m->n_addresses; i++) {
+		const Carta__V1__Address *a = m->addresses[i];
+		if (a->country[0] == '\0' ||
+		    validate_country(a->country, cc, why, sizeof(why)) != 0 ||
+		    (found && !a->primary))
+			continue;
+		memcpy(out, cc, 3);
+		found = true;
+		if (a->primary)
+			break;
+	}
+	return found ? out : fallback;
+}
+
+static int check_phone(card_ctx *ctx, const char *region, Carta__V1__Phone *p)
 {
 	char out[VALIDATE_E164_SIZE], why[CARD_ERR_MAX];
 	/* What the person typed is kept for display; "number" as given by
@@ -274,8 +298,8 @@ static int check_phone(card_ctx *ctx, Carta__V1__Phone *p)
 
 	if (typed[0] == '\0')
 		return fail(ctx, "number", "is empty");
-	if (validate_phone(typed, ctx->region, out, sizeof(out), why,
-			   sizeof(why)) != 0)
+	if (validate_phone(typed, region, out, sizeof(out), why, sizeof(why)) !=
+	    0)
 		return fail(ctx, "number", "%s", why);
 	int rv = replace(&p->original, typed);
 	if (rv == 0)
@@ -326,9 +350,11 @@ int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m)
 	if (rv == 0)
 		rv = check_primary(ctx, "emails", m->n_emails, prim);
 	prim = 0;
+	char cc[3];
+	const char *region = phone_region(m, ctx->region, cc);
 	for (size_t i = 0; rv == 0 && i < m->n_phones; i++) {
 		at = push(ctx, "phones", (long)i);
-		rv = check_phone(ctx, m->phones[i]);
+		rv = check_phone(ctx, region, m->phones[i]);
 		prim += m->phones[i]->primary;
 		pop(ctx, at);
 	}

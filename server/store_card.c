@@ -244,26 +244,43 @@ static void *row_item(int section, sqlite3_stmt *st)
 	}
 }
 
-/* Loads up to limit items of an append-only section, newest first, with
- * seq below before (0: from the newest). *more tells whether older items
- * exist; *last_seq is the seq of the last item returned. */
+/* Where a page of items starts: after the item of date or time when
+ * (purchases: YYYY-MM-DD; interactions and notes: seconds) and seq, in
+ * the order of load_items; seq 0: from the newest. As a cursor: "SEQ@WHEN". */
+typedef struct {
+	int64_t seq;
+	char when[24];
+} item_pos;
+
+/* Loads up to limit items of an append-only section after from, newest
+ * first: by date (purchases) or time, then by the order they were
+ * stored. *more tells whether older items exist; *last is where the last
+ * item returned stands. */
 static int load_items(sqlite3 *conn, const char *id, int section,
-		      int64_t before, unsigned limit, void ***items, size_t *n,
-		      int *more, int64_t *last_seq)
+		      const item_pos *from, unsigned limit, void ***items,
+		      size_t *n, int *more, item_pos *last)
 {
-	char sql[512];
+	const char *when =
+	    section == CARTA__V1__SECTION__SECTION_PURCHASES ? "date" : "at";
+	char sql[640];
 	sqlite3_stmt *st = NULL;
 
 	snprintf(sql, sizeof(sql),
-		 "%s WHERE card_id = ?1 AND (?2 = 0 OR seq < ?2) "
-		 "ORDER BY seq DESC LIMIT ?3",
-		 list_sql[section]);
+		 "%s WHERE card_id = ?1 AND (?2 = 0 OR %s < ?4 OR (%s = ?4 "
+		 "AND seq < ?2)) ORDER BY %s DESC, seq DESC LIMIT ?3",
+		 list_sql[section], when, when, when);
 	int rv = store_prep(conn, sql, &st);
 	if (rv != 0)
 		return rv;
 	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 2, from != NULL ? from->seq : 0);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+	if (from == NULL)
+		sqlite3_bind_null(st, 4);
+	else if (section == CARTA__V1__SECTION__SECTION_PURCHASES)
+		store_bind_text(st, 4, from->when);
+	else
+		sqlite3_bind_int64(st, 4, strtoll(from->when, NULL, 10));
 	*more = 0;
 	size_t bytes = 0;
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
@@ -283,7 +300,10 @@ static int load_items(sqlite3 *conn, const char *id, int section,
 			    load_lines(conn, sqlite3_column_int64(st, 0), item);
 		if (item != NULL)
 			bytes += protobuf_c_message_get_packed_size(item) + 8;
-		*last_seq = sqlite3_column_int64(st, 0);
+		last->seq = sqlite3_column_int64(st, 0);
+		/* Column 2 of every list_sql is the date or time. */
+		const char *w = (const char *)sqlite3_column_text(st, 2);
+		snprintf(last->when, sizeof(last->when), "%s", w ? w : "");
 	}
 	sqlite3_finalize(st);
 	return rv;
@@ -352,24 +372,24 @@ static int load_rest(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
 	int more = 0, rv;
-	int64_t last = 0;
+	item_pos last;
 
-	rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_PURCHASES, 0,
+	rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_PURCHASES, NULL,
 			STORE_RECENT_ITEMS, (void ***)&c->purchases,
 			&c->n_purchases, &more, &last);
 	if (rv == 0 && more)
 		rv = card_mark_more(c, CARTA__V1__SECTION__SECTION_PURCHASES);
 	if (rv == 0)
 		rv = load_items(conn, id,
-				CARTA__V1__SECTION__SECTION_INTERACTIONS, 0,
+				CARTA__V1__SECTION__SECTION_INTERACTIONS, NULL,
 				STORE_RECENT_ITEMS, (void ***)&c->interactions,
 				&c->n_interactions, &more, &last);
 	if (rv == 0 && more)
 		rv =
 		    card_mark_more(c, CARTA__V1__SECTION__SECTION_INTERACTIONS);
 	if (rv == 0)
-		rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_NOTES, 0,
-				STORE_RECENT_ITEMS, (void ***)&c->notes,
+		rv = load_items(conn, id, CARTA__V1__SECTION__SECTION_NOTES,
+				NULL, STORE_RECENT_ITEMS, (void ***)&c->notes,
 				&c->n_notes, &more, &last);
 	if (rv == 0 && more)
 		rv = card_mark_more(c, CARTA__V1__SECTION__SECTION_NOTES);
@@ -1066,8 +1086,7 @@ static int add_fn(sqlite3 *conn, void *arg)
 	}
 	if (a->check) {
 		rv = store_match_card_conn(conn, a->card, 0, a->who->hidden,
-					   &a->dups,
-					   &a->ndups);
+					   &a->dups, &a->ndups);
 		if (rv != 0)
 			return rv;
 		if (a->ndups > 0)
@@ -1479,7 +1498,7 @@ int store_append(store *s, const store_actor *who, const char *ref, int section,
 struct list_args {
 	const char *ref;
 	int section;
-	int64_t before;
+	item_pos from;
 	unsigned limit;
 	ProtobufCMessage *out;
 };
@@ -1487,18 +1506,20 @@ struct list_args {
 static int list_fn(sqlite3 *conn, void *arg)
 {
 	struct list_args *a = arg;
-	char id[33], cursor[24] = "";
+	char id[33], cursor[48] = "";
 	void **items = NULL;
 	size_t n = 0;
 	int more = 0;
-	int64_t last = 0;
+	item_pos last;
 	int rv = resolve(conn, a->ref, id);
 
 	if (rv == 0)
-		rv = load_items(conn, id, a->section, a->before, a->limit,
+		rv = load_items(conn, id, a->section,
+				a->from.seq != 0 ? &a->from : NULL, a->limit,
 				&items, &n, &more, &last);
 	if (more)
-		snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
+		snprintf(cursor, sizeof(cursor), "%lld@%s", (long long)last.seq,
+			 last.when);
 	char *next = strdup(cursor);
 	if (rv == 0 && next == NULL)
 		rv = CARTA_ENOMEM;
@@ -1543,6 +1564,29 @@ static int list_fn(sqlite3 *conn, void *arg)
 	return rv ? rv : CARTA_ENOMEM;
 }
 
+/* Whether when can be a cursor's date (purchases: YYYY-MM-DD or empty)
+ * or time (an integer). */
+static bool cursor_when_ok(int section, const char *when)
+{
+	size_t i = 0;
+
+	if (section == CARTA__V1__SECTION__SECTION_PURCHASES) {
+		for (; when[i] != '\0'; i++)
+			if (!(when[i] >= '0' && when[i] <= '9') &&
+			    !(when[i] == '-' && (i == 4 || i == 7)))
+				return false;
+		return i == 0 || i == 10;
+	}
+	if (when[0] == '-')
+		i++;
+	if (when[i] == '\0')
+		return false;
+	for (; when[i] != '\0'; i++)
+		if (when[i] < '0' || when[i] > '9')
+			return false;
+	return true;
+}
+
 int store_list(store *s, const char *ref, int section, const char *cursor,
 	       unsigned limit, ProtobufCMessage **out)
 {
@@ -1553,9 +1597,12 @@ int store_list(store *s, const char *ref, int section, const char *cursor,
 	if (cursor != NULL && cursor[0] != '\0') {
 		char *end = NULL;
 		long long v = strtoll(cursor, &end, 10);
-		if (*end != '\0' || v <= 0)
+		if (*end != '@' || v <= 0 ||
+		    strlen(end + 1) >= sizeof(a.from.when) ||
+		    !cursor_when_ok(section, end + 1))
 			return CARTA_EINVAL;
-		a.before = v;
+		a.from.seq = v;
+		snprintf(a.from.when, sizeof(a.from.when), "%s", end + 1);
 	}
 	int rv = store_run(s, 0, list_fn, &a);
 	if (rv == 0)

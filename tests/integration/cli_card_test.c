@@ -153,10 +153,58 @@ static void test_department_scenario(void **state)
 	assert_int_equal(lines, 5);
 }
 
+/* Purchases are listed by date, newest first, whatever the order they
+ * were recorded in; pages of one (each with its cursor) give the same. */
+static void test_purchases_newest_first(void **state)
+{
+	static char out[65536];
+	const char *dates[] = {"2025-01-01", "2020-01-01", "2022-01-01"};
+	char args[256];
+	(void)state;
+
+	assert_int_equal(carta(sales,
+			       "customer add --given-name Olvido --family-name "
+			       "Ordenado --email olvido@example.es",
+			       out, sizeof(out)),
+			 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(args, sizeof(args),
+			 "purchase add olvido@example.es --product P%zu "
+			 "--amount 1 --currency EUR --date %s",
+			 i, dates[i]);
+		assert_int_equal(carta(sales, args, out, sizeof(out)), 0);
+	}
+	/* Pages of one, each from the cursor the one before gave. */
+	char cursor[64] = "";
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const want[] = {"2025-01-01", "2022-01-01",
+						   "2020-01-01"};
+		snprintf(args, sizeof(args),
+			 "purchase list olvido@example.es --limit 1 --json%s%s",
+			 cursor[0] ? " --cursor " : "", cursor);
+		assert_int_equal(carta(sales, args, out, sizeof(out)), 0);
+		assert_non_null(strstr(out, want[i]));
+		const char *next = strstr(out, "\"next_cursor\":\"");
+		cursor[0] = '\0';
+		if (next != NULL)
+			sscanf(next + 15, "%63[^\"]", cursor);
+		assert_true(i == 2 ? cursor[0] == '\0' : cursor[0] != '\0');
+	}
+	const char *a, *b, *c;
+	assert_int_equal(carta(sales, "customer show olvido@example.es --json",
+			       out, sizeof(out)),
+			 0);
+	a = strstr(out, "2025-01-01");
+	b = strstr(out, "2022-01-01");
+	c = strstr(out, "2020-01-01");
+	assert_true(a != NULL && b != NULL && c != NULL && a < b && b < c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_department_scenario),
+	    cmocka_unit_test(test_purchases_newest_first),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -379,6 +379,44 @@ static void test_duplicates_on_add_and_import(void **state)
 	assert_non_null(strstr(out, number));
 }
 
+/* A phone without an international prefix is read in the country of
+ * the card's primary address (else its first with a country), and only
+ * without one in the server's default_country (ES here). */
+static void test_phones_in_the_address_country(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	const char *path = file(
+	    "countries.jsonl",
+	    "{\"identity\":{\"given_name\":\"Margaux\",\"family_name\":"
+	    "\"Lefort\"},\"contact\":{\"addresses\":[{\"city\":\"Paris\","
+	    "\"country\":\"FR\"}],\"phones\":[{\"number\":"
+	    "\"06 12 34 56 78\"}]}}\n"
+	    "{\"identity\":{\"given_name\":\"Henrik\",\"family_name\":"
+	    "\"Vogel\"},\"contact\":{\"addresses\":[{\"city\":\"Bonn\","
+	    "\"country\":\"DE\"},{\"city\":\"Boston\",\"country\":\"US\","
+	    "\"primary\":true}],\"phones\":[{\"number\":\"(617) 555-0123\"}]}}"
+	    "\n"
+	    "{\"identity\":{\"given_name\":\"Nadia\",\"family_name\":"
+	    "\"Sanz\"},\"contact\":{\"phones\":[{\"number\":"
+	    "\"06 12 34 56 78\"}]}}\n");
+	snprintf(args, sizeof(args), "import json '%s' --json", path);
+	assert_int_equal(carta(sales, args), 1);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "created"), 2);
+	assert_int_equal(count(s, "rejected"), 1);
+	json_decref(s);
+	assert_non_null(strstr(out, "\"line\":3,"));
+	assert_non_null(strstr(out, "+34 (ES)"));
+
+	assert_int_equal(carta(sales, "customer show +33612345678 --json"), 0);
+	assert_non_null(strstr(out, "Margaux"));
+	assert_non_null(strstr(out, "\"original\":\"06 12 34 56 78\""));
+	assert_int_equal(carta(sales, "customer show +16175550123 --json"), 0);
+	assert_non_null(strstr(out, "Henrik"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_departments_permissions),
 	    cmocka_unit_test(test_csv_bad_row_in_a_batch),
 	    cmocka_unit_test(test_duplicates_on_add_and_import),
+	    cmocka_unit_test(test_phones_in_the_address_country),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
