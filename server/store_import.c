@@ -94,6 +94,28 @@ static int find_by_key(sqlite3 *conn, int key, const Carta__V1__Card *c,
 	return rv;
 }
 
+/* Whether record c carries the number or id of a card in the store
+ * (*field: which). */
+static int names_a_card(sqlite3 *conn, const Carta__V1__Card *c, int *known,
+			const char **field)
+{
+	char id[33];
+	int rv = 0;
+
+	*known = 0;
+	if (c->identity != NULL && c->identity->number[0] != '\0') {
+		*field = "identity.number";
+		rv = find_one(conn, "SELECT id FROM cards WHERE number = ?",
+			      c->identity->number, id, known);
+	}
+	if (rv == 0 && !*known && c->id[0] != '\0') {
+		*field = "id";
+		rv = find_one(conn, "SELECT id FROM cards WHERE id = ?", c->id,
+			      id, known);
+	}
+	return rv;
+}
+
 static int64_t card_version(sqlite3 *conn, const char *id)
 {
 	char v[33];
@@ -572,6 +594,19 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 	}
 
 	const bool upsert = a->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
+
+	/* A record of an export names its card: creating it again would
+	 * copy the card, whatever the duplicate check says. */
+	int known = 0;
+	if (rv == 0 && !upsert)
+		rv = names_a_card(conn, c, &known, &field);
+	if (rv == 0 && known) {
+		reject_why(o, field,
+			   "the record names a card already in the store: "
+			   "import with --upsert-by number to update it");
+		return 0;
+	}
+
 	if (rv == 0 && upsert && !found && key_missing) {
 		/* Creating it would make a new card on every run. */
 		reject_why(o, field,

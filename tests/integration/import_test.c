@@ -379,6 +379,33 @@ static void test_duplicates_on_add_and_import(void **state)
 	assert_non_null(strstr(out, number));
 }
 
+/* An export imported again without a key copies no card: each record
+ * names its card and is rejected, saying how to update instead. */
+static void test_export_again_without_a_key(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(carta(sales, "search --count"), 0);
+	long before = atol(out);
+	assert_true(before >= 3);
+	snprintf(args, sizeof(args), "export json --out '%s/all.jsonl'",
+		 srv.dir);
+	assert_int_equal(carta(sales, args), 0);
+	snprintf(args, sizeof(args), "import json '%s/all.jsonl' --json",
+		 srv.dir);
+	assert_int_equal(carta(sales, args), 1);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "records"), before);
+	assert_int_equal(count(s, "rejected"), before);
+	assert_int_equal(count(s, "created"), 0);
+	json_decref(s);
+	assert_non_null(strstr(out, "\"field\":\"identity.number\""));
+	assert_non_null(strstr(out, "import with --upsert-by number"));
+	assert_int_equal(carta(sales, "search --count"), 0);
+	assert_int_equal(atol(out), before);
+}
+
 /* A phone without an international prefix is read in the country of
  * the card's primary address (else its first with a country), and only
  * without one in the server's default_country (ES here). */
@@ -426,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_csv_bad_row_in_a_batch),
 	    cmocka_unit_test(test_duplicates_on_add_and_import),
 	    cmocka_unit_test(test_phones_in_the_address_country),
+	    cmocka_unit_test(test_export_again_without_a_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
