@@ -224,9 +224,13 @@ policy_needs policy_needs_of(const Carta__V1__Request *req, int field_section)
 		break;
 	/* A merge or unmerge changes the identity of both cards (one
 	 * becomes a pointer) and every section it moves: the handler adds
-	 * those once it knows them. */
+	 * those once it knows them. Which sections those are depends on
+	 * what the cards hold, so a caller must be able to read them all:
+	 * else a refusal would tell that an unreadable section has data. */
 	case CARTA__V1__REQUEST__BODY_MERGE:
 	case CARTA__V1__REQUEST__BODY_UNMERGE:
+		for (int s = 1; s < CARD_SECTIONS; s++)
+			n.read |= BIT(s);
 		n.write = BIT(CARTA__V1__SECTION__SECTION_IDENTITY);
 		n.returns_card = true;
 		break;

@@ -411,6 +411,19 @@ static void test_refusals_change_nothing(void **state)
 	assert_int_equal(carta(desk, "merge C-000001 C-000002 --dry-run"), 1);
 	assert_non_null(strstr(out, "purchases: your department may not "
 				    "write"));
+	/* A department that may write identities but not see notes is
+	 * refused before the cards are looked at: whether a merge would
+	 * move notes would tell that the cards have some. */
+	char probe[PATH_MAX + 32];
+	assert_int_equal(admin("admin department add probe"), 0);
+	assert_int_equal(admin("admin policy set probe identity write"), 0);
+	assert_int_equal(admin("admin policy set probe contact write"), 0);
+	assert_int_equal(enrol("pete", "probe", probe, sizeof(probe)), 0);
+	assert_int_equal(carta(probe, "merge C-000001 C-000002 --dry-run"), 1);
+	assert_non_null(strstr(out, "may not read"));
+	assert_non_null(strstr(out, "demographics"));
+	assert_int_equal(carta(probe, "merge C-000001 C-000099 --dry-run"), 1);
+	assert_non_null(strstr(out, "may not read"));
 
 	/* Clear errors for impossible merges. */
 	assert_int_equal(admin("merge C-000001 C-000001"), 1);
