@@ -1383,6 +1383,44 @@ static int check_versions(sqlite3 *conn, const char *id, const char *number,
 	return 0;
 }
 
+/* Refuses when a confirmation (verify confirm: it moves no version) was
+ * recorded on either card after merge merge_id: undoing the merge would
+ * put back sections without it, while the audit says it was made. */
+static int check_confirmed(sqlite3 *conn, const char *merge_id, const char *sid,
+			   const char *oid, char *msg)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_prep(
+	    conn,
+	    "SELECT a.section, c.number FROM audit a JOIN cards c ON c.id = "
+	    "a.card_id WHERE a.card_id IN (?2, ?3) AND a.action = 'verify' "
+	    "AND a.seq > (SELECT max(seq) FROM audit WHERE card_id = ?2 AND "
+	    "section = 0 AND action = 'merge' AND CASE WHEN "
+	    "json_valid(new_value) THEN json_extract(new_value, '$.merge_id') "
+	    "END = ?1) ORDER BY a.seq LIMIT 1",
+	    &st);
+
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, merge_id);
+	store_bind_text(st, 2, sid);
+	store_bind_text(st, 3, oid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int s = sqlite3_column_int(st, 0);
+		snprintf(msg, STORE_MERGE_MSG_MAX,
+			 "%s of %s was confirmed after the merge (verify "
+			 "confirm): undoing the merge would lose that",
+			 s > 0 ? card_section_name(s) : "a section",
+			 (const char *)sqlite3_column_text(st, 1));
+		rv = CARTA_ESTATE;
+	} else if (rc != SQLITE_DONE) {
+		rv = store_map_rc(rc);
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 /* Runs sql (two text parameters: ?1 a card id, ?2 an item id or seq)
  * for each element of arr. */
 static int each_item(sqlite3 *conn, const char *sql, const char *id,
@@ -1493,6 +1531,8 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 		rv =
 		    check_versions(conn, oid, onum,
 				   json_object_get(versions, "o"), &co, u->msg);
+	if (rv == 0)
+		rv = check_confirmed(conn, u->merge_id, sid, oid, u->msg);
 	if (rv == 0 && u->check != NULL)
 		rv = u->check(u->check_ud, cs | co);
 	if (rv == 0)

@@ -689,6 +689,38 @@ static void test_unmerge_refused_after_edit(void **state)
 	json_decref(c);
 }
 
+/* A confirmation moves no version, but undoing the merge would lose it:
+ * refused, saying so. */
+static void test_unmerge_refused_after_confirmation(void **state)
+{
+	char a[16], b[16], args[96];
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(admin("customer add --given-name Vera "
+				       "--family-name Confirmada --email "
+				       "vera@example.es --force --json"),
+				 0);
+		const char *n = strstr(out, "\"number\":\"");
+		assert_non_null(n);
+		snprintf(i == 0 ? a : b, sizeof(a), "%.8s", n + 10);
+	}
+	snprintf(args, sizeof(args), "merge %s %s", a, b);
+	assert_int_equal(admin(args), 0);
+	assert_non_null(strstr(out, "M-000005"));
+	snprintf(args, sizeof(args),
+		 "verify confirm %s --section contact --source visit", b);
+	assert_int_equal(admin(args), 0);
+	assert_int_equal(admin("unmerge M-000005"), 1);
+	char want[96];
+	snprintf(want, sizeof(want),
+		 "contact of %s was confirmed after the merge", a);
+	assert_non_null(strstr(out, want));
+	json_t *c = show(b);
+	assert_string_equal(str_at(c, "identity", "number"), a);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(test_unmerge_restores_both),
 	    cmocka_unit_test(test_unmerge_a_chain_in_reverse),
 	    cmocka_unit_test(test_unmerge_refused_after_edit),
+	    cmocka_unit_test(test_unmerge_refused_after_confirmation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
