@@ -298,11 +298,49 @@ int check_customer_add(const cli_args *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The first of the flags' values that is not UTF-8 (which the JSON form
+ * cannot carry: it would be changed, not refused), named in err. */
+static int flags_utf8(const cli_args *a, char *err, size_t errlen)
+{
+	const struct {
+		const char *flag, *value;
+	} one[] = {{"--given-name", a->given_name},
+		   {"--family-name", a->family_name},
+		   {"--company", a->company},
+		   {"--status", a->status},
+		   {"--home-branch", a->home_branch},
+		   {"--birth-date", a->birth_date},
+		   {"--language", a->language}};
+
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		json_t *v = one[i].value ? json_string(one[i].value) : NULL;
+		if (one[i].value != NULL && v == NULL) {
+			snprintf(err, errlen, "%s: not valid UTF-8",
+				 one[i].flag);
+			return -1;
+		}
+		json_decref(v);
+	}
+	const cli_list *lists[] = {&a->emails, &a->phones};
+	const char *names[] = {"--email", "--phone"};
+	for (size_t l = 0; l < 2; l++)
+		for (int i = 0; i < lists[l]->n; i++) {
+			json_t *v = json_string(lists[l]->v[i]);
+			if (v == NULL) {
+				snprintf(err, errlen, "%s: not valid UTF-8",
+					 names[l]);
+				return -1;
+			}
+			json_decref(v);
+		}
+	return 0;
+}
+
 /* Sets o[key] = s when s is given. */
 static void set_str(json_t *o, const char *key, const char *s)
 {
 	if (s != NULL)
-		json_object_set_new(o, key, cli_json_str(s));
+		json_object_set_new(o, key, json_string(s));
 }
 
 /* A contact list from repeated option values; the first is primary. */
@@ -311,14 +349,14 @@ static json_t *contact_list(const cli_list *l, const char *key)
 	json_t *arr = json_array();
 
 	for (int i = 0; i < l->n; i++)
-		json_array_append_new(arr, json_pack("{s:o,s:b}", key,
-						     cli_json_str(l->v[i]),
+		json_array_append_new(arr, json_pack("{s:s,s:b}", key, l->v[i],
 						     "primary", i == 0));
 	return arr;
 }
 
 /* The card the options describe, in the JSON form, so that flags and
- * --from-json go through one conversion. Only sections given are set. */
+ * --from-json go through one conversion. Only sections given are set;
+ * the values must have passed flags_utf8. */
 static json_t *card_from_flags(const cli_args *a)
 {
 	json_t *card = json_object();
@@ -366,7 +404,7 @@ int cmd_customer_add(const cli_args *a)
 
 	if (a->from_json != NULL) {
 		rv = card_json_load(a->from_json, &card, err, sizeof err);
-	} else {
+	} else if ((rv = flags_utf8(a, err, sizeof err)) == 0) {
 		json_t *j = card_from_flags(a);
 
 		rv = card_json_to_card(j, &card, err, sizeof err);

@@ -200,11 +200,32 @@ static void test_purchases_newest_first(void **state)
 	assert_true(a != NULL && b != NULL && c != NULL && a < b && b < c);
 }
 
+/* A flag that is not UTF-8 is refused naming it, not changed. */
+static void test_flag_not_utf8(void **state)
+{
+	static char out[4096];
+	(void)state;
+
+	assert_int_equal(carta(sales,
+			       "customer add --given-name 'Ra\xc3(' "
+			       "--family-name Mal --force",
+			       out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "--given-name: not valid UTF-8"));
+	assert_int_equal(carta(sales,
+			       "search --where 'family_name = mal' "
+			       "--count",
+			       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "0\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_department_scenario),
 	    cmocka_unit_test(test_purchases_newest_first),
+	    cmocka_unit_test(test_flag_not_utf8),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
