@@ -517,8 +517,10 @@ int card_check_note(card_ctx *ctx, Carta__V1__Note *m)
 }
 
 /* A lower-case identifier: [a-z][a-z0-9_.-]{0,max-1}. */
+/* dot: whether '.' may be part of it; not in what a filter names after
+ * a dot of its own (consent.PURPOSE.CHANNEL, custom.NAME). */
 static int identifier(card_ctx *ctx, const char *field, const char *s,
-		      size_t max)
+		      size_t max, bool dot)
 {
 	size_t n = strlen(s);
 
@@ -527,21 +529,21 @@ static int identifier(card_ctx *ctx, const char *field, const char *s,
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
+		      c == '_' || c == '-' || (dot && c == '.')))
 			goto bad;
 	}
 	return 0;
 bad:
 	return fail(ctx, field,
-		    "must be 1-%zu of a-z, 0-9, '_', '-' or '.', starting "
-		    "with a letter",
-		    max);
+		    "must be 1-%zu of a-z, 0-9, '_'%s '-'%s, starting with a "
+		    "letter",
+		    max, dot ? "," : " or", dot ? " or '.'" : "");
 }
 
 int card_check_consent(card_ctx *ctx, Carta__V1__Consent *m)
 {
 	size_t old = push(ctx, "consent", -1);
-	int rv = identifier(ctx, "purpose", m->purpose, 40);
+	int rv = identifier(ctx, "purpose", m->purpose, 40, false);
 
 	if (rv == 0)
 		rv = one_of(ctx, "channel", &m->channel, consent_channels, 0);
@@ -559,7 +561,7 @@ int card_check_consent(card_ctx *ctx, Carta__V1__Consent *m)
 int card_check_preference(card_ctx *ctx, Carta__V1__Preference *m)
 {
 	size_t old = push(ctx, "preferences", -1);
-	int rv = identifier(ctx, "key", m->key, 64);
+	int rv = identifier(ctx, "key", m->key, 64, true);
 
 	if (rv == 0)
 		rv = text(ctx, "value", &m->value, 500, 0);
@@ -570,7 +572,7 @@ int card_check_preference(card_ctx *ctx, Carta__V1__Preference *m)
 int card_check_field_def(card_ctx *ctx, Carta__V1__FieldDef *m)
 {
 	size_t old = push(ctx, "field", -1);
-	int rv = identifier(ctx, "name", m->name, 40);
+	int rv = identifier(ctx, "name", m->name, 40, false);
 
 	if (rv == 0 && (m->type < CARTA__V1__FIELD_TYPE__FIELD_TEXT ||
 			m->type > CARTA__V1__FIELD_TYPE__FIELD_CHOICE))

@@ -220,12 +220,45 @@ static void test_flag_not_utf8(void **state)
 	assert_string_equal(out, "0\n");
 }
 
+/* A consent purpose is what a filter names between two dots
+ * (consent.PURPOSE.CHANNEL): it may not hold one itself. */
+static void test_purpose_without_dots(void **state)
+{
+	static char out[4096];
+	(void)state;
+
+	assert_int_equal(carta(sales,
+			       "customer add --given-name Pura --family-name "
+			       "Punto --email pura@example.es",
+			       out, sizeof(out)),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "consent set pura@example.es --purpose "
+			       "news.letter --channel email granted",
+			       out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "purpose: must be 1-40 of a-z, 0-9, '_' "
+				    "or '-', starting with a letter"));
+	assert_int_equal(carta(srv.admin_profile,
+			       "consent set pura@example.es --purpose "
+			       "news_letter --channel email granted",
+			       out, sizeof(out)),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "search --where 'consent.news_letter.email = "
+			       "granted' --count",
+			       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "1\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_department_scenario),
 	    cmocka_unit_test(test_purchases_newest_first),
 	    cmocka_unit_test(test_flag_not_utf8),
+	    cmocka_unit_test(test_purpose_without_dots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
