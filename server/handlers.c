@@ -251,8 +251,8 @@ static void fail_duplicates(dispatch_call *call,
 
 	dup_names(call, d, n);
 	snprintf(msg, sizeof(msg),
-		 "looks like %s%s (score %.2f); add it anyway with force "
-		 "(carta: --force)",
+		 "looks like %s%s (score %.2f); to add it anyway, set force "
+		 "(carta customer add --force)",
 		 d[0]->number, n > 1 ? " and others" : "", d[0]->score);
 	st.code = C(ALREADY_EXISTS);
 	st.message = msg;

@@ -87,11 +87,13 @@ int handlers_query_prepare(dispatch_call *call, const char *text,
 			 "%s (%s): the query reads %s, which your department "
 			 "may not read",
 			 why, sname ? sname : "-", fields[section]);
+		/* prefix is "query." or "segment_save.": the request. */
 		log_limited(LOG_CLASS_AUTH, LOG_WARN, call->out->conn,
 			    "event=permission_denied principal=%s "
-			    "department=%s request=%.16s section=%s",
+			    "department=%s request=%.*s section=%s",
 			    call->caller->name, call->caller->department,
-			    prefix, sname ? sname : "-");
+			    (int)strcspn(prefix, "."), prefix,
+			    sname ? sname : "-");
 		fail(call, C(PERMISSION_DENIED), msg, fields[section]);
 		return CARTA_EPERM;
 	}

@@ -476,9 +476,9 @@ static void reject_unwritable(store_import_outcome *o, int section,
 	char why[sizeof o->message];
 
 	snprintf(why, sizeof why,
-		 "%s: your department may not write this section, and the "
+		 "your department may not write this section, and the "
 		 "record %s",
-		 card_section_name(section), what);
+		 what);
 	reject_why(o, card_section_name(section), why);
 }
 
@@ -588,8 +588,10 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 					   &suppressed);
 	if (rv == 0 && suppressed) {
 		o->kind = STORE_IMPORT_SUPPRESSED;
-		snprintf(o->message, sizeof(o->message),
-			 "the person was erased; not created again");
+		snprintf(o->message, sizeof(o->message), "%s",
+			 found ? "the person was erased; not written onto "
+				 "another card"
+			       : "the person was erased; not created again");
 		return 0;
 	}
 
@@ -634,8 +636,7 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 		return 0;
 	} else if (rv == 0 && !a->force &&
 		   (rv = store_match_card_conn(conn, c, 0, a->who->hidden,
-					       &o->dups,
-					       &o->ndups)) == 0 &&
+					       &o->dups, &o->ndups)) == 0 &&
 		   o->ndups > 0) {
 		/* Looks like a card there is (or one this batch made). */
 		o->kind = STORE_IMPORT_DUPLICATE;

@@ -394,7 +394,10 @@ static void table_row(const cli_table *t, char *const *cell, const size_t *w)
 		fputs(cell[i], stdout);
 		if (i == t->ncol - 1)
 			break;
-		for (size_t k = w[i]; k < t->width[i] + 2; k++)
+		/* Widths are set by the first page: a wider cell of a later
+		 * one still gets its two spaces. */
+		size_t pad = (w[i] < t->width[i] ? t->width[i] - w[i] : 0) + 2;
+		for (size_t k = 0; k < pad; k++)
 			fputc(' ', stdout);
 	}
 	fputc('\n', stdout);

@@ -242,11 +242,13 @@ static void test_departments_permissions(void **state)
 	assert_int_equal(count(s, "created"), 0);
 	json_decref(s);
 	assert_non_null(strstr(out, "\"line\":1,\"number\":\"C-000002\""));
-	assert_non_null(strstr(out, "identity: your department may not write "
-				    "this section, and the record changes it"));
-	assert_non_null(strstr(out, "identity: your department may not write "
-				    "this section, and the record finds no "
-				    "card to update"));
+	assert_non_null(strstr(out, "\"field\":\"identity\",\"reason\":"
+				    "\"your department may not write this "
+				    "section, and the record changes it\""));
+	assert_non_null(strstr(out, "\"field\":\"identity\",\"reason\":"
+				    "\"your department may not write this "
+				    "section, and the record finds no card to "
+				    "update\""));
 	assert_int_equal(carta(sales, "purchase list C-000002 --json"), 0);
 	assert_non_null(strstr(out, "B-1"));
 	assert_null(strstr(out, "B-2"));
