@@ -160,8 +160,9 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 		return CARTA_EINVAL;
 	}
 	int rv = 0;
-	int by_contact =
-	    strchr(ref, '@') != NULL || (!hex && strncmp(ref, "C-", 2) != 0);
+	/* A number typed in lower case ("c-000042") is still a number. */
+	int number = (ref[0] == 'C' || ref[0] == 'c') && ref[1] == '-';
+	int by_contact = strchr(ref, '@') != NULL || (!hex && !number);
 	/* Finding a card by an email or phone tells whether that contact
 	 * point exists: only for those who may read contact data. */
 	if (by_contact && view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
@@ -178,7 +179,7 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 		rv = validate_phone(ref, call->env->region, out, cap, why,
 				    sizeof(why));
 	else
-		snprintf(out, cap, "%s", ref);
+		snprintf(out, cap, "%s%s", number ? "C" : "", ref + number);
 	if (rv != 0) {
 		char msg[CARD_ERR_MAX + 64];
 		snprintf(msg, sizeof(msg),

@@ -220,6 +220,18 @@ static void test_flag_not_utf8(void **state)
 	assert_string_equal(out, "0\n");
 }
 
+/* A customer number typed in lower case finds its card. */
+static void test_number_in_lower_case(void **state)
+{
+	static char out[65536];
+	(void)state;
+
+	assert_int_equal(
+	    carta(sales, "customer show c-000001", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "C-000001"));
+	assert_non_null(strstr(out, "Garc\xc3\xad"));
+}
+
 /* A consent purpose is what a filter names between two dots
  * (consent.PURPOSE.CHANNEL): it may not hold one itself. */
 static void test_purpose_without_dots(void **state)
@@ -258,6 +270,7 @@ int main(void)
 	    cmocka_unit_test(test_department_scenario),
 	    cmocka_unit_test(test_purchases_newest_first),
 	    cmocka_unit_test(test_flag_not_utf8),
+	    cmocka_unit_test(test_number_in_lower_case),
 	    cmocka_unit_test(test_purpose_without_dots),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
