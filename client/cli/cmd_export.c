@@ -56,7 +56,7 @@ static int out_open(const cli_args *a, export_out *o)
 
 	o->f = stdout;
 	o->path = NULL;
-	if (a->out == NULL)
+	if (a->out == NULL || strcmp(a->out, "-") == 0)
 		return 0;
 	fd = open(a->out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST)
@@ -416,7 +416,8 @@ struct export
 	json_t *pending; /* FORMAT_JSON: the page's cards, to be filled */
 	char *next;	 /* the page's next cursor; NULL at the end */
 	uint64_t left_out;
-	bool started; /* the CSV header is out */
+	uint64_t cards; /* written */
+	bool started;	/* the CSV header is out */
 };
 
 static int export_card(const cli_args *a, struct export *x,
@@ -467,6 +468,7 @@ static int page_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		rv = export_card(a, x, page->cards[i]);
 		if (rv != 0)
 			return rv;
+		x->cards++;
 	}
 	if (page->next_cursor != NULL && page->next_cursor[0] != '\0') {
 		free(x->next);
@@ -553,6 +555,11 @@ static int run_export(const cli_args *a, enum export_format format)
 	}
 	status = out_close(a, &o, status);
 
+	/* Said where the data does not go. */
+	if (status == 0 && o.path != NULL && !a->json)
+		fprintf(stderr, "exported %llu card%s to %s\n",
+			(unsigned long long)x.cards, x.cards == 1 ? "" : "s",
+			cli_safe(o.path));
 	if (status == 0 && x.left_out > 0)
 		fprintf(stderr,
 			"%llu card%s left out: no consent for %s, or no "

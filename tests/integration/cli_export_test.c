@@ -251,9 +251,18 @@ static void test_out_file(void **state)
 	snprintf(path, sizeof(path), "%s/cards.csv", srv.dir);
 	snprintf(args, sizeof(args), "export csv --out '%s'", path);
 	assert_int_equal(carta(sales, args, out, sizeof(out)), 0);
-	assert_string_equal(out, "");
+	/* Only the confirmation, on stderr. */
+	char said[2 * PATH_MAX];
+	assert_int_equal(carta(sales, "search --count", said, sizeof(said)), 0);
+	long n = atol(said);
+	snprintf(said, sizeof(said), "exported %ld cards to %s\n", n, path);
+	assert_string_equal(out, said);
 	assert_true(read_file(path, file, sizeof(file)) > 0);
 	assert_int_equal(carta(sales, "export csv", again, sizeof(again)), 0);
+	assert_string_equal(file, again);
+	/* "-" is standard output, not a file of that name. */
+	assert_int_equal(
+	    carta(sales, "export csv --out -", again, sizeof(again)), 0);
 	assert_string_equal(file, again);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
