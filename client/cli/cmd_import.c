@@ -444,8 +444,9 @@ static void phone_digits(const char *in, char out[16])
 	for (; *in && n < sizeof(all) - 1; in++)
 		if (*in >= '0' && *in <= '9')
 			all[n++] = *in;
-	all[n] = '\0';
-	snprintf(out, 16, "%s", n > 9 ? all + n - 9 : all);
+	size_t keep = n > 9 ? 9 : n;
+	memcpy(out, all + n - keep, keep);
+	out[keep] = '\0';
 }
 
 /* Orders the records to send so that records sharing an external id, a

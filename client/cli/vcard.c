@@ -1052,7 +1052,10 @@ static int parse_bday(const char *v, char out[16])
 	}
 	if ((v[n] != '\0' && v[n] != 'T') || !date_ok(y, m, d))
 		return -1;
-	snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+	/* date_ok() bounds the parts; the modulos show the compiler, which
+	 * cannot see that in a debug build, that the text fits. */
+	snprintf(out, 16, "%04u-%02u-%02u", (unsigned)y % 10000u,
+		 (unsigned)m % 100u, (unsigned)d % 100u);
 	return 1;
 }
 

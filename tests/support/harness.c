@@ -29,7 +29,8 @@ static struct {
 
 static void reap_live_servers(void)
 {
-	char cmd[PATH_MAX * 2];
+	/* Room for the data directory twice and the command around it. */
+	char cmd[PATH_MAX * 2 + 64];
 
 	for (int i = 0; i < HARNESS_MAX_SERVERS; i++) {
 		if (live[i].pid <= 0)
@@ -144,8 +145,10 @@ int harness_start(harness *h, const char *extra_config)
 		return -1;
 	}
 	strcat(h->dir, "/data");
-	snprintf(h->admin_profile, sizeof(h->admin_profile), "%s/admin.profile",
-		 h->dir);
+	if (snprintf(h->admin_profile, sizeof(h->admin_profile),
+		     "%s/admin.profile",
+		     h->dir) >= (int)sizeof(h->admin_profile))
+		return -1;
 	if (extra_config != NULL) {
 		snprintf(cmd, sizeof(cmd), "%s/cartad.conf", h->dir);
 		FILE *f = fopen(cmd, "a");

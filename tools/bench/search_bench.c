@@ -803,7 +803,7 @@ static int bench_sqlite(const bench *b, const options *o)
 	       "prefixes (4 letters, folded), all rows of each\n",
 	       sqlite3_libversion(), o->reps);
 	size_t si = 0;
-	char text[1024], where[1024], hi[FIELD_MAX], m[3][FIELD_MAX + 32];
+	char text[1024], where[1024], hi[sizeof(text)], m[3][sizeof(text) + 32];
 	for (int i = -1; i < o->reps; i++) {
 		/* Rep -1 warms the cache and is not counted. */
 		size_t tries = 0;
