@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -349,17 +350,63 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 	return na;
 }
 
-static void lower_trim(const char *in, char *out, size_t cap)
+/* s without the spaces and tabs at its ends: the start, and *n bytes. */
+static const char *trimmed(const char *s, size_t *n)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	*n = len;
+	return s;
+}
+
+/* Whether two names (headers, countries) are the same once trimmed, in
+ * any case of their ASCII letters; compared whole, however long. */
+static bool same_name(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	a = trimmed(a, &na);
+	b = trimmed(b, &nb);
+	return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+/* A new string (free it) as long as the format makes it: values joined
+ * or copied with it are never cut. NULL when memory ran out. */
+__attribute__((format(printf, 1, 2))) static char *str_printf(const char *fmt,
+							      ...)
+{
+	va_list ap;
+	int n;
+	char *out;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	out = malloc((size_t)n + 1);
+	if (!out)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(out, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return out;
+}
+
+/* Characters (code points) of UTF-8 text. */
+static size_t utf8_chars(const char *s)
 {
 	size_t n = 0;
 
-	while (*in == ' ' || *in == '\t')
-		in++;
-	for (; *in && n + 1 < cap; in++)
-		out[n++] = (char)tolower((unsigned char)*in);
-	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
-		n--;
-	out[n] = '\0';
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
 }
 
 /* Copies at most max bytes of s into out without cutting a UTF-8
@@ -386,6 +433,39 @@ static void reason_col(import_src *s, import_rec *rec, size_t col,
 	quote_value(col < s->ncols ? s->headers[col] : "", h, sizeof h, 40);
 	snprintf(rec->reason, sizeof rec->reason, "column %zu (%s): %s%s%s",
 		 col + 1, h, value ? v : "", value ? " " : "", what);
+}
+
+static void row_reason(import_src *s, size_t col, const char *v,
+		       const char *what, char *out, size_t cap)
+{
+	import_rec tmp;
+
+	memset(&tmp, 0, sizeof tmp);
+	reason_col(s, &tmp, col, what, v);
+	snprintf(out, cap, "%s", tmp.reason);
+}
+
+/* A mapped value longer than any card field may be (the server refuses
+ * it unread) rejects its row here, with its real length; sent, it would
+ * only make the record too large to send. */
+static bool field_too_long(import_src *s, const csv_row *row, char *reason,
+			   size_t cap)
+{
+	for (size_t i = 0; i < row->n && i < s->ncols; i++) {
+		const char *v = row->fields[i];
+		char what[128];
+
+		if (s->map[i].t == T_NONE ||
+		    strlen(v) <= VALIDATE_TEXT_INPUT_MAX)
+			continue;
+		snprintf(what, sizeof what,
+			 "is %zu characters long; no card field holds more "
+			 "than %d bytes",
+			 utf8_chars(v), VALIDATE_TEXT_INPUT_MAX);
+		row_reason(s, i, NULL, what, reason, cap);
+		return true;
+	}
+	return false;
 }
 
 /* --- dates --------------------------------------------------------- */
@@ -541,9 +621,12 @@ static int on_ini(void *user, const char *section, const char *name,
 
 	if (strcasecmp(section, "columns") == 0) {
 		if (!known_target(value)) {
+			char qv[64], qn[64];
+
+			quote_value(value, qv, sizeof qv, 60);
+			quote_value(name, qn, sizeof qn, 60);
 			snprintf(m->err, sizeof m->err,
-				 "unknown target '%.60s' for column '%.60s'",
-				 value, name);
+				 "unknown target '%s' for column '%s'", qv, qn);
 			return 0;
 		}
 		unsigned long *nl = realloc(m->line, (m->n + 1) * sizeof *nl);
@@ -557,12 +640,12 @@ static int on_ini(void *user, const char *section, const char *name,
 		return 1;
 	}
 	if (strcasecmp(section, "countries") == 0) {
-		char code[VALIDATE_COUNTRY_SIZE];
+		char code[VALIDATE_COUNTRY_SIZE], qv[32];
 
 		if (validate_country(value, code, NULL, 0) != 0) {
+			quote_value(value, qv, sizeof qv, 20);
 			snprintf(m->err, sizeof m->err,
-				 "'%.20s' is not an ISO 3166 country code",
-				 value);
+				 "'%s' is not an ISO 3166 country code", qv);
 			return 0;
 		}
 		if (push2(&m->cname, &m->ccode, m->ncountries, name, code) != 0)
@@ -582,20 +665,27 @@ static int on_ini(void *user, const char *section, const char *name,
 		else if (strcasecmp(name, "currency") == 0)
 			slot = &m->currency;
 		if (!slot) {
+			char qn[64];
+
+			quote_value(name, qn, sizeof qn, 60);
 			snprintf(m->err, sizeof m->err,
-				 "unknown option '%.60s' (delimiter, encoding, "
+				 "unknown option '%s' (delimiter, encoding, "
 				 "date_format, currency)",
-				 name);
+				 qn);
 			return 0;
 		}
 		free(*slot);
 		*slot = strdup(value);
 		return *slot != NULL;
 	}
+	char qn[64], qs[48];
+
+	quote_value(name, qn, sizeof qn, 60);
+	quote_value(section, qs, sizeof qs, 40);
 	snprintf(m->err, sizeof m->err,
-		 "'%.60s' is in section [%.40s]; use [columns], [options] or "
+		 "'%s' is in section [%s]; use [columns], [options] or "
 		 "[countries]",
-		 name, section);
+		 qn, qs);
 	return 0;
 }
 
@@ -713,17 +803,17 @@ static int map_target(colmap *c, const char *t)
 	return 0;
 }
 
-static void auto_target(import_src *s, colmap *c, const char *lname)
+static void auto_target(import_src *s, colmap *c, const char *header)
 {
 	if (s->purchases) {
 		for (size_t k = 0;
 		     k < sizeof auto_purchase / sizeof auto_purchase[0]; k++)
-			if (strcmp(lname, auto_purchase[k].name) == 0)
+			if (same_name(header, auto_purchase[k].name))
 				c->t = auto_purchase[k].t;
 		return;
 	}
 	for (size_t k = 0; k < sizeof auto_map / sizeof auto_map[0]; k++)
-		if (strcmp(lname, auto_map[k].name) == 0) {
+		if (same_name(header, auto_map[k].name)) {
 			c->t = auto_map[k].t;
 			c->addr = auto_map[k].addr;
 			c->label = auto_map[k].label;
@@ -770,20 +860,13 @@ static int build_map(import_src *s, char *err, size_t errlen)
 	if (!s->map)
 		goto nomem;
 	for (size_t i = 0; i < s->ncols; i++) {
-		char lname[128];
-
-		lower_trim(s->headers[i], lname, sizeof lname);
 		if (s->m.n == 0) {
-			auto_target(s, &s->map[i], lname);
+			auto_target(s, &s->map[i], s->headers[i]);
 		} else {
-			for (size_t k = 0; k < s->m.n; k++) {
-				char lm[128];
-
-				lower_trim(s->m.header[k], lm, sizeof lm);
-				if (strcmp(lm, lname) == 0 &&
+			for (size_t k = 0; k < s->m.n; k++)
+				if (same_name(s->m.header[k], s->headers[i]) &&
 				    map_target(&s->map[i], s->m.target[k]) != 0)
 					goto nomem;
-			}
 		}
 		if (s->map[i].t != T_NONE)
 			any = true;
@@ -792,21 +875,18 @@ static int build_map(import_src *s, char *err, size_t errlen)
 	/* A mapping entry for a column the file lacks is a mistake in the
 	 * mapping (or the wrong file): say which. */
 	for (size_t k = 0; k < s->m.n; k++) {
-		char lm[128];
 		bool found = false;
 
-		lower_trim(s->m.header[k], lm, sizeof lm);
-		for (size_t i = 0; i < s->ncols && !found; i++) {
-			char lname[128];
-
-			lower_trim(s->headers[i], lname, sizeof lname);
-			found = strcmp(lm, lname) == 0;
-		}
+		for (size_t i = 0; i < s->ncols && !found; i++)
+			found = same_name(s->m.header[k], s->headers[i]);
 		if (!found) {
+			char qh[64];
+
+			quote_value(s->m.header[k], qh, sizeof qh, 60);
 			snprintf(err, errlen,
-				 "line %lu of the mapping: column '%.60s' is "
+				 "line %lu of the mapping: column '%s' is "
 				 "not in %s's header",
-				 s->m.line[k], s->m.header[k], s->path);
+				 s->m.line[k], qh, s->path);
 			return -1;
 		}
 	}
@@ -906,13 +986,17 @@ static int date_orders(import_src *s, enum order fmt, char *err, size_t errlen)
 		else if (md[i] && !dm[i])
 			s->map[i].order = O_MDY;
 		else if (amb[i]) {
+			char qh[48], qe[32];
+
+			quote_value(s->headers[i], qh, sizeof qh, 40);
+			quote_value(example[i] ? example[i] : "", qe, sizeof qe,
+				    20);
 			snprintf(err, errlen,
-				 "%s: line %lu, column %zu (%.40s): dates "
-				 "such as %.20s could be day/month or "
+				 "%s: line %lu, column %zu (%s): dates "
+				 "such as %s could be day/month or "
 				 "month/day; pass --date-format DD/MM/YYYY "
 				 "or MM/DD/YYYY",
-				 s->path, exline[i], i + 1, s->headers[i],
-				 example[i] ? example[i] : "");
+				 s->path, exline[i], i + 1, qh, qe);
 			goto out;
 		}
 	}
@@ -991,19 +1075,25 @@ static int open_common(const char *path, const import_opts *o, bool purchases,
 		int d = parse_delimiter(s->m.delimiter);
 
 		if (d < 0) {
+			char qd[32];
+
+			quote_value(s->m.delimiter, qd, sizeof qd, 20);
 			snprintf(err, errlen,
 				 "%s: delimiter must be comma, semicolon or "
-				 "tab, not '%.20s'",
-				 o->mapping, s->m.delimiter);
+				 "tab, not '%s'",
+				 o->mapping, qd);
 			goto fail;
 		}
 		delim = (char)d;
 	}
 	if (fmt && (order = format_order(fmt)) == O_NONE) {
+		char qf[40];
+
+		quote_value(fmt, qf, sizeof qf, 30);
 		snprintf(err, errlen,
-			 "date format '%.30s' is not one of DD/MM/YYYY, "
+			 "date format '%s' is not one of DD/MM/YYYY, "
 			 "MM/DD/YYYY, YYYY/MM/DD (any of / - . between)",
-			 fmt);
+			 qf);
 		goto fail;
 	}
 	if (purchases) {
@@ -1011,8 +1101,11 @@ static int open_common(const char *path, const import_opts *o, bool purchases,
 
 		if (cur && validate_currency(cur, s->currency, &s->exponent,
 					     NULL, 0) != 0) {
+			char qc[32];
+
+			quote_value(cur, qc, sizeof qc, 20);
 			snprintf(err, errlen,
-				 "'%.20s' is not an ISO 4217 currency", cur);
+				 "'%s' is not an ISO 4217 currency", qc);
 			goto fail;
 		}
 	}
@@ -1182,23 +1275,37 @@ static int set_str(char **slot, const char *v)
 	return 0;
 }
 
+/* Like set_str, taking v (allocated; NULL when memory ran out). */
+static int set_own(char **slot, char *v)
+{
+	if (!v)
+		return -1;
+	if (*slot && *slot != protobuf_c_empty_string)
+		free(*slot);
+	*slot = v;
+	return 0;
+}
+
+/* A copy of s in lower case (ASCII letters). */
+static char *lower_dup(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *p = d; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
 /* Looks a country up: an ISO code, the mapping's [countries], or the
  * table of names. NULL when unknown. */
 static const char *country_of(import_src *s, const char *v,
 			      char buf[VALIDATE_COUNTRY_SIZE])
 {
-	char lv[128];
-
 	if (strlen(v) == 2 && validate_country(v, buf, NULL, 0) == 0)
 		return buf;
-	lower_trim(v, lv, sizeof lv);
-	for (size_t i = 0; i < s->m.ncountries; i++) {
-		char lm[128];
-
-		lower_trim(s->m.cname[i], lm, sizeof lm);
-		if (strcmp(lm, lv) == 0)
+	for (size_t i = 0; i < s->m.ncountries; i++)
+		if (same_name(s->m.cname[i], v))
 			return s->m.ccode[i];
-	}
 	return csv_country_code(v);
 }
 
@@ -1219,7 +1326,6 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 	char birth[VALIDATE_DATE_SIZE] = "";
 	const char *countries[ROW_ADDR_MAX] = {NULL};
 	char cbuf[ROW_ADDR_MAX][VALIDATE_COUNTRY_SIZE];
-	char full_given[256] = "";
 	size_t naddr = 0;
 
 	if (!c)
@@ -1240,17 +1346,22 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			goto reject;
 		}
 	} else if (r->by && r->bm && r->bd) {
-		char tmp[40];
+		char tmp[VALIDATE_DATE_SIZE];
+		size_t nm = strlen(r->bm), nd = strlen(r->bd);
 
-		snprintf(tmp, sizeof tmp, "%s-%02d-%02d", r->by, atoi(r->bm),
-			 atoi(r->bd));
-		if (!digits(r->bm, strlen(r->bm)) ||
-		    !digits(r->bd, strlen(r->bd)) ||
+		/* Four digits, then one or two: the date fits tmp. */
+		if (strlen(r->by) != 4 || !digits(r->by, 4) || nm > 2 ||
+		    !digits(r->bm, nm) || nd > 2 || !digits(r->bd, nd) ||
+		    snprintf(tmp, sizeof tmp, "%s-%02d-%02d", r->by,
+			     atoi(r->bm), atoi(r->bd)) >= (int)sizeof tmp ||
 		    validate_date(tmp, birth, NULL, 0) != 0) {
-			snprintf(tmp, sizeof tmp, "%.8s/%.4s/%.4s", r->by,
-				 r->bm, r->bd);
+			char *v = str_printf("%s/%s/%s", r->by, r->bm, r->bd);
+
+			if (!v)
+				return -1;
 			reason_col(s, rec, r->by_col,
-				   "(year/month/day) is not a date", tmp);
+				   "(year/month/day) is not a date", v);
+			free(v);
 			goto reject;
 		}
 	} else if (r->by || r->bm || r->bd) {
@@ -1278,16 +1389,15 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 
 	/* Identity. */
 	const char *given = r->given, *family = r->family;
+	size_t given_len = given ? strlen(given) : 0;
 	if (!given && !family && r->full) {
 		const char *sp = strrchr(r->full, ' ');
 
-		if (sp && (size_t)(sp - r->full) < sizeof full_given) {
-			snprintf(full_given, sizeof full_given, "%.*s",
-				 (int)(sp - r->full), r->full);
-			given = full_given;
+		given = r->full;
+		given_len = strlen(given);
+		if (sp) {
+			given_len = (size_t)(sp - r->full);
 			family = sp + 1;
-		} else {
-			given = r->full;
 		}
 	}
 	if (given || family || r->company || r->extid || r->number ||
@@ -1298,15 +1408,13 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			return -1;
 		carta__v1__identity__init(id);
 		c->identity = id;
-		char st[32] = "";
-		if (r->status)
-			lower_trim(r->status, st, sizeof st);
-		if ((given && set_str(&id->given_name, given)) ||
+		if ((given &&
+		     set_own(&id->given_name, strndup(given, given_len))) ||
 		    (family && set_str(&id->family_name, family)) ||
 		    (r->company && set_str(&id->company, r->company)) ||
 		    (r->extid && set_str(&id->external_id, r->extid)) ||
 		    (r->number && set_str(&id->number, r->number)) ||
-		    (r->status && set_str(&id->status, st)) ||
+		    (r->status && set_own(&id->status, lower_dup(r->status))) ||
 		    (r->branch && set_str(&id->home_branch, r->branch)))
 			return -1;
 	}
@@ -1354,7 +1462,6 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 		static const char *const labels[] = {"home", "work", "other"};
 		for (size_t k = 0; k < ROW_ADDR_MAX; k++) {
 			row_addr *a = &r->addr[k];
-			char street[512];
 
 			if (!a->nstreet && !a->city && !a->postal &&
 			    !a->region && !a->country)
@@ -1365,11 +1472,12 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			carta__v1__address__init(ad);
 			ad->primary = ct->n_addresses == 0;
 			ct->addresses[ct->n_addresses++] = ad;
-			snprintf(street, sizeof street, "%s%s%s",
-				 a->nstreet ? a->street[0] : "",
-				 a->nstreet > 1 ? ", " : "",
-				 a->nstreet > 1 ? a->street[1] : "");
-			if ((a->nstreet && set_str(&ad->street, street)) ||
+			if ((a->nstreet &&
+			     set_own(&ad->street,
+				     str_printf("%s%s%s", a->street[0],
+						a->nstreet > 1 ? ", " : "",
+						a->nstreet > 1 ? a->street[1]
+							       : ""))) ||
 			    (a->city && set_str(&ad->city, a->city)) ||
 			    (a->postal &&
 			     set_str(&ad->postal_code, a->postal)) ||
@@ -1477,6 +1585,8 @@ static int csv_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 			 "%zu fields, the header has %zu", row.n, s->ncols);
 		return 1;
 	}
+	if (field_too_long(s, &row, rec->reason, sizeof rec->reason))
+		return 1;
 
 	memset(&r, 0, sizeof r);
 	collect(s, &row, &r);
@@ -1639,16 +1749,6 @@ static void normalise_key(char *k)
 	*dot = '\0';
 }
 
-static void row_reason(import_src *s, size_t col, const char *v,
-		       const char *what, char *out, size_t cap)
-{
-	import_rec tmp;
-
-	memset(&tmp, 0, sizeof tmp);
-	reason_col(s, &tmp, col, what, v);
-	snprintf(out, cap, "%s", tmp.reason);
-}
-
 /* Reads one purchases row into a pline, or a reason. Returns 1 for a
  * line, 0 for a row to skip or reject (reason filled, *skip set), -1
  * when memory ran out. */
@@ -1681,6 +1781,8 @@ static int read_pline(import_src *s, const csv_row *row, pline *l, bool *skip,
 		row_reason(s, col[P_INVOICE], NULL, "no invoice", reason, cap);
 		return 0;
 	}
+	if (field_too_long(s, row, reason, cap))
+		return 0;
 	if (!val[P_QTY] || !parse_qty(val[P_QTY], &l->qty)) {
 		row_reason(s, col[P_QTY], val[P_QTY], "is not a whole quantity",
 			   reason, cap);
@@ -1853,9 +1955,11 @@ static int purchases_load(import_src *s, char *err, size_t errlen)
 		s->lines = nl;
 		s->lines[s->nlines++] = l;
 
-		char key[512];
-		snprintf(key, sizeof key, "%s\x1f%s", l.invoice, l.customer);
+		char *key = str_printf("%s\x1f%s", l.invoice, l.customer);
+		if (!key)
+			goto nomem;
 		g = group_of(s, key);
+		free(key);
 		if (g == SIZE_MAX)
 			goto nomem;
 		pgroup *gp = &s->groups[g];
@@ -1956,7 +2060,6 @@ static int build_purchase(import_src *s, const pout *o, import_rec *rec)
 	Carta__V1__Purchase *p;
 	int64_t amount = 0, qty = 0;
 	bool refund = first->invoice[0] == 'C' || first->invoice[0] == 'c';
-	char buf[600];
 
 	if (!c)
 		return -1;
@@ -2022,9 +2125,11 @@ static int build_purchase(import_src *s, const pout *o, import_rec *rec)
 		 * product or the sum can still overflow. */
 		if (__builtin_mul_overflow(q, l->price_minor, &t) ||
 		    __builtin_add_overflow(amount, t, &amount)) {
+			char qi[64];
+
+			quote_value(first->invoice, qi, sizeof qi, 60);
 			snprintf(rec->reason, sizeof rec->reason,
-				 "invoice %.60s: the total does not fit",
-				 first->invoice);
+				 "invoice %s: the total does not fit", qi);
 			carta__v1__card__free_unpacked(c, NULL);
 			rec->card = NULL;
 			return 0;
@@ -2035,23 +2140,19 @@ static int build_purchase(import_src *s, const pout *o, import_rec *rec)
 	p->quantity = qty;
 	p->refund = refund;
 
-	if (o->parts > 1)
-		snprintf(buf, sizeof buf, "%s/%zu", first->invoice,
-			 o->part + 1);
-	else
-		snprintf(buf, sizeof buf, "%s", first->invoice);
-	if (set_str(&p->invoice, buf) || set_str(&p->currency, first->currency))
+	if ((o->parts > 1
+		 ? set_own(&p->invoice,
+			   str_printf("%s/%zu", first->invoice, o->part + 1))
+		 : set_str(&p->invoice, first->invoice)) ||
+	    set_str(&p->currency, first->currency))
 		return -1;
 	if (first->date[0] && set_str(&p->date, first->date))
 		return -1;
 
 	const char *d = first->desc[0] ? first->desc : first->code;
-	if (n > 1)
-		snprintf(buf, sizeof buf, "%s and %zu more item%s", d, n - 1,
-			 n > 2 ? "s" : "");
-	else
-		snprintf(buf, sizeof buf, "%s", d);
-	if (set_str(&p->product, buf))
+	if (n > 1 ? set_own(&p->product, str_printf("%s and %zu more item%s", d,
+						    n - 1, n > 2 ? "s" : ""))
+		  : set_str(&p->product, d))
 		return -1;
 	return 0;
 }

@@ -122,6 +122,89 @@ static void test_bom_and_note(void **state)
 	result_free(&r);
 }
 
+/* Joined and copied values are never cut: a street of 190 euro signs
+ * (570 bytes), two streets joined past 512 bytes, a long status, a full
+ * name split after byte 256, a long purchase description; a value no
+ * card field can hold is rejected with its real length. */
+static void test_long_values(void **state)
+{
+	static char big[2100000];
+	char euros[190 * 3 + 1], e300[300 * 2 + 1], want[2 * 600 + 32];
+	result r;
+	size_t n;
+	(void)state;
+
+	for (size_t i = 0; i < 190; i++)
+		memcpy(euros + 3 * i, "\xE2\x82\xAC", 3);
+	euros[190 * 3] = '\0';
+	for (size_t i = 0; i < 300; i++)
+		memcpy(e300 + 2 * i, "\xC3\xA9", 2);
+	e300[300 * 2] = '\0';
+
+	n = (size_t)snprintf(
+	    big, sizeof big,
+	    "given_name,family_name,street,status\n"
+	    "Ana,Ruiz,%s,Gold Member Since The Very First Day\n",
+	    euros);
+	run(&import_csv_reader, write_file("euro.csv", big, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.rec[0].card->contact->addresses[0]->street,
+			    euros);
+	assert_string_equal(r.rec[0].card->identity->status,
+			    "gold member since the very first day");
+	result_free(&r);
+
+	n = (size_t)snprintf(big, sizeof big,
+			     "First Name,Home Address,Home Address 2\n"
+			     "Ana,%s,%s\n",
+			     e300, e300);
+	run(&import_csv_reader, write_file("two.csv", big, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	snprintf(want, sizeof want, "%s, %s", e300, e300);
+	assert_string_equal(r.rec[0].card->contact->addresses[0]->street, want);
+	result_free(&r);
+
+	n = (size_t)snprintf(big, sizeof big, "Name\nAna %s Ruiz\n", e300);
+	run(&import_csv_reader, write_file("full.csv", big, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	snprintf(want, sizeof want, "Ana %s", e300);
+	assert_string_equal(r.rec[0].card->identity->given_name, want);
+	assert_string_equal(r.rec[0].card->identity->family_name, "Ruiz");
+	result_free(&r);
+
+	/* 2,000,000 characters: rejected, with that length. */
+	n = (size_t)snprintf(big, sizeof big, "given_name,street\nAna,");
+	memset(big + n, 'x', 2000000);
+	n += 2000000;
+	memcpy(big + n, "\nBea,Calle 1\n", 13);
+	n += 13;
+	run(&import_csv_reader, write_file("huge.csv", big, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_int_equal(r.rejected, 1);
+	assert_string_equal(r.rec[0].reason,
+			    "column 2 (street): is 2000000 characters long; no "
+			    "card field holds more than 65536 bytes");
+	assert_string_equal(given(&r, 1), "Bea");
+	result_free(&r);
+
+	/* The product of an invoice names its first item in full. */
+	import_opts o = {.currency = "EUR"};
+	n = (size_t)snprintf(big, sizeof big,
+			     "invoice,code,description,quantity,unit_price,"
+			     "customer\n"
+			     "7,A,%s%s,1,1.00,5\n"
+			     "7,B,Cup,1,1.00,5\n",
+			     e300, e300);
+	run(&import_purchases_reader, write_file("desc.csv", big, n), &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	snprintf(want, sizeof want, "%s%s and 1 more item", e300, e300);
+	assert_string_equal(r.rec[0].card->purchases[0]->product, want);
+	result_free(&r);
+}
+
 static void test_semicolon_and_tab(void **state)
 {
 	result r;
@@ -604,6 +687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bom_and_note),
 	    cmocka_unit_test(test_semicolon_and_tab),
+	    cmocka_unit_test(test_long_values),
 	    cmocka_unit_test(test_quotes_newlines_crlf),
 	    cmocka_unit_test(test_windows_1252),
 	    cmocka_unit_test(test_utf16),
