@@ -34,19 +34,35 @@ struct csv_table {
 
 static int space_no_tab(unsigned char c)
 {
-	return c == ' ' || c == '\r';
+	return c == ' ';
 }
 
 static int space_tab(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\r';
+	return c == ' ' || c == '\t';
 }
 
-/* Only LF ends a row: a CR before it is white space, so CRLF and LF
- * files read alike and one line fed to the parser ends at most one row. */
-static int term_lf(unsigned char c)
+/* LF, CR LF and a CR alone (old Macintosh files) end a row outside
+ * quotes. A line is fed to the parser with its whole end (line_end), so
+ * it ends at most one row: the LF of a CR LF comes after the row ended at
+ * the CR, and libcsv reports no empty row for it. */
+static int term_cr_lf(unsigned char c)
 {
-	return c == '\n';
+	return c == '\n' || c == '\r';
+}
+
+/* Offset just past the line starting at from: past its LF, its CR LF or
+ * its lone CR; len for a last line with no end. */
+static size_t line_end(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++) {
+		if (buf[i] == '\n')
+			return i + 1;
+		if (buf[i] == '\r')
+			return i + 1 < len && buf[i + 1] == '\n' ? i + 2
+								 : i + 1;
+	}
+	return len;
 }
 
 static void free_fields(csv_table *t)
@@ -281,10 +297,13 @@ static int convert(const char *path, const char *enc, const char *in,
 	    iconv(cd, NULL, NULL, &op, &ol) == (size_t)-1) {
 		unsigned long line = 1;
 		size_t at = (size_t)(ip - in);
+		size_t done = (size_t)(op - buf);
 
 		/* Lines of what was converted so far. */
-		for (const char *c = buf; c < op; c++)
-			if (*c == '\n')
+		for (size_t i = 0; i < done; i++)
+			if (buf[i] == '\n' ||
+			    (buf[i] == '\r' &&
+			     (i + 1 == done || buf[i + 1] != '\n')))
 				line++;
 		snprintf(err, errlen,
 			 "%s: line %lu: byte 0x%02X (offset %zu) is not "
@@ -316,7 +335,7 @@ static char detect_delimiter(const char *buf, size_t len)
 			quoted = !quoted;
 		else if (quoted)
 			continue;
-		else if (c == '\n')
+		else if (c == '\n' || c == '\r')
 			break;
 		else if (c == ',')
 			comma++;
@@ -342,7 +361,7 @@ static int parser_start(csv_table *t)
 		return -1;
 	csv_set_delim(&t->p, (unsigned char)t->delim);
 	csv_set_space_func(&t->p, t->delim == '\t' ? space_no_tab : space_tab);
-	csv_set_term_func(&t->p, term_lf);
+	csv_set_term_func(&t->p, term_cr_lf);
 	t->parser_ready = true;
 	return 0;
 }
@@ -429,8 +448,9 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 	row->n = 0;
 
 	while (t->pos < t->len) {
-		const char *nl = memchr(t->buf + t->pos, '\n', t->len - t->pos);
-		size_t end = nl ? (size_t)(nl - t->buf) + 1 : t->len;
+		size_t end = line_end(t->buf, t->pos, t->len);
+		char last = t->buf[end - 1];
+		bool ended = last == '\n' || last == '\r';
 		size_t bad;
 
 		/* A blank line between rows is reported as a row of no
@@ -488,7 +508,7 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 			return stop(t, err, errlen);
 		}
 		t->pos = end;
-		if (nl)
+		if (ended)
 			t->line++;
 		in_row = true;
 		if (t->row_done) {

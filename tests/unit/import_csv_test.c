@@ -256,6 +256,51 @@ static void test_quotes_newlines_crlf(void **state)
 	result_free(&r);
 }
 
+/* Old Macintosh files end lines with a CR alone: each is a line end,
+ * for rows, line numbers and the delimiter; a CR or LF inside quotes
+ * stays in the field. */
+static void test_cr_line_ends(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("cr.csv", "given_name,family_name,email\r"
+			    "A,B,cr1@example.com\r"
+			    "C,D,cr2@example.com\r"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(given(&r, 0), "A");
+	assert_int_equal(r.rec[0].line, 2);
+	assert_string_equal(r.rec[1].card->contact->emails[0]->address,
+			    "cr2@example.com");
+	assert_int_equal(r.rec[1].line, 3);
+	result_free(&r);
+
+	/* Semicolons found on the first line only; a quoted CR kept; an
+	 * empty last cell; a blank line; no end on the last line. */
+	run(&import_csv_reader,
+	    WRITE("cr2.csv", "given_name;family_name;street;city\r"
+			     "Ana;Ruiz;\"Calle 1\rPiso 2\";\r"
+			     "\r"
+			     "Bea;Gil;x,y;Vic"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.skipped, 1);
+	assert_string_equal(r.rec[0].card->contact->addresses[0]->street,
+			    "Calle 1\rPiso 2");
+	assert_string_equal(r.rec[0].card->contact->addresses[0]->city, "");
+	assert_int_equal(r.rec[1].line, 4);
+	assert_int_equal(r.rec[2].line, 5);
+	assert_string_equal(r.rec[2].card->contact->addresses[0]->street,
+			    "x,y");
+	result_free(&r);
+}
+
 static void test_windows_1252(void **state)
 {
 	result r;
@@ -689,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_semicolon_and_tab),
 	    cmocka_unit_test(test_long_values),
 	    cmocka_unit_test(test_quotes_newlines_crlf),
+	    cmocka_unit_test(test_cr_line_ends),
 	    cmocka_unit_test(test_windows_1252),
 	    cmocka_unit_test(test_utf16),
 	    cmocka_unit_test(test_dates),
