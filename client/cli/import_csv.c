@@ -1999,6 +1999,36 @@ static int purchases_load(import_src *s, char *err, size_t errlen)
 			continue;
 		}
 
+		/* A purchase is a sale or a refund: an invoice selling some
+		 * items and taking others back would be stored as a refund of
+		 * them all. */
+		unsigned long sale = 0, ret = 0;
+		for (size_t k = 0; k < gp->n; k++) {
+			const pline *l = &s->lines[gp->rows[k]];
+
+			if (l->qty > 0 && sale == 0)
+				sale = l->line;
+			else if (l->qty < 0 && ret == 0)
+				ret = l->line;
+		}
+		if (sale != 0 && ret != 0) {
+			char why[IMPORT_REASON_MAX], qi[64];
+
+			quote_value(s->lines[gp->rows[0]].invoice, qi,
+				    sizeof qi, 60);
+			snprintf(
+			    why, sizeof why,
+			    "invoice %s mixes sales (line %lu) and returns "
+			    "(line %lu): no row of it is imported; give "
+			    "the returns an invoice of their own",
+			    qi, sale, ret);
+			for (size_t k = 0; k < gp->n; k++)
+				if (add_out(s, s->lines[gp->rows[k]].line,
+					    SIZE_MAX, 0, 0, false, why) != 0)
+					goto nomem;
+			continue;
+		}
+
 		for (size_t p = 0; p < parts; p++)
 			if (add_out(
 				s,

@@ -597,6 +597,60 @@ static void test_purchases_bad_row_rejects_its_invoice(void **state)
 	result_free(&r);
 }
 
+/* An invoice that sells some items and takes others back is neither a
+ * sale nor a refund: rejected whole, naming a line of each. Cancellations
+ * (C prefix, or every quantity negative) stay refunds. */
+static void test_purchases_mixed_signs_rejected(void **state)
+{
+	result r;
+	import_opts o = {.currency = "GBP"};
+	(void)state;
+
+	run(&import_purchases_reader,
+	    WRITE("mixed.csv",
+		  "InvoiceNo,StockCode,Description,Quantity,"
+		  "InvoiceDate,UnitPrice,CustomerID,Country\n"
+		  "900,A,Mug,-2,2011-03-10 10:00:00,2.00,7,Spain\n"
+		  "900,B,Cup,3,2011-03-10 10:00:00,1.00,7,Spain\n"
+		  "C901,A,Mug,-1,2011-03-11 10:00:00,2.00,7,Spain\n"
+		  "902,A,Mug,-1,2011-03-12 10:00:00,2.00,7,Spain\n"
+		  "902,B,Cup,-4,2011-03-12 10:00:00,1.00,7,Spain\n"
+		  "903,B,Cup,5,2011-03-13 10:00:00,1.00,7,Spain\n"),
+	    &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 5);
+	assert_int_equal(r.cards, 3);
+	assert_int_equal(r.rejected, 2);
+	assert_int_equal(r.refunds, 2);
+	assert_int_equal(r.lines, 6);
+	for (size_t i = 0; i < r.n; i++) {
+		const Carta__V1__Purchase *p;
+
+		if (r.rec[i].card == NULL) {
+			assert_true(r.rec[i].line == 2 || r.rec[i].line == 3);
+			assert_string_equal(
+			    r.rec[i].reason,
+			    "invoice 900 mixes sales (line 3) and returns "
+			    "(line 2): no row of it is imported; give the "
+			    "returns an invoice of their own");
+			continue;
+		}
+		p = r.rec[i].card->purchases[0];
+		if (strcmp(p->invoice, "903") == 0) {
+			assert_false(p->refund);
+			assert_int_equal(p->quantity, 5);
+		} else if (strcmp(p->invoice, "902") == 0) {
+			assert_true(p->refund);
+			assert_int_equal(p->quantity, 5);
+			assert_int_equal(p->amount_minor, 600);
+		} else {
+			assert_string_equal(p->invoice, "C901");
+			assert_true(p->refund);
+		}
+	}
+	result_free(&r);
+}
+
 /* The sample files: every row is a record (card, rejected or skipped). */
 static const struct {
 	const char *file;
@@ -743,6 +797,7 @@ int main(void)
 	    cmocka_unit_test(test_no_mappable_column),
 	    cmocka_unit_test(test_purchases_small),
 	    cmocka_unit_test(test_purchases_bad_row_rejects_its_invoice),
+	    cmocka_unit_test(test_purchases_mixed_signs_rejected),
 	    cmocka_unit_test(test_sample_files),
 	    cmocka_unit_test(test_uci_sample),
 	};
