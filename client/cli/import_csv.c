@@ -922,17 +922,24 @@ static bool is_date_target(enum target t)
 	return t == T_BIRTH || t == P_DATE;
 }
 
-/* Decides the day/month order of each date column. With a format, that
- * format. Without, a column settles its own order when some value can
- * only be read one way (25/04/2021 is D/M) and none the other way; a
- * column with values such as 03/04/2021 that nothing settles stops the
- * file here, before any record is sent. */
+/* The first value of a date column that can only be read day first,
+ * only month first, and either way, with their lines. */
+enum { SEEN_DM, SEEN_MD, SEEN_EITHER, SEEN_KINDS };
+typedef struct {
+	char *value[SEEN_KINDS];
+	unsigned long line[SEEN_KINDS];
+} date_seen;
+
+/* Decides the day/month order of each date column, once for the whole
+ * file. With a format, that format. Without, a column settles its own
+ * order when some value can only be read one way (25/04/2021 is D/M) and
+ * none the other way. A column that nothing settles (only values such as
+ * 03/04/2021) or that has values of both ways stops the file here, before
+ * any record is sent. */
 static int date_orders(import_src *s, enum order fmt, char *err, size_t errlen)
 {
 	bool need = false;
-	bool *dm, *md, *amb;
-	char **example = NULL;
-	unsigned long *exline = NULL;
+	date_seen *seen;
 	csv_row row;
 	int rv = -1, r;
 
@@ -945,71 +952,81 @@ static int date_orders(import_src *s, enum order fmt, char *err, size_t errlen)
 	if (!need || fmt != O_NONE)
 		return 0;
 
-	dm = calloc(s->ncols, sizeof *dm);
-	md = calloc(s->ncols, sizeof *md);
-	amb = calloc(s->ncols, sizeof *amb);
-	example = calloc(s->ncols, sizeof *example);
-	exline = calloc(s->ncols, sizeof *exline);
-	if (!dm || !md || !amb || !example || !exline) {
-		snprintf(err, errlen, "%s: out of memory", s->path);
-		goto out;
-	}
+	seen = calloc(s->ncols, sizeof *seen);
+	if (!seen)
+		goto nomem;
 
 	/* The header was read already: the rest of the file follows. */
 	while ((r = csv_table_next(s->t, &row, err, errlen)) == 1) {
 		for (size_t i = 0; i < row.n && i < s->ncols; i++) {
-			int n[3];
+			int n[3], kind;
 			size_t len[3];
 
 			if (!is_date_target(s->map[i].t) ||
 			    !split_date(row.fields[i], n, len) || len[2] != 4)
 				continue;
 			if (n[0] > 12 && n[1] <= 12)
-				dm[i] = true;
+				kind = SEEN_DM;
 			else if (n[1] > 12 && n[0] <= 12)
-				md[i] = true;
-			else if (n[0] <= 12 && n[1] <= 12 && !amb[i]) {
-				amb[i] = true;
-				example[i] = strdup(row.fields[i]);
-				exline[i] = row.line;
-			}
+				kind = SEEN_MD;
+			else if (n[0] <= 12 && n[1] <= 12)
+				kind = SEEN_EITHER;
+			else
+				continue;
+			if (seen[i].value[kind])
+				continue;
+			seen[i].value[kind] = strdup(row.fields[i]);
+			if (!seen[i].value[kind])
+				goto nomem;
+			seen[i].line[kind] = row.line;
 		}
 	}
 	/* A broken file is reported by next(), at its place. */
 	err[0] = '\0';
 
 	for (size_t i = 0; i < s->ncols; i++) {
+		const date_seen *d = &seen[i];
+		char qh[48], q1[32], q2[32];
+
 		if (!is_date_target(s->map[i].t))
 			continue;
-		if (dm[i] && !md[i])
+		quote_value(s->headers[i], qh, sizeof qh, 40);
+		if (d->value[SEEN_DM] && d->value[SEEN_MD]) {
+			quote_value(d->value[SEEN_DM], q1, sizeof q1, 20);
+			quote_value(d->value[SEEN_MD], q2, sizeof q2, 20);
+			snprintf(err, errlen,
+				 "%s: column %zu (%s) has dates both ways: "
+				 "%s (line %lu) can only be day/month and %s "
+				 "(line %lu) only month/day; pass "
+				 "--date-format DD/MM/YYYY or MM/DD/YYYY",
+				 s->path, i + 1, qh, q1, d->line[SEEN_DM], q2,
+				 d->line[SEEN_MD]);
+			goto out;
+		}
+		if (d->value[SEEN_DM])
 			s->map[i].order = O_DMY;
-		else if (md[i] && !dm[i])
+		else if (d->value[SEEN_MD])
 			s->map[i].order = O_MDY;
-		else if (amb[i]) {
-			char qh[48], qe[32];
-
-			quote_value(s->headers[i], qh, sizeof qh, 40);
-			quote_value(example[i] ? example[i] : "", qe, sizeof qe,
-				    20);
+		else if (d->value[SEEN_EITHER]) {
+			quote_value(d->value[SEEN_EITHER], q1, sizeof q1, 20);
 			snprintf(err, errlen,
 				 "%s: line %lu, column %zu (%s): dates "
 				 "such as %s could be day/month or "
 				 "month/day; pass --date-format DD/MM/YYYY "
 				 "or MM/DD/YYYY",
-				 s->path, exline[i], i + 1, qh, qe);
+				 s->path, d->line[SEEN_EITHER], i + 1, qh, q1);
 			goto out;
 		}
 	}
 	rv = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", s->path);
 out:
-	if (example)
-		for (size_t i = 0; i < s->ncols; i++)
-			free(example[i]);
-	free(example);
-	free(exline);
-	free(dm);
-	free(md);
-	free(amb);
+	for (size_t i = 0; seen && i < s->ncols; i++)
+		for (int k = 0; k < SEEN_KINDS; k++)
+			free(seen[i].value[k]);
+	free(seen);
 	return rv;
 }
 

@@ -391,6 +391,54 @@ static void test_dates(void **state)
 	result_free(&r);
 }
 
+/* A date column has one order for the whole file: values that can only
+ * be month first (03/14/2001) and only day first (25/06/1990) refuse the
+ * file, naming both lines; with --date-format the rows in the other order
+ * are rejected, each with its line. */
+static void test_dates_both_ways(void **state)
+{
+	result r;
+	import_opts dm = {.date_format = "DD/MM/YYYY"};
+	import_opts md = {.date_format = "MM/DD/YYYY"};
+	const char *p;
+	char want[256];
+	(void)state;
+
+	p = WRITE("both.csv", "given_name,birth_date\nAna,03/14/2001\n"
+			      "Bea,25/06/1990\nCarla,1990-12-01\n");
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.n, 0);
+	snprintf(want, sizeof want,
+		 "%s: column 2 (birth_date) has dates both ways: 25/06/1990 "
+		 "(line 3) can only be day/month and 03/14/2001 (line 2) only "
+		 "month/day; pass --date-format DD/MM/YYYY or MM/DD/YYYY",
+		 p);
+	assert_string_equal(r.err, want);
+	result_free(&r);
+
+	run(&import_csv_reader, p, &dm, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.rejected, 1);
+	assert_int_equal(r.rec[0].line, 2);
+	assert_string_equal(r.rec[0].reason,
+			    "column 2 (birth_date): 03/14/2001 is not a date");
+	assert_string_equal(r.rec[1].card->demographics->birth_date,
+			    "1990-06-25");
+	result_free(&r);
+
+	run(&import_csv_reader, p, &md, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(r.rec[0].card->demographics->birth_date,
+			    "2001-03-14");
+	assert_int_equal(r.rec[1].line, 3);
+	assert_string_equal(r.rec[1].reason,
+			    "column 2 (birth_date): 25/06/1990 is not a date");
+	result_free(&r);
+}
+
 static void test_leading_zeros_and_bad_row(void **state)
 {
 	result r;
@@ -792,6 +840,7 @@ int main(void)
 	    cmocka_unit_test(test_windows_1252),
 	    cmocka_unit_test(test_utf16),
 	    cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_dates_both_ways),
 	    cmocka_unit_test(test_leading_zeros_and_bad_row),
 	    cmocka_unit_test(test_mapping_file),
 	    cmocka_unit_test(test_no_mappable_column),
