@@ -70,6 +70,7 @@ typedef struct {
 	const char *label; /* "home", "work", "mobile", or NULL */
 	char *custom;	   /* custom field name (owned), T_CUSTOM */
 	enum order order;  /* date columns: the order to read them in */
+	bool split;	   /* several values in a cell, "a ::: b" */
 } colmap;
 
 /* Automatic mapping: header names (lower case) of the layouts the issue
@@ -817,6 +818,9 @@ static void auto_target(import_src *s, colmap *c, const char *header)
 			c->t = auto_map[k].t;
 			c->addr = auto_map[k].addr;
 			c->label = auto_map[k].label;
+			/* Google's "E-mail 1 - Value" and "Phone 1 - Value"
+			 * hold "a@example.com ::: b@example.com". */
+			c->split = strstr(auto_map[k].name, " - value") != NULL;
 		}
 }
 
@@ -1169,6 +1173,8 @@ typedef struct {
 	const char *cname[ROW_MULTI_MAX], *cvalue[ROW_MULTI_MAX];
 	size_t ncustom;
 	bool any;
+	bool too_many; /* more emails or phones than ROW_MULTI_MAX */
+	size_t too_many_col;
 } row_vals;
 
 static void take(const char **slot, const char *v)
@@ -1177,10 +1183,45 @@ static void take(const char **slot, const char *v)
 		*slot = v;
 }
 
+/* Adds the email or phone v of column col; a column marked split holds
+ * several, separated by ":::" (Google Contacts writes "a@example.com :::
+ * b@example.com"), each added with the column's label. v is cut in place:
+ * the row's fields are read once. */
+static void add_contact(row_vals *r, const colmap *c, size_t col, char *v)
+{
+	bool email = c->t == T_EMAIL;
+	const char **vals = email ? r->email : r->phone;
+	const char **labels = email ? r->email_label : r->phone_label;
+	size_t *n = email ? &r->nemail : &r->nphone;
+
+	for (char *part = v; part != NULL;) {
+		char *sep = c->split ? strstr(part, ":::") : NULL;
+		size_t len;
+
+		if (sep)
+			*sep = '\0';
+		while (*part == ' ' || *part == '\t')
+			part++;
+		len = strlen(part);
+		while (len > 0 &&
+		       (part[len - 1] == ' ' || part[len - 1] == '\t'))
+			part[--len] = '\0';
+		if (*part && *n == ROW_MULTI_MAX) {
+			if (!r->too_many)
+				r->too_many_col = col;
+			r->too_many = true;
+		} else if (*part) {
+			labels[*n] = c->label;
+			vals[(*n)++] = part;
+		}
+		part = sep ? sep + 3 : NULL;
+	}
+}
+
 static void collect(import_src *s, const csv_row *row, row_vals *r)
 {
 	for (size_t i = 0; i < row->n && i < s->ncols; i++) {
-		const char *v = row->fields[i];
+		char *v = row->fields[i];
 		const colmap *c = &s->map[i];
 		row_addr *a = &r->addr[c->addr];
 
@@ -1238,16 +1279,8 @@ static void collect(import_src *s, const csv_row *row, row_vals *r)
 			take(&r->bd, v);
 			break;
 		case T_EMAIL:
-			if (r->nemail < ROW_MULTI_MAX) {
-				r->email_label[r->nemail] = c->label;
-				r->email[r->nemail++] = v;
-			}
-			break;
 		case T_PHONE:
-			if (r->nphone < ROW_MULTI_MAX) {
-				r->phone_label[r->nphone] = c->label;
-				r->phone[r->nphone++] = v;
-			}
+			add_contact(r, c, i, v);
 			break;
 		case T_STREET:
 			if (a->nstreet < 2)
@@ -1349,6 +1382,16 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 		return -1;
 	carta__v1__card__init(c);
 	rec->card = c;
+
+	if (r->too_many) {
+		char what[80];
+
+		snprintf(what, sizeof what,
+			 "makes more than %d emails or phones in one row",
+			 ROW_MULTI_MAX);
+		reason_col(s, rec, r->too_many_col, what, NULL);
+		goto reject;
+	}
 
 	/* What only the file can settle: dates and country names. */
 	if (r->birth) {

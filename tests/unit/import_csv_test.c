@@ -475,6 +475,55 @@ static void test_leading_zeros_and_bad_row(void **state)
 	result_free(&r);
 }
 
+/* Google Contacts puts several values in one cell, "a ::: b": each is an
+ * email or phone of its own. A row with more than 16 of them is rejected,
+ * none dropped unsaid. */
+static void test_google_multi_values(void **state)
+{
+	static char data[4096];
+	result r;
+	size_t n;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("google.csv",
+		  "Name,Given Name,Family Name,E-mail 1 - Type,"
+		  "E-mail 1 - Value,E-mail 2 - Value,Phone 1 - Type,"
+		  "Phone 1 - Value\n"
+		  "Ana Ruiz,Ana,Ruiz,* Home ::: Work,"
+		  "a@example.com ::: b@example.com,c@example.com,Mobile,"
+		  "+34 600 111 222 ::: +34 600 333 444\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	const Carta__V1__Contact *c = r.rec[0].card->contact;
+	assert_int_equal(c->n_emails, 3);
+	assert_string_equal(c->emails[0]->address, "a@example.com");
+	assert_true(c->emails[0]->primary);
+	assert_string_equal(c->emails[1]->address, "b@example.com");
+	assert_false(c->emails[1]->primary);
+	assert_string_equal(c->emails[2]->address, "c@example.com");
+	assert_int_equal(c->n_phones, 2);
+	assert_string_equal(c->phones[0]->original, "+34 600 111 222");
+	assert_string_equal(c->phones[1]->number, "+34 600 333 444");
+	result_free(&r);
+
+	n = (size_t)snprintf(data, sizeof data,
+			     "Given Name,E-mail 1 - Value\n"
+			     "Ana,");
+	for (int i = 0; i < 17; i++)
+		n += (size_t)snprintf(data + n, sizeof data - n,
+				      "%sa%d@example.com", i ? " ::: " : "", i);
+	n += (size_t)snprintf(data + n, sizeof data - n, "\n");
+	run(&import_csv_reader, write_file("g17.csv", data, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.rejected, 1);
+	assert_string_equal(r.rec[0].reason,
+			    "column 2 (E-mail 1 - Value): makes more than 16 "
+			    "emails or phones in one row");
+	result_free(&r);
+}
+
 static void test_mapping_file(void **state)
 {
 	result r;
@@ -842,6 +891,7 @@ int main(void)
 	    cmocka_unit_test(test_dates),
 	    cmocka_unit_test(test_dates_both_ways),
 	    cmocka_unit_test(test_leading_zeros_and_bad_row),
+	    cmocka_unit_test(test_google_multi_values),
 	    cmocka_unit_test(test_mapping_file),
 	    cmocka_unit_test(test_no_mappable_column),
 	    cmocka_unit_test(test_purchases_small),
