@@ -22,7 +22,7 @@
 #define NOTES_MAX	  16
 
 typedef struct {
-	char text[64];
+	char *text; /* owned */
 	unsigned long count;
 } import_note;
 
@@ -65,7 +65,23 @@ void import_rec_clear(import_rec *rec)
 {
 	if (rec->card != NULL)
 		carta__v1__card__free_unpacked(rec->card, NULL);
+	free(rec->note);
 	memset(rec, 0, sizeof(*rec));
+}
+
+int import_rec_note(import_rec *rec, const char *text)
+{
+	size_t old = rec->note != NULL ? strlen(rec->note) : 0;
+	size_t add = strlen(text);
+	char *n = realloc(rec->note, old + 2 + add + 1);
+
+	if (n == NULL)
+		return -1;
+	if (old > 0)
+		memcpy(n + old, "; ", 2);
+	memcpy(n + (old > 0 ? old + 2 : 0), text, add + 1);
+	rec->note = n;
+	return 0;
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -160,9 +176,11 @@ static void report(importer *im, const char *what, unsigned long line,
 		printf("line %lu: %s: %s\n", line, what, cli_safe(reason));
 }
 
+/* Counts a record's note for the summary; the first NOTES_MAX kinds are
+ * kept (a copy of text that fails for lack of memory is not). */
 static void note(importer *im, const char *text)
 {
-	if (text[0] == '\0')
+	if (text == NULL || text[0] == '\0')
 		return;
 	for (size_t i = 0; i < im->nnotes; i++) {
 		if (strcmp(im->notes[i].text, text) == 0) {
@@ -171,10 +189,40 @@ static void note(importer *im, const char *text)
 		}
 	}
 	if (im->nnotes < NOTES_MAX) {
-		snprintf(im->notes[im->nnotes].text,
-			 sizeof(im->notes[im->nnotes].text), "%s", text);
-		im->notes[im->nnotes++].count = 1;
+		im->notes[im->nnotes].text = strdup(text);
+		if (im->notes[im->nnotes].text != NULL)
+			im->notes[im->nnotes++].count = 1;
 	}
+}
+
+/* Prints "  note: TEXT (COUNT)", the text wrapped at spaces to lines of
+ * about 80 columns, each after the first indented: a note can list every
+ * column of a wide file. */
+static void print_note(const char *text, unsigned long count)
+{
+	const size_t width = 80, indent = 8;
+	size_t col = strlen("  note:");
+
+	fputs("  note:", stdout);
+	while (*text != '\0') {
+		size_t word = strcspn(text, " "), chars = 0;
+
+		for (size_t k = 0; k < word; k++)
+			chars += ((unsigned char)text[k] & 0xC0) != 0x80;
+		if (col + 1 + chars > width && col > indent) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)word, text);
+		col += chars;
+		text += word;
+		while (*text == ' ')
+			text++;
+	}
+	printf(" (%lu)\n", count);
 }
 
 static void summary(importer *im, const char *stopped)
@@ -233,8 +281,7 @@ static void summary(importer *im, const char *stopped)
 		       "purchases already there %lu\n",
 		       im->added, im->present);
 	for (size_t i = 0; i < im->nnotes; i++)
-		printf("  note: %s (%lu)\n", cli_safe(im->notes[i].text),
-		       im->notes[i].count);
+		print_note(cli_safe(im->notes[i].text), im->notes[i].count);
 	if (stopped != NULL)
 		printf("  stopped: %s\n", cli_safe(stopped));
 	if (a->dry_run)
@@ -760,6 +807,8 @@ out:
 	batch_free(&im);
 	free(im.items);
 	recs_free(&im);
+	for (size_t i = 0; i < im.nnotes; i++)
+		free(im.notes[i].text);
 	if (rd->close != NULL)
 		rd->close(im.src);
 	if (im.client != NULL)

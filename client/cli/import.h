@@ -27,12 +27,17 @@ typedef struct {
 	bool skipped; /* left out on purpose (reason says why), not an error */
 	char reason[IMPORT_REASON_MAX]; /* "column 4 (Birthday): ..." */
 	/* Something the reader left out of an accepted record, for the
-	 * summary ("PHOTO skipped"); "" when nothing. */
-	char note[64];
+	 * summary ("PHOTO skipped"), or the columns it ignores; owned, NULL
+	 * when nothing. */
+	char *note;
 } import_rec;
 
-/* Frees rec's card and clears it for the next record. */
+/* Frees rec's card and note and clears it for the next record. */
 void import_rec_clear(import_rec *rec);
+
+/* Adds text to rec's note, after "; " when it has one. Returns 0, or -1
+ * when memory ran out (the note is then as it was). */
+int import_rec_note(import_rec *rec, const char *text);
 
 /* The options every reader may take (NULL or 0 when not given). */
 typedef struct {

@@ -313,7 +313,7 @@ struct import_src {
 	size_t ncols;
 	char **headers;
 	colmap *map;
-	char ignored[64]; /* note for the first record */
+	char *ignored; /* note for the first record, NULL when none */
 	bool first_done;
 	mapping m;
 
@@ -772,6 +772,7 @@ static void src_free(import_src *s)
 	for (size_t i = 0; i < s->nouts; i++)
 		free(s->outs[i].reason);
 	free(s->outs);
+	free(s->ignored);
 	free(s->path);
 	free(s);
 }
@@ -824,36 +825,32 @@ static void auto_target(import_src *s, colmap *c, const char *header)
 		}
 }
 
-/* Lists the unmapped headers for the first record's note (it must fit
- * 64 bytes: the rest is counted). */
-static void note_ignored(import_src *s)
+/* Lists every unmapped header for the first record's note. Returns 0,
+ * or -1 when memory ran out. */
+static int note_ignored(import_src *s)
 {
-	size_t left = 0;
-	size_t n = 0;
-	const char *pfx = "ignored columns: ";
-	char *o = s->ignored;
+	static const char pfx[] = "ignored columns: ";
+	size_t len = sizeof pfx;
+	char *o;
 
-	for (size_t i = 0; i < s->ncols; i++) {
-		const char *h = s->headers[i];
-
-		if (s->map[i].t != T_NONE || !*h)
+	for (size_t i = 0; i < s->ncols; i++)
+		if (s->map[i].t == T_NONE && *s->headers[i])
+			len += strlen(s->headers[i]) + 2;
+	if (len == sizeof pfx)
+		return 0;
+	o = malloc(len);
+	if (!o)
+		return -1;
+	memcpy(o, pfx, sizeof pfx);
+	for (size_t i = 0, n = 0; i < s->ncols; i++) {
+		if (s->map[i].t != T_NONE || !*s->headers[i])
 			continue;
-		/* Room for the name and a " (+NNN more)" tail. */
-		if (left == 0 && strlen(o) + strlen(pfx) + strlen(h) + 2 + 12 <
-				     sizeof s->ignored) {
-			if (n == 0)
-				strcat(o, pfx);
-			else
-				strcat(o, ", ");
-			strcat(o, h);
-			n++;
-		} else {
-			left++;
-		}
+		if (n++ > 0)
+			strcat(o, ", ");
+		strcat(o, s->headers[i]);
 	}
-	if (left)
-		snprintf(o + strlen(o), sizeof s->ignored - strlen(o),
-			 " (+%zu more)", left);
+	s->ignored = o;
+	return 0;
 }
 
 static int build_map(import_src *s, char *err, size_t errlen)
@@ -914,7 +911,8 @@ static int build_map(import_src *s, char *err, size_t errlen)
 			 s->path, list);
 		return -1;
 	}
-	note_ignored(s);
+	if (note_ignored(s) != 0)
+		goto nomem;
 	return 0;
 nomem:
 	snprintf(err, errlen, "%s: out of memory", s->path);
@@ -1424,9 +1422,10 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			free(v);
 			goto reject;
 		}
-	} else if (r->by || r->bm || r->bd) {
-		snprintf(rec->note, sizeof rec->note,
-			 "incomplete birth date left out");
+	} else if ((r->by || r->bm || r->bd) &&
+		   import_rec_note(rec, "incomplete birth date left out") !=
+		       0) {
+		return -1;
 	}
 	for (size_t k = 0; k < ROW_ADDR_MAX; k++) {
 		row_addr *a = &r->addr[k];
@@ -1632,7 +1631,8 @@ static int csv_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 	rec->lines = 1;
 	if (!s->first_done) {
 		s->first_done = true;
-		snprintf(rec->note, sizeof rec->note, "%s", s->ignored);
+		if (s->ignored && import_rec_note(rec, s->ignored) != 0)
+			goto nomem;
 	}
 
 	if (row.n == 0 || row_empty(&row)) {
@@ -1655,12 +1655,13 @@ static int csv_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 			 "no value in a mapped column");
 		return 1;
 	}
-	if (build_card(s, &r, rec) != 0) {
-		import_rec_clear(rec);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (build_card(s, &r, rec) != 0)
+		goto nomem;
 	return 1;
+nomem:
+	import_rec_clear(rec);
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 static void any_progress(import_src *s, unsigned long long *done,
@@ -2260,18 +2261,21 @@ static int purchases_next(import_src *s, import_rec *rec, char *err,
 	rec->lines = 1;
 	if (!s->first_done) {
 		s->first_done = true;
-		snprintf(rec->note, sizeof rec->note, "%s", s->ignored);
+		if (s->ignored && import_rec_note(rec, s->ignored) != 0)
+			goto nomem;
 	}
 	if (o->group == SIZE_MAX) {
 		rec->skipped = o->skipped;
 		snprintf(rec->reason, sizeof rec->reason, "%s", o->reason);
 	} else if (build_purchase(s, o, rec) != 0) {
-		import_rec_clear(rec);
-		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto nomem;
 	}
 	s->rows_done += rec->lines;
 	return 1;
+nomem:
+	import_rec_clear(rec);
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
 const import_reader import_purchases_reader = {

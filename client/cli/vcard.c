@@ -1484,9 +1484,7 @@ static bool blank(const char *l)
 
 static void rec_reset(import_rec *rec)
 {
-	if (rec->card != NULL)
-		carta__v1__card__free_unpacked(rec->card, NULL);
-	memset(rec, 0, sizeof *rec);
+	import_rec_clear(rec);
 	rec->lines = 1;
 }
 
@@ -1568,8 +1566,9 @@ static int vc_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 	}
 	if (build_card(s, &rec->card, rec->reason, sizeof rec->reason) < 0)
 		goto oom;
-	if (rec->card != NULL)
-		snprintf(rec->note, sizeof rec->note, "%s", s->note);
+	if (rec->card != NULL && s->note[0] &&
+	    import_rec_note(rec, s->note) != 0)
+		goto oom;
 	return 1;
 
 read_error:

@@ -76,6 +76,7 @@ static void run(const import_reader *r, const char *path, const import_opts *o,
 		if (res->n < 16) {
 			res->rec[res->n] = rec;
 			rec.card = NULL;
+			rec.note = NULL;
 		}
 		res->n++;
 		import_rec_clear(&rec);
@@ -202,6 +203,32 @@ static void test_long_values(void **state)
 	assert_int_equal(r.cards, 1);
 	snprintf(want, sizeof want, "%s%s and 1 more item", e300, e300);
 	assert_string_equal(r.rec[0].card->purchases[0]->product, want);
+	result_free(&r);
+}
+
+/* The first record's note names every ignored column, however many; a
+ * note of the record itself comes after it. */
+static void test_every_ignored_column_noted(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("wide.csv", "Index,First Name,Subscription Date,Website,"
+			      "Loyalty Programme Membership Level,"
+			      "Preferred Store Opening Hours,Fax,Birth Year,"
+			      "Notes\n"
+			      "1,Ana,2020-01-01,http://x,gold,9-5,1,1990,n\n"
+			      "2,Bea,,,,,,,\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(r.rec[0].note,
+			    "ignored columns: Index, Subscription Date, "
+			    "Website, Loyalty Programme Membership Level, "
+			    "Preferred Store Opening Hours, Fax, Notes; "
+			    "incomplete birth date left out");
+	assert_null(r.rec[1].note);
 	result_free(&r);
 }
 
@@ -882,6 +909,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bom_and_note),
+	    cmocka_unit_test(test_every_ignored_column_noted),
 	    cmocka_unit_test(test_semicolon_and_tab),
 	    cmocka_unit_test(test_long_values),
 	    cmocka_unit_test(test_quotes_newlines_crlf),

@@ -62,8 +62,7 @@ static void read_mem(const char *text, recs *r)
 static void free_recs(recs *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (r->rec[i].card != NULL)
-			carta__v1__card__free_unpacked(r->rec[i].card, NULL);
+		import_rec_clear(&r->rec[i]);
 	r->n = 0;
 }
 
@@ -105,7 +104,7 @@ static void test_v21(void **state)
 	assert_int_equal(r.n, 1);
 	c = card_at(&r, 0);
 	assert_int_equal(r.rec[0].line, 1);
-	assert_string_equal(r.rec[0].note, "");
+	assert_null(r.rec[0].note);
 	assert_string_equal(c->identity->family_name, "Garc\xc3\xad"
 						      "a L\xc3\xb3pez");
 	assert_string_equal(c->identity->given_name, "Mar\xc3\xad"
@@ -664,7 +663,7 @@ static void test_write_read_back(void **state)
 	free(text);
 	assert_int_equal(r.n, 1);
 	b = card_at(&r, 0);
-	assert_string_equal(r.rec[0].note, "");
+	assert_null(r.rec[0].note);
 
 	assert_string_equal(b->identity->number, "C-000001");
 	assert_string_equal(b->identity->given_name, id.given_name);
