@@ -174,7 +174,7 @@ int store_suppressed_conn(sqlite3 *conn, const uint8_t *key,
 {
 	uint8_t own[STORE_SUPPRESSION_KEY_LEN];
 	const Carta__V1__Contact *c = card->contact;
-	int any = 0, found = 0, rv;
+	int any = 0, found = 0, rv = 0;
 
 	*suppressed = 0;
 	if (c == NULL || c->n_emails + c->n_phones == 0)
