@@ -770,14 +770,31 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 	clock_gettime(CLOCK_MONOTONIC, &im.start);
 	im.last = im.start;
 
-	/* 1. Read the whole file; a stop here sends nothing. */
+	/* 1. Read the whole file; a stop here sends nothing, so there are
+	 * no counts to sum up: the stop is said once, naming the file (the
+	 * reader names line and column). */
 	if (read_all(&im, err, sizeof(err)) < 0) {
-		char stopped[CLI_ERR_MAX + 64];
-		snprintf(stopped, sizeof(stopped), "%s; nothing was imported",
+		char *stopped = NULL;
+		size_t n = strlen(im.path) + strlen(err) + 32;
+
+		progress_clear(&im);
+		stopped = malloc(n);
+		if (stopped == NULL) {
+			status = cli_fail(a, "out of memory");
+			goto out;
+		}
+		snprintf(stopped, n, "%s: %s; nothing was imported", im.path,
 			 err);
-		im.created = im.updated = im.unchanged = 0;
-		summary(&im, stopped);
-		status = cli_fail(a, "%s", stopped);
+		if (a->json) {
+			json_t *js = json_pack("{s:s, s:b}", "summary", im.path,
+					       "dry_run", a->dry_run);
+			if (js != NULL)
+				json_object_set_new(js, "stopped",
+						    cli_json_str(stopped));
+			cli_print_json(a, js);
+		}
+		status = cli_fail(a, "%s", cli_safe(stopped));
+		free(stopped);
 		goto out;
 	}
 	if (group_records(&im) != 0) {

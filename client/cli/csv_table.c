@@ -474,7 +474,15 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 			unsigned long col = char_column(t->buf, t->pos, bad);
 			unsigned byte = (unsigned char)t->buf[bad];
 
-			if (t->converted)
+			/* No encoding has a NUL in text: naming one would
+			 * not help. */
+			if (byte == 0)
+				snprintf(
+				    t->failure, sizeof t->failure,
+				    "line %lu, column %lu: the file holds a "
+				    "NUL byte, which no text may contain",
+				    t->line, col);
+			else if (t->converted)
 				snprintf(t->failure, sizeof t->failure,
 					 "line %lu, column %lu: byte 0x%02X is "
 					 "not allowed",

@@ -311,6 +311,28 @@ static void test_csv_bad_row_in_a_batch(void **state)
 	assert_int_not_equal(carta(sales, "customer show pau@example"), 0);
 }
 
+/* A file that stops on bytes that are not UTF-8 sends nothing: no summary
+ * of counts that would not add up, the stop said once, with the file,
+ * line and column. */
+static void test_csv_stop_said_once(void **state)
+{
+	char args[PATH_MAX + 64], want[PATH_MAX + 160];
+	(void)state;
+
+	const char *path = file("bad8.csv", "given_name,family_name\n"
+					    "Ana,Ruiz\nJos\xe9,P\n");
+	snprintf(want, sizeof(want),
+		 "%s: line 3, column 4: not valid UTF-8 (byte 0xE9); name the "
+		 "encoding with --encoding; nothing was imported",
+		 path);
+	snprintf(args, sizeof(args), "import csv '%s' --dry-run", path);
+	assert_int_equal(carta(sales, args), 1);
+	assert_null(strstr(out, "records"));
+	const char *at = strstr(out, want);
+	assert_non_null(at);
+	assert_null(strstr(at + strlen(want), "line 3, column 4"));
+}
+
 /* The duplicate check on add and on import: a card that looks like one
  * there is (here the same email in other case, a name without accents)
  * is not created unless forced, and the answer says which card it looks
@@ -453,6 +475,7 @@ int main(void)
 	    cmocka_unit_test(test_upsert_by_external_id),
 	    cmocka_unit_test(test_departments_permissions),
 	    cmocka_unit_test(test_csv_bad_row_in_a_batch),
+	    cmocka_unit_test(test_csv_stop_said_once),
 	    cmocka_unit_test(test_duplicates_on_add_and_import),
 	    cmocka_unit_test(test_phones_in_the_address_country),
 	    cmocka_unit_test(test_export_again_without_a_key),

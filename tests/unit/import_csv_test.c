@@ -352,6 +352,23 @@ static void test_windows_1252(void **state)
 	result_free(&r);
 }
 
+/* A NUL byte stops the file as what it is: no encoding would help. */
+static void test_nul_byte(void **state)
+{
+	static const char data[] =
+	    "given_name,family_name\nAna,Ruiz\nJo\0s,P\n";
+	result r;
+	(void)state;
+
+	run(&import_csv_reader, write_file("nul.csv", data, sizeof data - 1),
+	    NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.err, "line 3, column 3: the file holds a NUL "
+				   "byte, which no text may contain");
+	result_free(&r);
+}
+
 static void test_utf16(void **state)
 {
 	result r;
@@ -915,6 +932,7 @@ int main(void)
 	    cmocka_unit_test(test_quotes_newlines_crlf),
 	    cmocka_unit_test(test_cr_line_ends),
 	    cmocka_unit_test(test_windows_1252),
+	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_utf16),
 	    cmocka_unit_test(test_dates),
 	    cmocka_unit_test(test_dates_both_ways),
