@@ -400,9 +400,8 @@ static void test_erase_leaves_no_trace(void **state)
 			    "C-000001");
 	/* The person's own entries, and the control card's from the merge
 	 * to the unmerge. */
-	assert_true(
-	    json_integer_value(json_object_get(res, "audit_entries_redacted")) >
-	    redactable);
+	assert_true(json_integer_value(json_object_get(
+			res, "audit_entries_redacted")) > redactable);
 	assert_int_equal(
 	    json_integer_value(json_object_get(res, "suppressions_added")), 4);
 	json_decref(res);
