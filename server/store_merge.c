@@ -1352,10 +1352,37 @@ struct unmerge_args {
 	Carta__V1__MergePlan *plan;
 };
 
+/* The id of the latest merge of card id after merge_id that is not
+ * undone, into later (empty when none). */
+static int later_merge(sqlite3 *conn, const char *merge_id, const char *id,
+		       char later[24])
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_prep(
+	    conn,
+	    /* M-000042: later ones are longer, or as long and greater. */
+	    "SELECT id FROM merges WHERE undone_at = 0 AND (survivor = ?2 OR "
+	    "other = ?2) AND (length(id) > length(?1) OR (length(id) = "
+	    "length(?1) AND id > ?1)) ORDER BY length(id) DESC, id DESC "
+	    "LIMIT 1",
+	    &st);
+
+	later[0] = '\0';
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, merge_id);
+	store_bind_text(st, 2, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(later, 24, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /* The sections of a versions object ({"2": 5, ...}) as a mask; refuses
- * when one moved on since. */
-static int check_versions(sqlite3 *conn, const char *id, const char *number,
-			  json_t *versions, uint32_t *mask, char *msg)
+ * when one moved on since, naming a later merge to undo first. */
+static int check_versions(sqlite3 *conn, const char *merge_id, const char *id,
+			  const char *number, json_t *versions, uint32_t *mask,
+			  char *msg)
 {
 	const char *key;
 	json_t *v;
@@ -1372,11 +1399,17 @@ static int check_versions(sqlite3 *conn, const char *id, const char *number,
 		if (rv != 0)
 			return rv;
 		if (now != json_integer_value(v)) {
+			char later[24];
+			rv = later_merge(conn, merge_id, id, later);
+			if (rv != 0)
+				return rv;
 			snprintf(msg, STORE_MERGE_MSG_MAX,
 				 "%s of %s changed after the merge (version "
-				 "%lld, merge left %lld)",
+				 "%lld, merge left %lld)%s%s%s",
 				 card_section_name(s), number, (long long)now,
-				 (long long)json_integer_value(v));
+				 (long long)json_integer_value(v),
+				 later[0] ? ": undo " : "", later,
+				 later[0] ? " first" : "");
 			return CARTA_ESTATE;
 		}
 	}
@@ -1525,11 +1558,11 @@ static int unmerge_fn(sqlite3 *conn, void *arg)
 	/* Only a merge nobody built on since can be undone as a whole. */
 	if (rv == 0)
 		rv =
-		    check_versions(conn, sid, snum,
+		    check_versions(conn, u->merge_id, sid, snum,
 				   json_object_get(versions, "s"), &cs, u->msg);
 	if (rv == 0)
 		rv =
-		    check_versions(conn, oid, onum,
+		    check_versions(conn, u->merge_id, oid, onum,
 				   json_object_get(versions, "o"), &co, u->msg);
 	if (rv == 0)
 		rv = check_confirmed(conn, u->merge_id, sid, oid, u->msg);

@@ -651,6 +651,7 @@ static void test_unmerge_a_chain_in_reverse(void **state)
 	/* The earlier one cannot go first... */
 	assert_int_equal(admin("unmerge M-000002"), 1);
 	assert_non_null(strstr(out, "changed after the merge"));
+	assert_non_null(strstr(out, "undo M-000003 first"));
 	/* ...but in reverse order both go, and the cards are as before. */
 	assert_int_equal(admin("unmerge M-000003"), 0);
 	assert_int_equal(admin("unmerge M-000002"), 0);
