@@ -289,19 +289,48 @@ static const char *phone_region(const Carta__V1__Contact *m,
 	return found ? out : fallback;
 }
 
+/* Whether the text typed for a phone can be what its E.164 number was
+ * read from: their last six digits agree (a changed number makes the
+ * old text a stale one). */
+static bool typed_for(const char *typed, const char *e164)
+{
+	char a[8] = "", b[8] = "";
+	size_t na = 0, nb = 0;
+
+	for (const char *s = typed + strlen(typed); s > typed && na < 6;)
+		if (*--s >= '0' && *s <= '9')
+			a[5 - na++] = *s;
+	for (const char *s = e164 + strlen(e164); s > e164 && nb < 6;)
+		if (*--s >= '0' && *s <= '9')
+			b[5 - nb++] = *s;
+	return na == 6 && nb == 6 && memcmp(a, b, 6) == 0;
+}
+
 static int check_phone(card_ctx *ctx, const char *region, Carta__V1__Phone *p)
 {
 	char out[VALIDATE_E164_SIZE], why[CARD_ERR_MAX];
-	/* What the person typed is kept for display; "number" as given by
-	 * a client is only input, never trusted as normalised. */
-	const char *typed = p->original[0] ? p->original : p->number;
+	/* A number in E.164 as stored (a card's own phones coming back in
+	 * an edit, a changed number in an exported file) is kept: read
+	 * again from what was typed, it would move to another country when
+	 * the address did. Anything else is what was typed ("original",
+	 * else "number"), read in region; what was typed is kept for
+	 * display. */
+	bool e164 = p->number[0] == '+' &&
+		    validate_phone(p->number, region, out, sizeof(out), why,
+				   sizeof(why)) == 0 &&
+		    strcmp(out, p->number) == 0;
+	const char *typed = e164	     ? p->number
+			    : p->original[0] ? p->original
+					     : p->number;
 
 	if (typed[0] == '\0')
 		return fail(ctx, "number", "is empty");
 	if (validate_phone(typed, region, out, sizeof(out), why, sizeof(why)) !=
 	    0)
 		return fail(ctx, "number", "%s", why);
-	int rv = replace(&p->original, typed);
+	int rv = !e164 || !typed_for(p->original, p->number)
+		     ? replace(&p->original, typed)
+		     : 0;
 	if (rv == 0)
 		rv = replace(&p->number, out);
 	if (rv == 0)
@@ -349,6 +378,16 @@ int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m)
 	}
 	if (rv == 0)
 		rv = check_primary(ctx, "emails", m->n_emails, prim);
+	/* Addresses first: their countries read the phones. */
+	prim = 0;
+	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
+		at = push(ctx, "addresses", (long)i);
+		rv = check_address(ctx, m->addresses[i]);
+		prim += m->addresses[i]->primary;
+		pop(ctx, at);
+	}
+	if (rv == 0)
+		rv = check_primary(ctx, "addresses", m->n_addresses, prim);
 	prim = 0;
 	char cc[3];
 	const char *region = phone_region(m, ctx->region, cc);
@@ -360,15 +399,6 @@ int card_check_contact(card_ctx *ctx, Carta__V1__Contact *m)
 	}
 	if (rv == 0)
 		rv = check_primary(ctx, "phones", m->n_phones, prim);
-	prim = 0;
-	for (size_t i = 0; rv == 0 && i < m->n_addresses; i++) {
-		at = push(ctx, "addresses", (long)i);
-		rv = check_address(ctx, m->addresses[i]);
-		prim += m->addresses[i]->primary;
-		pop(ctx, at);
-	}
-	if (rv == 0)
-		rv = check_primary(ctx, "addresses", m->n_addresses, prim);
 	if (rv == 0 && m->n_preferred_channels > 5)
 		rv = fail(ctx, "preferred_channels", "at most 5 entries");
 	for (size_t i = 0; rv == 0 && i < m->n_preferred_channels; i++) {

@@ -466,6 +466,27 @@ static void test_phones_in_the_address_country(void **state)
 	assert_non_null(strstr(out, "\"original\":\"06 12 34 56 78\""));
 	assert_int_equal(carta(sales, "customer show +16175550123 --json"), 0);
 	assert_non_null(strstr(out, "Henrik"));
+
+	/* The customer moves: the stored number stays what it is. */
+	assert_int_equal(carta(sales, "customer edit +33612345678 --section "
+				      "contact --set addresses.0.country=NL "
+				      "--if-version 1"),
+			 0);
+	assert_int_equal(carta(sales, "customer show +33612345678 --json"), 0);
+	assert_non_null(strstr(out, "\"country\":\"NL\""));
+	assert_non_null(strstr(out, "\"number\":\"+33612345678\""));
+	assert_non_null(strstr(out, "\"original\":\"06 12 34 56 78\""));
+
+	/* A country that is no code is named, not the phone it reads. */
+	path =
+	    file("name.jsonl",
+		 "{\"identity\":{\"given_name\":\"Jules\"},\"contact\":{"
+		 "\"addresses\":[{\"city\":\"Lyon\",\"country\":\"France\"}],"
+		 "\"phones\":[{\"number\":\"06 12 34 56 79\"}]}}\n");
+	snprintf(args, sizeof(args), "import json '%s' --json", path);
+	assert_int_equal(carta(sales, args), 1);
+	assert_non_null(
+	    strstr(out, "\"field\":\"contact.addresses.0.country\""));
 }
 
 int main(void)
