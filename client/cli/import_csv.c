@@ -1849,6 +1849,12 @@ static int read_pline(import_src *s, const csv_row *row, pline *l, bool *skip,
 			   reason, cap);
 		return 0;
 	}
+	if (l->qty == 0) {
+		row_reason(s, col[P_QTY], val[P_QTY],
+			   "is zero: a line sells or returns at least one",
+			   reason, cap);
+		return 0;
+	}
 
 	const char *cur = s->currency;
 	int exponent = s->exponent;
@@ -1866,6 +1872,13 @@ static int read_pline(import_src *s, const csv_row *row, pline *l, bool *skip,
 					     &l->price_minor, NULL, 0) != 0) {
 		row_reason(s, col[P_PRICE], val[P_PRICE],
 			   "is not an amount in the currency", reason, cap);
+		return 0;
+	}
+	if (l->price_minor < 0) {
+		row_reason(s, col[P_PRICE], val[P_PRICE],
+			   "is negative: a return is a negative quantity at "
+			   "its price",
+			   reason, cap);
 		return 0;
 	}
 	if (val[P_DATE] && *val[P_DATE]) {

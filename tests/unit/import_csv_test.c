@@ -792,6 +792,40 @@ static void test_purchases_mixed_signs_rejected(void **state)
 	result_free(&r);
 }
 
+/* A line of no items, or at a negative price, is neither a sale nor a
+ * return: its invoice is rejected naming the cell. */
+static void test_purchases_zero_qty_negative_price(void **state)
+{
+	result r;
+	import_opts o = {.currency = "EUR"};
+	(void)state;
+
+	run(&import_purchases_reader,
+	    WRITE("zero.csv", "InvoiceNo,StockCode,Description,Quantity,"
+			      "InvoiceDate,UnitPrice,CustomerID,Country\n"
+			      "700,A,Mug,0,2011-03-10 10:00:00,2.00,7,Spain\n"
+			      "701,B,Cup,1,2011-03-10 10:00:00,-3.00,7,Spain\n"
+			      "702,C,Pen,1,2011-03-10 10:00:00,1.00,7,Spain\n"),
+	    &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.cards, 1);
+	assert_int_equal(r.rejected, 2);
+	for (size_t i = 0; i < r.n; i++) {
+		if (r.rec[i].card != NULL) {
+			assert_int_equal(r.rec[i].line, 4);
+			continue;
+		}
+		if (r.rec[i].line == 2)
+			assert_non_null(strstr(r.rec[i].reason, "is zero"));
+		else {
+			assert_int_equal(r.rec[i].line, 3);
+			assert_non_null(strstr(r.rec[i].reason, "is negative"));
+		}
+	}
+	result_free(&r);
+}
+
 /* The sample files: every row is a record (card, rejected or skipped). */
 static const struct {
 	const char *file;
@@ -943,6 +977,7 @@ int main(void)
 	    cmocka_unit_test(test_purchases_small),
 	    cmocka_unit_test(test_purchases_bad_row_rejects_its_invoice),
 	    cmocka_unit_test(test_purchases_mixed_signs_rejected),
+	    cmocka_unit_test(test_purchases_zero_qty_negative_price),
 	    cmocka_unit_test(test_sample_files),
 	    cmocka_unit_test(test_uci_sample),
 	};
