@@ -9,26 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "fuzz_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void drain(const import_reader *r, const char *path,
-		  const import_opts *o)
-{
-	import_src *s = NULL;
-	import_rec rec;
-	char err[256];
-	unsigned long long done, total;
-
-	memset(&rec, 0, sizeof rec);
-	if (r->open(path, o, &s, err, sizeof err) != 0)
-		return;
-	while (r->next(s, &rec, err, sizeof err) == 1)
-		import_rec_clear(&rec);
-	r->progress(s, &done, &total);
-	r->close(s);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -53,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size) {
-		drain(&import_csv_reader, path, &o);
-		drain(&import_purchases_reader, path, &o);
+		fuzz_drain(&import_csv_reader, path, &o);
+		fuzz_drain(&import_purchases_reader, path, &o);
 	}
 	close(fd);
 	unlink(path);

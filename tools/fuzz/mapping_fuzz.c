@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
+#include "fuzz_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,23 +19,6 @@ static const char csv[] =
     "2011-03-10,7\n"
     "Luc,Roy,luc@example.fr,0612345678,1990-02-01,FR,A1,1,1.00,"
     "2011-03-10,7\n";
-
-static void drain(const import_reader *r, const char *path,
-		  const import_opts *o)
-{
-	import_src *s = NULL;
-	import_rec rec;
-	char err[256];
-	unsigned long long done, total;
-
-	memset(&rec, 0, sizeof rec);
-	if (r->open(path, o, &s, err, sizeof err) != 0)
-		return;
-	while (r->next(s, &rec, err, sizeof err) == 1)
-		import_rec_clear(&rec);
-	r->progress(s, &done, &total);
-	r->close(s);
-}
 
 static int write_temp(char *path, const void *data, size_t size)
 {
@@ -62,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (write_temp(file, csv, sizeof csv - 1) == 0) {
 		o.mapping = map;
-		drain(&import_csv_reader, file, &o);
-		drain(&import_purchases_reader, file, &o);
+		fuzz_drain(&import_csv_reader, file, &o);
+		fuzz_drain(&import_purchases_reader, file, &o);
 		unlink(file);
 	}
 	unlink(map);

@@ -1,4 +1,4 @@
-/* Fuzz target: a vCard file, as `carta import --format vcard` reads it;
+/* Fuzz target: a vCard file, as `carta import vcard` reads it;
  * every card read is written back with vcard_write, as `carta export`
  * would. */
 #include <stddef.h>
