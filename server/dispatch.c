@@ -503,3 +503,38 @@ out:
 	if (field != NULL)
 		carta__v1__field_def__free_unpacked(field, NULL);
 }
+
+void dispatch_fail(dispatch_call *call, Carta__V1__Status__Code code,
+		   const char *msg, const char *field)
+{
+	dispatch_error(call->out, call->req->id, code, msg, field);
+}
+
+void dispatch_ok(dispatch_call *call, Carta__V1__Response *resp,
+		 Carta__V1__DuplicateCandidate **dups, size_t n)
+{
+	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
+
+	ok.duplicates = dups;
+	ok.n_duplicates = n;
+	resp->id = call->req->id;
+	resp->status = &ok;
+	int rv = dispatch_reply(call->out, resp);
+	if (rv == CARTA_ETOOBIG)
+		dispatch_fail(call, CARTA__V1__STATUS__CODE__RESOURCE_EXHAUSTED,
+			      "the answer is larger than one message", NULL);
+	else if (rv != 0)
+		dispatch_fail(call, CARTA__V1__STATUS__CODE__INTERNAL,
+			      "out of memory", NULL);
+}
+
+void dispatch_fail_store(dispatch_call *call, int rv, const char *event)
+{
+	log_limited(LOG_CLASS_PROTOCOL, LOG_ERROR, call->out->conn,
+		    "event=%s error=%s", event, carta_strerror(rv));
+	dispatch_fail(call,
+		      rv == CARTA_ENOMEM
+			  ? CARTA__V1__STATUS__CODE__RESOURCE_EXHAUSTED
+			  : CARTA__V1__STATUS__CODE__INTERNAL,
+		      "store error", NULL);
+}

@@ -63,6 +63,22 @@ typedef struct {
 	dispatch_out *out;
 } dispatch_call;
 
+/* Answers call with an error: code, message and, when not NULL, the field
+ * at fault. */
+void dispatch_fail(dispatch_call *call, Carta__V1__Status__Code code,
+		   const char *msg, const char *field);
+
+/* Answers call with resp and an OK status carrying the n cards (n may be
+ * 0) that the written card now looks like. An answer larger than one
+ * message is refused RESOURCE_EXHAUSTED instead. */
+void dispatch_ok(dispatch_call *call, Carta__V1__Response *resp,
+		 Carta__V1__DuplicateCandidate **dups, size_t n);
+
+/* Answers a store failure that the request itself did not cause: logs
+ * event (rate-limited: a caller's request got here) with the error, then
+ * RESOURCE_EXHAUSTED for CARTA_ENOMEM, else INTERNAL "store error". */
+void dispatch_fail_store(dispatch_call *call, int rv, const char *event);
+
 /* Answers the card, department, policy, field and audit requests. Returns
  * false for a request kind it does not handle. */
 bool handlers_card(dispatch_call *call);

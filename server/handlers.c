@@ -26,14 +26,7 @@
 #define LIST_MAX      500
 #define AUDIT_DEFAULT 100
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
 
 /* A validation failure: msg is "PATH: reason"; the path also goes in the
  * status's field, for programs. */
@@ -45,7 +38,7 @@ static void fail_invalid(dispatch_call *call, const char *msg)
 	if (colon != NULL && (size_t)(colon - msg) < sizeof(field) &&
 	    memchr(msg, ' ', (size_t)(colon - msg)) == NULL)
 		snprintf(field, sizeof(field), "%.*s", (int)(colon - msg), msg);
-	fail(call, C(INVALID_ARGUMENT), msg, field[0] ? field : NULL);
+	dispatch_fail(call, C(INVALID_ARGUMENT), msg, field[0] ? field : NULL);
 }
 
 /* Answers a store error with the status a client can act on. */
@@ -53,62 +46,43 @@ static void fail_store(dispatch_call *call, int rv, const char *ref_field)
 {
 	switch (rv) {
 	case CARTA_ENOENT:
-		fail(call, C(NOT_FOUND), "no card matches this reference",
-		     ref_field);
+		dispatch_fail(call, C(NOT_FOUND),
+			      "no card matches this reference", ref_field);
 		break;
 	case CARTA_EEXIST:
-		fail(call, C(FAILED_PRECONDITION),
-		     "several cards match this reference; use the customer "
-		     "number",
-		     ref_field);
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "several cards match this reference; use the customer "
+		    "number",
+		    ref_field);
 		break;
 	case CARTA_ESTATE:
-		fail(call, C(FAILED_PRECONDITION),
-		     "this request key was used for another request",
-		     "request_key");
+		dispatch_fail(call, C(FAILED_PRECONDITION),
+			      "this request key was used for another request",
+			      "request_key");
 		break;
 	case CARTA_EINVAL:
-		fail(call, C(INVALID_ARGUMENT), "invalid request", NULL);
+		dispatch_fail(call, C(INVALID_ARGUMENT), "invalid request",
+			      NULL);
 		break;
 	case CARTA_EGONE:
-		fail(call, C(FAILED_PRECONDITION),
-		     "this card was erased: nothing can be added to it",
-		     ref_field);
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "this card was erased: nothing can be added to it",
+		    ref_field);
 		break;
 	case CARTA_ETOOBIG:
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the card would be larger than one answer can carry; "
-		     "remove something from it first",
-		     NULL);
+		dispatch_fail(
+		    call, C(RESOURCE_EXHAUSTED),
+		    "the card would be larger than one answer can carry; "
+		    "remove something from it first",
+		    NULL);
 		break;
 	default:
 		log_event(LOG_ERROR, 0, "event=store_failed error=%s",
 			  carta_strerror(rv));
-		fail(call, C(INTERNAL), "store error", NULL);
+		dispatch_fail(call, C(INTERNAL), "store error", NULL);
 	}
-}
-
-/* reply, the OK status carrying duplicates (see reply_card_dups). */
-static void reply_dups(dispatch_call *call, Carta__V1__Response *resp,
-		       Carta__V1__DuplicateCandidate **dups, size_t n)
-{
-	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
-
-	ok.duplicates = dups;
-	ok.n_duplicates = n;
-	resp->id = call->req->id;
-	resp->status = &ok;
-	int rv = dispatch_reply(call->out, resp);
-	if (rv == CARTA_ETOOBIG)
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the answer is larger than one message", NULL);
-	else if (rv != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
-}
-
-static void reply(dispatch_call *call, Carta__V1__Response *resp)
-{
-	reply_dups(call, resp, NULL, 0);
 }
 
 /* A card answer must fit in one message: the most recent purchases,
@@ -132,13 +106,13 @@ static void reply_card_dups(dispatch_call *call, Carta__V1__Card *card,
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
 
 	if (policy_filter_card(call->view, card) != 0) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
 	resp.card = card;
 	fit_card(&resp);
-	reply_dups(call, &resp, dups, n);
+	dispatch_ok(call, &resp, dups, n);
 }
 
 static void reply_card(dispatch_call *call, Carta__V1__Card *card)
@@ -155,8 +129,9 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 	int hex = n == 32 && strspn(ref, "0123456789abcdef") == 32;
 
 	if (n == 0 || n >= cap) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "give a customer number, id, email or phone", field);
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "give a customer number, id, email or phone",
+			      field);
 		return CARTA_EINVAL;
 	}
 	int rv = 0;
@@ -167,10 +142,11 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 	 * point exists: only for those who may read contact data. */
 	if (by_contact && view->access[CARTA__V1__SECTION__SECTION_CONTACT] <
 			      CARTA__V1__ACCESS__ACCESS_READ) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may not read contact data: use the "
-		     "customer number",
-		     "contact");
+		dispatch_fail(
+		    call, C(PERMISSION_DENIED),
+		    "your department may not read contact data: use the "
+		    "customer number",
+		    "contact");
 		return CARTA_EPERM;
 	}
 	if (strchr(ref, '@') != NULL)
@@ -184,7 +160,7 @@ int handlers_norm_ref(dispatch_call *call, const policy_view *view,
 		char msg[CARD_ERR_MAX + 64];
 		snprintf(msg, sizeof(msg),
 			 "not a customer number, id, email or phone: %s", why);
-		fail(call, C(INVALID_ARGUMENT), msg, field);
+		dispatch_fail(call, C(INVALID_ARGUMENT), msg, field);
 	}
 	return rv;
 }
@@ -330,18 +306,19 @@ static void customer_add(dispatch_call *call)
 	card_ctx ctx;
 
 	if (r->card == NULL) {
-		fail(call, C(INVALID_ARGUMENT), "no card given",
-		     "customer_add.card");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "no card given",
+			      "customer_add.card");
 		return;
 	}
 	if (strlen(r->request_key) > 64) {
-		fail(call, C(INVALID_ARGUMENT), "at most 64 characters",
-		     "customer_add.request_key");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "at most 64 characters",
+			      "customer_add.request_key");
 		return;
 	}
 	card = (Carta__V1__Card *)pb_clone(&r->card->base);
 	if (card == NULL) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	card_ctx_init(&ctx, call->env->region);
@@ -358,8 +335,8 @@ static void customer_add(dispatch_call *call)
 	const char *why = NULL;
 	int section = 0;
 	if (rv == 0 && policy_check(call->view, &needs, &why, &section) != 0) {
-		fail(call, C(PERMISSION_DENIED), why,
-		     card_section_name(section));
+		dispatch_fail(call, C(PERMISSION_DENIED), why,
+			      card_section_name(section));
 		goto out;
 	}
 	/* An erased person is not created again. */
@@ -367,8 +344,8 @@ static void customer_add(dispatch_call *call)
 	if (rv == 0)
 		rv = store_suppressed(call->env->db, card, &suppressed);
 	if (rv == 0 && suppressed) {
-		fail(call, C(FAILED_PRECONDITION), "this person was erased",
-		     "customer_add.card");
+		dispatch_fail(call, C(FAILED_PRECONDITION),
+			      "this person was erased", "customer_add.card");
 		goto out;
 	}
 	Carta__V1__DuplicateCandidate **dups = NULL;
@@ -442,7 +419,7 @@ static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
 	result.n_outcomes = r->n_items;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_IMPORT_RESULT;
 	resp.import_result = &result;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	free(items);
 	free(ptrs);
 	return 0;
@@ -459,15 +436,15 @@ static void import(dispatch_call *call)
 	int rv = 0;
 
 	if (r->n_items > IMPORT_ITEMS_MAX) {
-		fail(call, C(INVALID_ARGUMENT), "at most 200 records a request",
-		     "import.items");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "at most 200 records a request", "import.items");
 		return;
 	}
 	cards = calloc(r->n_items + 1, sizeof(*cards));
 	out = calloc(r->n_items + 1, sizeof(*out));
 	unchanged = calloc(r->n_items + 1, sizeof(*unchanged));
 	if (cards == NULL || out == NULL || unchanged == NULL) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		goto done;
 	}
 
@@ -482,7 +459,7 @@ static void import(dispatch_call *call)
 		}
 		cards[i] = (Carta__V1__Card *)pb_clone(&given->base);
 		if (cards[i] == NULL) {
-			fail(call, C(INTERNAL), "out of memory", NULL);
+			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 			goto done;
 		}
 		bool no_status =
@@ -491,7 +468,7 @@ static void import(dispatch_call *call)
 		ctx.update = upsert;
 		rv = check_card(call, &ctx, cards[i], true);
 		if (rv == CARTA_ENOMEM) {
-			fail(call, C(INTERNAL), "out of memory", NULL);
+			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 			goto done;
 		}
 		if (rv != 0) {
@@ -528,7 +505,7 @@ static void import(dispatch_call *call)
 		goto done;
 	}
 	if (import_reply(call, r, out) != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 done:
 	for (size_t i = 0; out != NULL && i < r->n_items; i++)
 		store_match_free(out[i].dups, out[i].ndups);
@@ -923,25 +900,26 @@ static void customer_edit(dispatch_call *call)
 	edit e = {.section = r->section, .sets = r->sets, .nsets = r->n_sets};
 
 	if (card_section_name(r->section) == NULL) {
-		fail(call, C(INVALID_ARGUMENT), "unknown section",
-		     "customer_edit.section");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "unknown section",
+			      "customer_edit.section");
 		return;
 	}
 	if (r->if_version == 0) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "name the version you read (--if-version)",
-		     "customer_edit.if_version");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "name the version you read (--if-version)",
+			      "customer_edit.if_version");
 		return;
 	}
 	if (r->n_sets == 0 || r->n_sets > 100) {
-		fail(call, C(INVALID_ARGUMENT), "give 1 to 100 changes",
-		     "customer_edit.sets");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "give 1 to 100 changes", "customer_edit.sets");
 		return;
 	}
 	if (r->source[0] != '\0' && !store_verify_source_valid(r->source)) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "say how it was confirmed: phone, email, visit or form",
-		     "customer_edit.source");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "say how it was confirmed: phone, email, visit or form",
+		    "customer_edit.source");
 		return;
 	}
 	/* An edit may not put an erased person's email or phone back. */
@@ -951,9 +929,10 @@ static void customer_edit(dispatch_call *call)
 		if (brv != 0)
 			fail_store(call, brv, "customer_edit.ref");
 		else
-			fail(call, C(FAILED_PRECONDITION),
-			     "this email or phone belonged to an erased person",
-			     "customer_edit.sets");
+			dispatch_fail(
+			    call, C(FAILED_PRECONDITION),
+			    "this email or phone belonged to an erased person",
+			    "customer_edit.sets");
 		return;
 	}
 	Carta__V1__Card *card =
@@ -1009,14 +988,14 @@ static void consent_set(dispatch_call *call)
 	card_ctx ctx;
 
 	if (r->consent == NULL) {
-		fail(call, C(INVALID_ARGUMENT), "no consent given",
-		     "consent_set.consent");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "no consent given",
+			      "consent_set.consent");
 		return;
 	}
 	Carta__V1__Consent *k =
 	    (Carta__V1__Consent *)pb_clone(&r->consent->base);
 	if (k == NULL) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	card_ctx_init(&ctx, call->env->region);
@@ -1031,7 +1010,7 @@ static void consent_set(dispatch_call *call)
 	if (card != NULL) {
 		resp.body_case = CARTA__V1__RESPONSE__BODY_CONSENT;
 		resp.consent = k;
-		reply(call, &resp);
+		dispatch_ok(call, &resp, NULL, 0);
 		carta__v1__card__free_unpacked(card, NULL);
 	}
 out:
@@ -1058,7 +1037,7 @@ static void pref_change(dispatch_call *call, const char *ref, const char *key,
 			p.value = card->preferences[i]->value;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_PREFERENCE;
 	resp.preference = &p;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__card__free_unpacked(card, NULL);
 }
 
@@ -1090,19 +1069,21 @@ static void append(dispatch_call *call, const char *ref, int section,
 	int rv;
 
 	if (item == NULL) {
-		fail(call, C(INVALID_ARGUMENT), "nothing to add", ref_field);
+		dispatch_fail(call, C(INVALID_ARGUMENT), "nothing to add",
+			      ref_field);
 		return;
 	}
 	if (strlen(key) > 64) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "request key: at most 64 characters", "request_key");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "request key: at most 64 characters",
+			      "request_key");
 		return;
 	}
 	if (norm_ref(call, ref, nref, sizeof(nref), ref_field) != 0)
 		return;
 	copy = pb_clone(item);
 	if (copy == NULL) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	card_ctx_init(&ctx, call->env->region);
@@ -1134,7 +1115,7 @@ static void append(dispatch_call *call, const char *ref, int section,
 		resp.body_case = CARTA__V1__RESPONSE__BODY_NOTE;
 		resp.note = (Carta__V1__Note *)stored;
 	}
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	protobuf_c_message_free_unpacked(stored, NULL);
 out:
 	protobuf_c_message_free_unpacked(copy, NULL);
@@ -1149,7 +1130,8 @@ static void list(dispatch_call *call, const Carta__V1__ListRequest *r,
 	unsigned limit = r->limit ? r->limit : LIST_DEFAULT;
 
 	if (limit > LIST_MAX) {
-		fail(call, C(INVALID_ARGUMENT), "at most 500 a page", "limit");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "at most 500 a page",
+			      "limit");
 		return;
 	}
 	if (norm_ref(call, r->ref, nref, sizeof(nref), "ref") != 0)
@@ -1157,7 +1139,8 @@ static void list(dispatch_call *call, const Carta__V1__ListRequest *r,
 	int rv =
 	    store_list(call->env->db, nref, section, r->cursor, limit, &page);
 	if (rv == CARTA_EINVAL) {
-		fail(call, C(INVALID_ARGUMENT), "malformed cursor", "cursor");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "malformed cursor",
+			      "cursor");
 		return;
 	}
 	if (rv != 0) {
@@ -1174,7 +1157,7 @@ static void list(dispatch_call *call, const Carta__V1__ListRequest *r,
 		resp.body_case = CARTA__V1__RESPONSE__BODY_NOTES;
 		resp.notes = (Carta__V1__NotePage *)page;
 	}
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	protobuf_c_message_free_unpacked(page, NULL);
 }
 
@@ -1197,7 +1180,7 @@ static void consent_list(dispatch_call *call)
 	list.n_items = card->n_consents;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_CONSENTS;
 	resp.consents = &list;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__card__free_unpacked(card, NULL);
 }
 
@@ -1212,7 +1195,7 @@ static void field_define(dispatch_call *call)
 	    (Carta__V1__FieldDef *)pb_clone(&call->req->field_define->base);
 
 	if (def == NULL) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	card_ctx_init(&ctx, call->env->region);
@@ -1222,8 +1205,8 @@ static void field_define(dispatch_call *call)
 	}
 	int rv = store_field_define(call->env->db, actor(call, &who), def);
 	if (rv == CARTA_EEXIST) {
-		fail(call, C(ALREADY_EXISTS), "a field with this name exists",
-		     "field.name");
+		dispatch_fail(call, C(ALREADY_EXISTS),
+			      "a field with this name exists", "field.name");
 		goto out;
 	}
 	if (rv != 0) {
@@ -1232,7 +1215,7 @@ static void field_define(dispatch_call *call)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_FIELD;
 	resp.field = def;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 out:
 	carta__v1__field_def__free_unpacked(def, NULL);
 }
@@ -1249,7 +1232,7 @@ static void field_list(dispatch_call *call)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_FIELDS;
 	resp.fields = list;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__field_list__free_unpacked(list, NULL);
 }
 
@@ -1265,16 +1248,17 @@ static void department_add(dispatch_call *call)
 	size_t n = strlen(name);
 	if (n == 0 || n > STORE_NAME_MAX ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "a department name is 1-64 of a-z, 0-9, '_' or '-'",
-		     "department_add.name");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "a department name is 1-64 of a-z, 0-9, '_' or '-'",
+		    "department_add.name");
 		return;
 	}
 	int rv =
 	    store_department_create(call->env->db, actor(call, &who), name);
 	if (rv == CARTA_EEXIST) {
-		fail(call, C(ALREADY_EXISTS), "this department exists",
-		     "department_add.name");
+		dispatch_fail(call, C(ALREADY_EXISTS), "this department exists",
+			      "department_add.name");
 		return;
 	}
 	if (rv != 0) {
@@ -1284,7 +1268,7 @@ static void department_add(dispatch_call *call)
 	d.name = (char *)name;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_DEPARTMENT;
 	resp.department = &d;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 }
 
 static void department_list(dispatch_call *call)
@@ -1299,7 +1283,7 @@ static void department_list(dispatch_call *call)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_DEPARTMENTS;
 	resp.departments = list;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__department_list__free_unpacked(list, NULL);
 }
 
@@ -1311,20 +1295,21 @@ static void policy_set(dispatch_call *call)
 	store_actor who;
 
 	if (card_section_name(r->section) == NULL) {
-		fail(call, C(INVALID_ARGUMENT), "unknown section",
-		     "policy_set.section");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "unknown section",
+			      "policy_set.section");
 		return;
 	}
 	if (r->access > CARTA__V1__ACCESS__ACCESS_WRITE) {
-		fail(call, C(INVALID_ARGUMENT), "access is none, read or write",
-		     "policy_set.access");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "access is none, read or write",
+			      "policy_set.access");
 		return;
 	}
 	int rv = store_policy_set(call->env->db, actor(call, &who),
 				  r->department, r->section, r->access);
 	if (rv == CARTA_ENOENT) {
-		fail(call, C(NOT_FOUND), "no such department",
-		     "policy_set.department");
+		dispatch_fail(call, C(NOT_FOUND), "no such department",
+			      "policy_set.department");
 		return;
 	}
 	if (rv != 0) {
@@ -1336,7 +1321,7 @@ static void policy_set(dispatch_call *call)
 	e.access = r->access;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_POLICY;
 	resp.policy = &e;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 }
 
 static void policy_show(dispatch_call *call)
@@ -1351,7 +1336,7 @@ static void policy_show(dispatch_call *call)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_POLICIES;
 	resp.policies = table;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__policy_table__free_unpacked(table, NULL);
 }
 
@@ -1364,8 +1349,8 @@ static void audit(dispatch_call *call)
 	unsigned limit = r->limit ? r->limit : AUDIT_DEFAULT;
 
 	if (limit > LIST_MAX) {
-		fail(call, C(INVALID_ARGUMENT), "at most 500 a page",
-		     "audit.limit");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "at most 500 a page",
+			      "audit.limit");
 		return;
 	}
 	if (r->customer[0] != '\0' &&
@@ -1375,8 +1360,8 @@ static void audit(dispatch_call *call)
 	int rv = store_audit_list(call->env->db, ref, r->principal, r->since,
 				  r->cursor, limit, &page);
 	if (rv == CARTA_EINVAL) {
-		fail(call, C(INVALID_ARGUMENT), "malformed cursor",
-		     "audit.cursor");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "malformed cursor",
+			      "audit.cursor");
 		return;
 	}
 	if (rv != 0) {
@@ -1385,7 +1370,7 @@ static void audit(dispatch_call *call)
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_AUDIT;
 	resp.audit = page;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__audit_page__free_unpacked(page, NULL);
 }
 

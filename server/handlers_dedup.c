@@ -22,22 +22,7 @@
 /* Bytes of pairs per response, well under a frame. */
 #define PAGE_BYTES 48000
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
-
-static void fail_store(dispatch_call *call, int rv)
-{
-	log_event(LOG_ERROR, 0, "event=dedup_scan_failed error=%s",
-		  carta_strerror(rv));
-	fail(call, rv == CARTA_ENOMEM ? C(RESOURCE_EXHAUSTED) : C(INTERNAL),
-	     "store error", NULL);
-}
 
 /* A cursor names the last pair sent: "GROUP:SCORE:A:B". */
 typedef struct {
@@ -117,9 +102,9 @@ static void scan(dispatch_call *call)
 
 	memset(&plan, 0, sizeof(plan));
 	if (r->min_score < 0 || r->min_score > 1) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "dedup_scan.min_score: give a score from 0 to 1",
-		     "dedup_scan.min_score");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "dedup_scan.min_score: give a score from 0 to 1",
+			      "dedup_scan.min_score");
 		return;
 	}
 	if (r->where[0] != '\0') {
@@ -130,9 +115,10 @@ static void scan(dispatch_call *call)
 	}
 	if (r->cursor[0] != '\0') {
 		if (cursor_parse(r->cursor, &cur) != 0) {
-			fail(call, C(INVALID_ARGUMENT),
-			     "dedup_scan.cursor: not a cursor of a scan",
-			     "dedup_scan.cursor");
+			dispatch_fail(
+			    call, C(INVALID_ARGUMENT),
+			    "dedup_scan.cursor: not a cursor of a scan",
+			    "dedup_scan.cursor");
 			goto out;
 		}
 		have_cursor = true;
@@ -144,14 +130,15 @@ static void scan(dispatch_call *call)
 	int rv = store_match_scan(call->env->db, have_plan ? &plan : NULL,
 				  r->min_score, &res);
 	if (rv == CARTA_ETOOBIG) {
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "dedup_scan.min_score: too many pairs score this low; "
-		     "raise it or narrow the scan with a filter",
-		     "dedup_scan.min_score");
+		dispatch_fail(
+		    call, C(RESOURCE_EXHAUSTED),
+		    "dedup_scan.min_score: too many pairs score this low; "
+		    "raise it or narrow the scan with a filter",
+		    "dedup_scan.min_score");
 		goto out;
 	}
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "dedup_scan_failed");
 		goto out;
 	}
 	log_event(LOG_INFO, call->out->conn,
@@ -167,7 +154,7 @@ static void scan(dispatch_call *call)
 	page.cards_scanned = res.cards;
 	page.pairs = calloc(end > i ? end - i : 1, sizeof(*page.pairs));
 	if (page.pairs == NULL) {
-		fail_store(call, CARTA_ENOMEM);
+		dispatch_fail_store(call, CARTA_ENOMEM, "dedup_scan_failed");
 		goto out;
 	}
 	size_t bytes = 0;
@@ -176,7 +163,8 @@ static void scan(dispatch_call *call)
 		Carta__V1__DuplicatePair *d = malloc(sizeof(*d));
 
 		if (d == NULL) {
-			fail_store(call, CARTA_ENOMEM);
+			dispatch_fail_store(call, CARTA_ENOMEM,
+					    "dedup_scan_failed");
 			goto out;
 		}
 		carta__v1__duplicate_pair__init(d);
@@ -190,7 +178,8 @@ static void scan(dispatch_call *call)
 		}
 		if (match_reasons(&p->m, &d->reasons, &d->n_reasons) != 0) {
 			free(d);
-			fail_store(call, CARTA_ENOMEM);
+			dispatch_fail_store(call, CARTA_ENOMEM,
+					    "dedup_scan_failed");
 			goto out;
 		}
 		size_t size = carta__v1__duplicate_pair__get_packed_size(d);
@@ -198,7 +187,8 @@ static void scan(dispatch_call *call)
 			if (send_page(call, &page, true) != 0) {
 				match_reasons_free(d->reasons, d->n_reasons);
 				free(d);
-				fail_store(call, CARTA_ENOMEM);
+				dispatch_fail_store(call, CARTA_ENOMEM,
+						    "dedup_scan_failed");
 				goto out;
 			}
 			free_pairs(&page);
@@ -206,7 +196,8 @@ static void scan(dispatch_call *call)
 			if (page.pairs == NULL) {
 				match_reasons_free(d->reasons, d->n_reasons);
 				free(d);
-				fail_store(call, CARTA_ENOMEM);
+				dispatch_fail_store(call, CARTA_ENOMEM,
+						    "dedup_scan_failed");
 				goto out;
 			}
 			bytes = 0;
@@ -221,8 +212,8 @@ static void scan(dispatch_call *call)
 		page.next_cursor = next;
 	}
 	if (send_page(call, &page, false) != 0)
-		fail(call, C(INTERNAL), "the answer could not be encoded",
-		     NULL);
+		dispatch_fail(call, C(INTERNAL),
+			      "the answer could not be encoded", NULL);
 out:
 	free_pairs(&page);
 	store_match_scan_free(&res);

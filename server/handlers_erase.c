@@ -11,14 +11,7 @@
 
 #define ERASE_REASON_MAX 500 /* characters */
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
 
 static void erase(dispatch_call *call)
 {
@@ -30,8 +23,8 @@ static void erase(dispatch_call *call)
 	/* policy.c lets only admins through; an erasure cannot be undone,
 	 * so the handler does not rely on that alone. */
 	if (!call->view->admin) {
-		fail(call, C(PERMISSION_DENIED), "only admins may do this",
-		     NULL);
+		dispatch_fail(call, C(PERMISSION_DENIED),
+			      "only admins may do this", NULL);
 		return;
 	}
 	char ref[320];
@@ -41,7 +34,7 @@ static void erase(dispatch_call *call)
 	if (validate_text(r->reason, ERASE_REASON_MAX, VALIDATE_MULTILINE,
 			  reason, sizeof(reason), err, sizeof(err)) != 0) {
 		snprintf(msg, sizeof(msg), "%s", err);
-		fail(call, C(INVALID_ARGUMENT), msg, "erase.reason");
+		dispatch_fail(call, C(INVALID_ARGUMENT), msg, "erase.reason");
 		return;
 	}
 
@@ -52,28 +45,30 @@ static void erase(dispatch_call *call)
 	case 0:
 		break;
 	case CARTA_ENOENT:
-		fail(call, C(NOT_FOUND), "no card matches this reference",
-		     "erase.ref");
+		dispatch_fail(call, C(NOT_FOUND),
+			      "no card matches this reference", "erase.ref");
 		return;
 	case CARTA_EEXIST:
-		fail(call, C(FAILED_PRECONDITION),
-		     "several cards match this reference; use the customer "
-		     "number",
-		     "erase.ref");
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "several cards match this reference; use the customer "
+		    "number",
+		    "erase.ref");
 		return;
 	case CARTA_ESTATE:
 		log_event(LOG_ERROR, call->out->conn,
 			  "event=erase_failed error=no_suppression_key");
-		fail(call, C(FAILED_PRECONDITION),
-		     "the server cannot read its key to record suppressions; "
-		     "nothing was erased",
-		     NULL);
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "the server cannot read its key to record suppressions; "
+		    "nothing was erased",
+		    NULL);
 		return;
 	default:
 		log_event(LOG_ERROR, call->out->conn,
 			  "event=erase_failed error=%s", carta_strerror(rv));
-		fail(call, C(INTERNAL), "store error; nothing was erased",
-		     NULL);
+		dispatch_fail(call, C(INTERNAL),
+			      "store error; nothing was erased", NULL);
 		return;
 	}
 
@@ -96,7 +91,7 @@ static void erase(dispatch_call *call)
 	resp.body_case = CARTA__V1__RESPONSE__BODY_ERASE_RESULT;
 	resp.erase_result = &out;
 	if (dispatch_reply(call->out, &resp) != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 }
 
 bool handlers_erase(dispatch_call *call)

@@ -16,16 +16,9 @@
 #include "store_merge.h"
 #include "validate.h"
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
 
 #define REF_MAX 320
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
 
 /* What check_write learnt when it refused. */
 struct check_state {
@@ -47,32 +40,35 @@ static void fail_store(dispatch_call *call, int rv, const char *msg,
 {
 	switch (rv) {
 	case CARTA_EPERM:
-		fail(call, C(PERMISSION_DENIED),
-		     check->why ? check->why : "not allowed",
-		     card_section_name(check->section));
+		dispatch_fail(call, C(PERMISSION_DENIED),
+			      check->why ? check->why : "not allowed",
+			      card_section_name(check->section));
 		break;
 	case CARTA_ENOENT:
-		fail(call, C(NOT_FOUND), msg[0] ? msg : "not found", NULL);
+		dispatch_fail(call, C(NOT_FOUND), msg[0] ? msg : "not found",
+			      NULL);
 		break;
 	case CARTA_EINVAL:
-		fail(call, C(INVALID_ARGUMENT), msg[0] ? msg : "invalid", NULL);
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      msg[0] ? msg : "invalid", NULL);
 		break;
 	case CARTA_EEXIST:
 	case CARTA_ESTATE:
-		fail(call, C(FAILED_PRECONDITION),
-		     msg[0] ? msg : "not possible now", NULL);
+		dispatch_fail(call, C(FAILED_PRECONDITION),
+			      msg[0] ? msg : "not possible now", NULL);
 		break;
 	case CARTA_ETOOBIG:
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the merged card would be larger than one answer can "
-		     "carry; remove something from it first",
-		     NULL);
+		dispatch_fail(
+		    call, C(RESOURCE_EXHAUSTED),
+		    "the merged card would be larger than one answer can "
+		    "carry; remove something from it first",
+		    NULL);
 		break;
 	default:
 		log_event(LOG_ERROR, call->out->conn,
 			  "event=store_failed request=merge error=%s",
 			  carta_strerror(rv));
-		fail(call, C(INTERNAL), "store error", NULL);
+		dispatch_fail(call, C(INTERNAL), "store error", NULL);
 	}
 }
 
@@ -84,7 +80,7 @@ static void reply_plan(dispatch_call *call, Carta__V1__MergePlan *plan)
 
 	if (plan->result != NULL &&
 	    policy_filter_card(call->view, plan->result) != 0) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 		return;
 	}
 	resp.id = call->req->id;
@@ -98,10 +94,10 @@ static void reply_plan(dispatch_call *call, Carta__V1__MergePlan *plan)
 		;
 	int rv = dispatch_reply(call->out, &resp);
 	if (rv == CARTA_ETOOBIG)
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the plan is larger than one message", NULL);
+		dispatch_fail(call, C(RESOURCE_EXHAUSTED),
+			      "the plan is larger than one message", NULL);
 	else if (rv != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 }
 
 static void handle_merge(dispatch_call *call)
@@ -114,8 +110,8 @@ static void handle_merge(dispatch_call *call)
 			   .department = call->caller->department};
 
 	if (r->n_prefer_other > 64) {
-		fail(call, C(INVALID_ARGUMENT), "at most 64 prefer_other",
-		     "merge.prefer_other");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "at most 64 prefer_other", "merge.prefer_other");
 		return;
 	}
 	if (handlers_norm_ref(call, call->view, r->survivor, survivor, REF_MAX,
@@ -153,8 +149,8 @@ static void handle_unmerge(dispatch_call *call)
 			   .department = call->caller->department};
 
 	if (id[0] == '\0' || strlen(id) > 32) {
-		fail(call, C(INVALID_ARGUMENT), "give a merge id (M-000001)",
-		     "unmerge.merge_id");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "give a merge id (M-000001)", "unmerge.merge_id");
 		return;
 	}
 	int rv = store_unmerge(call->env->db, &who, id, check_write, &check,

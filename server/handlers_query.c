@@ -23,35 +23,7 @@
  * message (a card without its recent lists is at most STORE_CARD_BYTES). */
 #define PAGE_BYTES 56000
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
-
-static void fail_store(dispatch_call *call, int rv)
-{
-	/* A caller's query can get here: rate-limited like other input. */
-	log_limited(LOG_CLASS_PROTOCOL, LOG_ERROR, call->out->conn,
-		    "event=query_failed error=%s", carta_strerror(rv));
-	fail(call, rv == CARTA_ENOMEM ? C(RESOURCE_EXHAUSTED) : C(INTERNAL),
-	     "store error", NULL);
-}
-
-static void reply(dispatch_call *call, Carta__V1__Response *resp)
-{
-	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
-
-	resp->id = call->req->id;
-	resp->status = &ok;
-	int rv = dispatch_reply(call->out, resp);
-	if (rv != 0)
-		fail(call, C(INTERNAL), "the answer could not be encoded",
-		     NULL);
-}
 
 /* Compiles and checks a query for the caller. Returns 0, or answers the
  * refusal and returns non-zero. */
@@ -72,11 +44,11 @@ int handlers_query_prepare(dispatch_call *call, const char *text,
 		/* query.where -> segment_save.where for segments */
 		snprintf(path, sizeof(path), "%s%s", prefix,
 			 field ? strchr(field, '.') + 1 : "");
-		fail(call, C(INVALID_ARGUMENT), err, path);
+		dispatch_fail(call, C(INVALID_ARGUMENT), err, path);
 		return rv;
 	}
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		return rv;
 	}
 	policy_needs needs = query_needs(plan, fields);
@@ -94,7 +66,7 @@ int handlers_query_prepare(dispatch_call *call, const char *text,
 			    call->caller->name, call->caller->department,
 			    (int)strcspn(prefix, "."), prefix,
 			    sname ? sname : "-");
-		fail(call, C(PERMISSION_DENIED), msg, fields[section]);
+		dispatch_fail(call, C(PERMISSION_DENIED), msg, fields[section]);
 		return CARTA_EPERM;
 	}
 	return 0;
@@ -129,11 +101,12 @@ static void query(dispatch_call *call)
 		    call->env->db, call->caller->department, r->segment, &seg);
 		if (rv != 0) {
 			if (rv == CARTA_ENOENT)
-				fail(call, C(NOT_FOUND),
-				     "your department has no such segment",
-				     "query.segment");
+				dispatch_fail(
+				    call, C(NOT_FOUND),
+				    "your department has no such segment",
+				    "query.segment");
 			else
-				fail_store(call, rv);
+				dispatch_fail_store(call, rv, "query_failed");
 			return;
 		}
 	}
@@ -153,7 +126,7 @@ static void query(dispatch_call *call)
 	where = malloc(wl);
 	text = malloc(tl);
 	if (where == NULL || text == NULL) {
-		fail_store(call, CARTA_ENOMEM);
+		dispatch_fail_store(call, CARTA_ENOMEM, "query_failed");
 		goto out;
 	}
 	if (seg != NULL && seg->where[0] && r->where[0])
@@ -170,9 +143,10 @@ static void query(dispatch_call *call)
 	if (r->cursor[0] != '\0') {
 		if (query_cursor_decode(&plan, r->cursor, after, after_id) !=
 		    0) {
-			fail(call, C(INVALID_ARGUMENT),
-			     "query.cursor: not a cursor of this query",
-			     "query.cursor");
+			dispatch_fail(
+			    call, C(INVALID_ARGUMENT),
+			    "query.cursor: not a cursor of this query",
+			    "query.cursor");
 			goto out;
 		}
 		have_after = true;
@@ -185,7 +159,7 @@ static void query(dispatch_call *call)
 	    store_query_run(call->env->db, &plan, have_after ? after : NULL,
 			    after_id, limit, r->count_only, &res);
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		goto out;
 	}
 	page.count = res.count;
@@ -197,7 +171,7 @@ static void query(dispatch_call *call)
 	if (!r->count_only && res.n > 0) {
 		page.cards = calloc(res.n, sizeof(*page.cards));
 		if (page.cards == NULL) {
-			fail_store(call, CARTA_ENOMEM);
+			dispatch_fail_store(call, CARTA_ENOMEM, "query_failed");
 			goto out;
 		}
 	}
@@ -212,7 +186,7 @@ static void query(dispatch_call *call)
 		if (rv != 0) {
 			if (card != NULL)
 				carta__v1__card__free_unpacked(card, NULL);
-			fail_store(call, rv);
+			dispatch_fail_store(call, rv, "query_failed");
 			goto out;
 		}
 		size_t size = carta__v1__card__get_packed_size(card);
@@ -231,13 +205,13 @@ static void query(dispatch_call *call)
 		if (query_cursor_encode(&plan, res.rows[last].keys,
 					res.rows[last].id,
 					&page.next_cursor) != 0) {
-			fail_store(call, CARTA_ENOMEM);
+			dispatch_fail_store(call, CARTA_ENOMEM, "query_failed");
 			goto out;
 		}
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_CARDS;
 	resp.cards = &page;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 out:
 	free_page(&page);
 	store_query_result_free(&plan, &res);
@@ -276,7 +250,7 @@ static void reply_segment(dispatch_call *call, Carta__V1__Segment *seg)
 
 	resp.body_case = CARTA__V1__RESPONSE__BODY_SEGMENT;
 	resp.segment = seg;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 }
 
 static void segment_save(dispatch_call *call)
@@ -287,15 +261,16 @@ static void segment_save(dispatch_call *call)
 	store_actor who;
 
 	if (!segment_name_ok(in->name)) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "segment_save.name: use [a-z0-9][a-z0-9_-]{0,63}",
-		     "segment_save.name");
+		dispatch_fail(call, C(INVALID_ARGUMENT),
+			      "segment_save.name: use [a-z0-9][a-z0-9_-]{0,63}",
+			      "segment_save.name");
 		return;
 	}
 	if (in->where[0] == '\0' && in->text[0] == '\0') {
-		fail(call, C(INVALID_ARGUMENT),
-		     "segment_save.where: a segment needs a filter or a text",
-		     "segment_save.where");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "segment_save.where: a segment needs a filter or a text",
+		    "segment_save.where");
 		return;
 	}
 	/* Saved only when the saver could run it. */
@@ -307,7 +282,7 @@ static void segment_save(dispatch_call *call)
 	actor(call, &who);
 	rv = store_segment_save(call->env->db, &who, in, &out);
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		return;
 	}
 	reply_segment(call, out);
@@ -321,12 +296,13 @@ static void segment_show(dispatch_call *call)
 	int rv = store_segment_get(call->env->db, call->caller->department,
 				   call->req->segment_show->name, &seg);
 	if (rv == CARTA_ENOENT) {
-		fail(call, C(NOT_FOUND), "your department has no such segment",
-		     "segment_show.name");
+		dispatch_fail(call, C(NOT_FOUND),
+			      "your department has no such segment",
+			      "segment_show.name");
 		return;
 	}
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		return;
 	}
 	reply_segment(call, seg);
@@ -341,12 +317,12 @@ static void segment_list(dispatch_call *call)
 	int rv =
 	    store_segment_list(call->env->db, call->caller->department, &list);
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		return;
 	}
 	resp.body_case = CARTA__V1__RESPONSE__BODY_SEGMENTS;
 	resp.segments = list;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__segment_list__free_unpacked(list, NULL);
 }
 
@@ -359,15 +335,16 @@ static void segment_delete(dispatch_call *call)
 	int rv = store_segment_delete(call->env->db, &who,
 				      call->req->segment_delete->name);
 	if (rv == CARTA_ENOENT) {
-		fail(call, C(NOT_FOUND), "your department has no such segment",
-		     "segment_delete.name");
+		dispatch_fail(call, C(NOT_FOUND),
+			      "your department has no such segment",
+			      "segment_delete.name");
 		return;
 	}
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "query_failed");
 		return;
 	}
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 }
 
 bool handlers_query(dispatch_call *call)

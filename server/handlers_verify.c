@@ -26,36 +26,7 @@
 
 #define BIT(section) (1u << (section))
 
-typedef Carta__V1__Status__Code code_t;
 #define C(name) CARTA__V1__STATUS__CODE__##name
-
-static void fail(dispatch_call *call, code_t code, const char *msg,
-		 const char *field)
-{
-	dispatch_error(call->out, call->req->id, code, msg, field);
-}
-
-static void fail_store(dispatch_call *call, int rv)
-{
-	log_event(LOG_ERROR, 0, "event=verify_failed error=%s",
-		  carta_strerror(rv));
-	fail(call, rv == CARTA_ENOMEM ? C(RESOURCE_EXHAUSTED) : C(INTERNAL),
-	     "store error", NULL);
-}
-
-static void reply(dispatch_call *call, Carta__V1__Response *resp)
-{
-	Carta__V1__Status ok = CARTA__V1__STATUS__INIT;
-
-	resp->id = call->req->id;
-	resp->status = &ok;
-	int rv = dispatch_reply(call->out, resp);
-	if (rv == CARTA_ETOOBIG)
-		fail(call, C(RESOURCE_EXHAUSTED),
-		     "the answer is larger than one message", NULL);
-	else if (rv != 0)
-		fail(call, C(INTERNAL), "out of memory", NULL);
-}
 
 /* A period or time from the request: 0 gives dflt; negative or absurd
  * values are refused (answered here, non-zero returned). */
@@ -63,7 +34,7 @@ static int take_seconds(dispatch_call *call, int64_t v, int64_t dflt,
 			int64_t max, const char *field, int64_t *out)
 {
 	if (v < 0 || v > max) {
-		fail(call, C(INVALID_ARGUMENT), "out of range", field);
+		dispatch_fail(call, C(INVALID_ARGUMENT), "out of range", field);
 		return CARTA_EINVAL;
 	}
 	*out = v != 0 ? v : dflt;
@@ -82,18 +53,19 @@ static void verify_due(dispatch_call *call)
 
 	if (section < 1 || section > 8 ||
 	    !(STORE_VERIFY_SECTIONS & BIT(section))) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "sections confirmed are identity, contact, demographics, "
-		     "preferences and consent",
-		     "verify_due.section");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "sections confirmed are identity, contact, demographics, "
+		    "preferences and consent",
+		    "verify_due.section");
 		return;
 	}
 	/* When a section's data was confirmed says something about it:
 	 * only for those who may read it. */
 	if (call->view->access[section] < CARTA__V1__ACCESS__ACCESS_READ) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may not read this section",
-		     card_section_name(section));
+		dispatch_fail(call, C(PERMISSION_DENIED),
+			      "your department may not read this section",
+			      card_section_name(section));
 		return;
 	}
 	if (take_seconds(call, r->older_than, DEFAULT_PERIOD, MAX_PERIOD,
@@ -102,8 +74,8 @@ static void verify_due(dispatch_call *call)
 			 "verify_due.as_of", &as_of) != 0)
 		return;
 	if (strlen(r->cursor) > CURSOR_MAX) {
-		fail(call, C(INVALID_ARGUMENT), "malformed cursor",
-		     "verify_due.cursor");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "malformed cursor",
+			      "verify_due.cursor");
 		return;
 	}
 	unsigned limit = r->limit == 0 ? DUE_LIMIT_DEFAULT : r->limit;
@@ -113,18 +85,18 @@ static void verify_due(dispatch_call *call)
 	int rv = store_verify_due(call->env->db, section, as_of - older,
 				  r->cursor, limit, &page);
 	if (rv == CARTA_EINVAL) {
-		fail(call, C(INVALID_ARGUMENT), "malformed cursor",
-		     "verify_due.cursor");
+		dispatch_fail(call, C(INVALID_ARGUMENT), "malformed cursor",
+			      "verify_due.cursor");
 		return;
 	}
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "verify_failed");
 		return;
 	}
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_VERIFY_DUE;
 	resp.verify_due = page;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 	carta__v1__verify_due_page__free_unpacked(page, NULL);
 }
 
@@ -159,41 +131,44 @@ static void verify_confirm(dispatch_call *call)
 	int section = (int)r->section;
 
 	if (!store_verify_source_valid(r->source)) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "say how it was confirmed: phone, email, visit or form",
-		     "verify_confirm.source");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "say how it was confirmed: phone, email, visit or form",
+		    "verify_confirm.source");
 		return;
 	}
 	if (section != 0 && (section < 1 || section > 8 ||
 			     !(STORE_VERIFY_SECTIONS & BIT(section)))) {
-		fail(call, C(INVALID_ARGUMENT),
-		     "sections confirmed are identity, contact, demographics, "
-		     "preferences and consent",
-		     "verify_confirm.section");
+		dispatch_fail(
+		    call, C(INVALID_ARGUMENT),
+		    "sections confirmed are identity, contact, demographics, "
+		    "preferences and consent",
+		    "verify_confirm.section");
 		return;
 	}
 
 	/* Without a section the policy asked for nothing, so the view
 	 * dispatch holds may be the role's alone: load the department's. */
 	if (policy_view_load(call->env->db, call->caller, &view) != 0) {
-		fail(call, C(UNAVAILABLE),
-		     "the server could not load your policy", NULL);
+		dispatch_fail(call, C(UNAVAILABLE),
+			      "the server could not load your policy", NULL);
 		return;
 	}
 	for (int s = 1; s < 9; s++)
 		if (view.access[s] >= CARTA__V1__ACCESS__ACCESS_WRITE)
 			writable |= BIT(s);
 	if (section != 0 && !(writable & BIT(section))) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may not write this section",
-		     card_section_name(section));
+		dispatch_fail(call, C(PERMISSION_DENIED),
+			      "your department may not write this section",
+			      card_section_name(section));
 		return;
 	}
 	if (section == 0 && !(writable & STORE_VERIFY_SECTIONS)) {
-		fail(call, C(PERMISSION_DENIED),
-		     "your department may write none of the sections a "
-		     "confirmation covers",
-		     NULL);
+		dispatch_fail(
+		    call, C(PERMISSION_DENIED),
+		    "your department may write none of the sections a "
+		    "confirmation covers",
+		    NULL);
 		return;
 	}
 	if (handlers_norm_ref(call, &view, r->ref, ref, sizeof(ref),
@@ -207,27 +182,30 @@ static void verify_confirm(dispatch_call *call)
 	case 0:
 		break;
 	case CARTA_ENOENT:
-		fail(call, C(NOT_FOUND), "no card matches this reference",
-		     "verify_confirm.ref");
+		dispatch_fail(call, C(NOT_FOUND),
+			      "no card matches this reference",
+			      "verify_confirm.ref");
 		return;
 	case CARTA_EEXIST:
-		fail(call, C(FAILED_PRECONDITION),
-		     "several cards match this reference; use the customer "
-		     "number",
-		     "verify_confirm.ref");
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "several cards match this reference; use the customer "
+		    "number",
+		    "verify_confirm.ref");
 		return;
 	case CARTA_ESTATE:
-		fail(call, C(FAILED_PRECONDITION), "this card was erased",
-		     "verify_confirm.ref");
+		dispatch_fail(call, C(FAILED_PRECONDITION),
+			      "this card was erased", "verify_confirm.ref");
 		return;
 	case CARTA_EPERM:
-		fail(call, C(FAILED_PRECONDITION),
-		     "the card holds nothing to confirm in the sections your "
-		     "department may write; name a section",
-		     "verify_confirm.section");
+		dispatch_fail(
+		    call, C(FAILED_PRECONDITION),
+		    "the card holds nothing to confirm in the sections your "
+		    "department may write; name a section",
+		    "verify_confirm.section");
 		return;
 	default:
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "verify_failed");
 		return;
 	}
 	log_event(LOG_INFO, call->out->conn,
@@ -236,12 +214,12 @@ static void verify_confirm(dispatch_call *call)
 
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
 	if (policy_filter_card(&view, card) != 0) {
-		fail(call, C(INTERNAL), "out of memory", NULL);
+		dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 	} else {
 		resp.body_case = CARTA__V1__RESPONSE__BODY_CARD;
 		resp.card = card;
 		fit_card(&resp);
-		reply(call, &resp);
+		dispatch_ok(call, &resp, NULL, 0);
 	}
 	carta__v1__card__free_unpacked(card, NULL);
 }
@@ -262,7 +240,7 @@ static void stats(dispatch_call *call)
 		return;
 	int rv = store_verify_stats_get(call->env->db, as_of, period, &st);
 	if (rv != 0) {
-		fail_store(call, rv);
+		dispatch_fail_store(call, rv, "verify_failed");
 		return;
 	}
 	out.cards = st.cards;
@@ -277,7 +255,7 @@ static void stats(dispatch_call *call)
 	Carta__V1__Response resp = CARTA__V1__RESPONSE__INIT;
 	resp.body_case = CARTA__V1__RESPONSE__BODY_STATS;
 	resp.stats = &out;
-	reply(call, &resp);
+	dispatch_ok(call, &resp, NULL, 0);
 }
 
 bool handlers_verify(dispatch_call *call)
