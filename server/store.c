@@ -374,6 +374,28 @@ int store_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
 }
 
+int store_next_number(sqlite3 *conn, const char *name, char prefix, char *out,
+		      size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t seq = 0;
+	int rv = store_prep(conn,
+			    "UPDATE counters SET value = value + 1 WHERE "
+			    "name = ? RETURNING value",
+			    &st);
+
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (seq <= 0)
+		return CARTA_EDB;
+	snprintf(out, cap, "%c-%06lld", prefix, (long long)seq);
+	return 0;
+}
+
 void store_bind_text(sqlite3_stmt *st, int i, const char *t)
 {
 	sqlite3_bind_text(st, i, t ? t : "", -1, SQLITE_STATIC);

@@ -1072,7 +1072,7 @@ static int add_fn(sqlite3 *conn, void *arg)
 	struct add_args *a = arg;
 	char id[33], number[32], prev_card[33], item[33], digest[33];
 	sqlite3_stmt *st = NULL;
-	int64_t now = (int64_t)time(NULL), seq = 0;
+	int64_t now = (int64_t)time(NULL);
 	int found = 0, rv;
 
 	if (a->key[0] != '\0') {
@@ -1093,18 +1093,10 @@ static int add_fn(sqlite3 *conn, void *arg)
 			return CARTA_EEXIST;
 	}
 
-	rv = store_prep(conn,
-			"UPDATE counters SET value = value + 1 WHERE name = "
-			"'customer_number' RETURNING value",
-			&st);
+	rv = store_next_number(conn, "customer_number", 'C', number,
+			       sizeof(number));
 	if (rv != 0)
 		return rv;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (seq == 0)
-		return CARTA_EDB;
-	snprintf(number, sizeof(number), "C-%06lld", (long long)seq);
 	new_id(id);
 
 	rv = store_prep(conn,

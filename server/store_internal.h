@@ -63,6 +63,12 @@ int store_prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st);
 int store_step_done(sqlite3_stmt *st);
 void store_bind_text(sqlite3_stmt *st, int i, const char *t);
 
+/* Takes the next number of the counter name (customer_number,
+ * merge_number) and formats it as PREFIX-000042 into out. 0 or a CARTA_E*
+ * code. */
+int store_next_number(sqlite3 *conn, const char *name, char prefix, char *out,
+		      size_t cap);
+
 /* *version = the version of section of card id, 0 when the card has no
  * such section yet; 0 or a CARTA_E* code. */
 int store_conn_section_version(sqlite3 *conn, const char *id, int section,

@@ -810,26 +810,6 @@ static int find_card(sqlite3 *conn, const char *ref, const char *role,
 
 /* ---- writing a merge --------------------------------------------------- */
 
-static int next_merge_id(sqlite3 *conn, char out[24])
-{
-	sqlite3_stmt *st = NULL;
-	int64_t seq = 0;
-	int rv =
-	    store_prep(conn,
-		       "UPDATE counters SET value = value + 1 WHERE name = "
-		       "'merge_number' RETURNING value",
-		       &st);
-	if (rv != 0)
-		return rv;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (seq == 0)
-		return CARTA_EDB;
-	snprintf(out, 24, "M-%06lld", (long long)seq);
-	return 0;
-}
-
 /* Runs an UPDATE ... RETURNING of one text or integer column with two
  * text parameters, collecting what it returns into arr. */
 static int update_collect(sqlite3 *conn, const char *sql, const char *p1,
@@ -1226,7 +1206,8 @@ static int merge_fn(sqlite3 *conn, void *arg)
 		rv = m->s1 ? empty_card(m->onum, &m->o1) : CARTA_ENOMEM;
 	}
 	if (rv == 0)
-		rv = next_merge_id(conn, m->merge_id);
+		rv = store_next_number(conn, "merge_number", 'M', m->merge_id,
+				       sizeof m->merge_id);
 	if (rv != 0)
 		return rv;
 	snprintf(m->source, sizeof(m->source), "merge %s of %s", m->merge_id,
