@@ -374,6 +374,27 @@ int store_step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
 }
 
+Carta__V1__Card *store_card_skeleton(void)
+{
+	Carta__V1__Card *c = malloc(sizeof(*c));
+	Carta__V1__Identity *i = malloc(sizeof(*i));
+	Carta__V1__Contact *k = malloc(sizeof(*k));
+	Carta__V1__Demographics *d = malloc(sizeof(*d));
+
+	if (c == NULL || i == NULL || k == NULL || d == NULL) {
+		free(c), free(i), free(k), free(d);
+		return NULL;
+	}
+	carta__v1__card__init(c);
+	carta__v1__identity__init(i);
+	carta__v1__contact__init(k);
+	carta__v1__demographics__init(d);
+	c->identity = i;
+	c->contact = k;
+	c->demographics = d;
+	return c;
+}
+
 int store_next_number(sqlite3 *conn, const char *name, char prefix, char *out,
 		      size_t cap)
 {

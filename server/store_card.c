@@ -504,22 +504,14 @@ static int load_card(sqlite3 *conn, const char *id, Carta__V1__Card **out)
 		return CARTA_ENOENT;
 	}
 
-	Carta__V1__Card *c = malloc(sizeof(*c));
-	Carta__V1__Identity *i = malloc(sizeof(*i));
-	Carta__V1__Contact *k = malloc(sizeof(*k));
-	Carta__V1__Demographics *d = malloc(sizeof(*d));
-	if (c == NULL || i == NULL || k == NULL || d == NULL) {
-		free(c), free(i), free(k), free(d);
+	Carta__V1__Card *c = store_card_skeleton();
+	if (c == NULL) {
 		sqlite3_finalize(st);
 		return CARTA_ENOMEM;
 	}
-	carta__v1__card__init(c);
-	carta__v1__identity__init(i);
-	carta__v1__contact__init(k);
-	carta__v1__demographics__init(d);
-	c->identity = i;
-	c->contact = k;
-	c->demographics = d;
+	Carta__V1__Identity *i = c->identity;
+	Carta__V1__Contact *k = c->contact;
+	Carta__V1__Demographics *d = c->demographics;
 
 	c->id = col(st, 0);
 	i->number = col(st, 1);

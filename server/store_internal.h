@@ -63,6 +63,10 @@ int store_prep(sqlite3 *conn, const char *sql, sqlite3_stmt **st);
 int store_step_done(sqlite3_stmt *st);
 void store_bind_text(sqlite3_stmt *st, int i, const char *t);
 
+/* A new card with an empty identity, contact and demographics, which
+ * every card read from the store has; NULL when out of memory. */
+Carta__V1__Card *store_card_skeleton(void);
+
 /* Takes the next number of the counter name (customer_number,
  * merge_number) and formats it as PREFIX-000042 into out. 0 or a CARTA_E*
  * code. */

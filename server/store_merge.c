@@ -706,24 +706,12 @@ static int plan_items(struct merge_args *m, sqlite3 *conn)
 /* Other as it is left: its number, and nothing else. */
 static int empty_card(const char *number, Carta__V1__Card **out)
 {
-	Carta__V1__Card *c = malloc(sizeof(*c));
-	Carta__V1__Identity *i = malloc(sizeof(*i));
-	Carta__V1__Contact *k = malloc(sizeof(*k));
-	Carta__V1__Demographics *d = malloc(sizeof(*d));
+	Carta__V1__Card *c = store_card_skeleton();
 
-	if (c == NULL || i == NULL || k == NULL || d == NULL) {
-		free(c), free(i), free(k), free(d);
+	if (c == NULL)
 		return CARTA_ENOMEM;
-	}
-	carta__v1__card__init(c);
-	carta__v1__identity__init(i);
-	carta__v1__contact__init(k);
-	carta__v1__demographics__init(d);
-	c->identity = i;
-	c->contact = k;
-	c->demographics = d;
-	i->number = dup_or_empty(number);
-	if (i->number == NULL) {
+	c->identity->number = dup_or_empty(number);
+	if (c->identity->number == NULL) {
 		carta__v1__card__free_unpacked(c, NULL);
 		return CARTA_ENOMEM;
 	}
