@@ -893,17 +893,21 @@ static int build_map(import_src *s, char *err, size_t errlen)
 	}
 
 	if (!any) {
+		/* Headers while they fit, always leaving room for ", ...". */
+		static const char more[] = ", ...";
 		char list[200] = "";
+		size_t len = 0;
 
 		for (size_t i = 0; i < s->ncols; i++) {
-			if (strlen(list) + strlen(s->headers[i]) + 3 >=
-			    sizeof list) {
-				strcat(list, ", ...");
+			const char *sep = i ? ", " : "";
+			size_t add = strlen(sep) + strlen(s->headers[i]);
+
+			if (len + add + sizeof more > sizeof list) {
+				memcpy(list + len, more, sizeof more);
 				break;
 			}
-			if (i)
-				strcat(list, ", ");
-			strcat(list, s->headers[i]);
+			len += (size_t)snprintf(list + len, sizeof list - len,
+						"%s%s", sep, s->headers[i]);
 		}
 		snprintf(err, errlen,
 			 "%s: no column can be mapped (headers: %s); give "

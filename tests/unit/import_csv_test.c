@@ -34,8 +34,8 @@ static const char *write_file(const char *name, const char *data, size_t n)
 
 /* Reads every record; keeps the first 16 (cards owned by the caller). */
 typedef struct {
-	int rv; /* of the last next(), or of open */
-	char err[256];
+	int rv;	       /* of the last next(), or of open */
+	char err[512]; /* as the CLI gives (CLI_ERR_MAX) */
 	size_t n, cards, rejected, skipped, refunds;
 	unsigned long lines;
 	import_rec rec[16];
@@ -647,6 +647,40 @@ static void test_no_mappable_column(void **state)
 	assert_int_equal(r.rv, -1);
 	assert_non_null(strstr(r.err, "no column can be mapped (headers: Foo, "
 				      "Bar)"));
+
+	/* Many headers: as many as fit, then ", ..." (found by fuzzing:
+	 * a list of 195 characters overflowed its buffer). */
+	for (int width = 1; width < 12; width++) {
+		char csv[600], name[16], want[256] = "", *p = csv;
+		size_t shown = 0;
+
+		for (int i = 0; i < 40; i++) {
+			snprintf(name, sizeof name, "%0*d", width, i);
+			p += sprintf(p, "%s%s", i ? "," : "", name);
+		}
+		strcpy(p, "\n1\n");
+		run(&import_csv_reader,
+		    write_file("many.csv", csv, strlen(csv)), NULL, &r);
+		assert_int_equal(r.rv, -1);
+		const char *list = strstr(r.err, "(headers: ");
+		assert_non_null(list);
+		list += strlen("(headers: ");
+		const char *end = strstr(list, "); give --mapping");
+		assert_non_null(end);
+		shown = (size_t)(end - list);
+		assert_true(shown < 200);
+		for (int i = 0; strlen(want) < shown; i++) {
+			snprintf(name, sizeof name, "%0*d", width, i);
+			strcat(want, i ? ", " : "");
+			strcat(want, name);
+		}
+		/* Every header shown whole, the list ending in ", ..." when
+		 * the 40 did not fit. */
+		if (width * 40 + 38 * 2 < 195)
+			assert_int_equal(strncmp(list, want, shown), 0);
+		else
+			assert_int_equal(strncmp(end - 5, ", ...", 5), 0);
+	}
 }
 
 static void test_purchases_small(void **state)
