@@ -352,6 +352,9 @@ static const db_migration migrations[] = {
 	"  family_fold = carta_fold(NEW.family_name) WHERE id = NEW.id; END;"
 	"CREATE INDEX cards_given_fold ON cards(given_fold, id);"
 	"CREATE INDEX cards_family_fold ON cards(family_fold, id);"},
+    /* 10: the duplicate look-up finds cards born the same day */
+    {10, "CREATE INDEX cards_birth ON cards(birth_date)"
+	 "  WHERE birth_date != '';"},
 };
 
 int store_map_rc(int rc)

@@ -141,6 +141,36 @@ static int phone_candidates(sqlite3 *conn, const char *e164, id_set *ids)
 	return rv;
 }
 
+/* Steps st, whose rows are (card id, given name, family name, company),
+ * adding the cards whose name is similar to r's (a person's to a
+ * person's, a company's to a company's); resets st. */
+static int similar_names(sqlite3_stmt *st, const match_rec *r, id_set *ids)
+{
+	bool person = match_rec_has_person(r);
+	int rv = 0, rc;
+
+	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		match_rec o = {0};
+		bool swapped;
+		double v = 0;
+
+		rv = match_rec_names(&o, col(st, 1), col(st, 2), col(st, 3));
+		if (rv == 0 && person && match_rec_has_person(&o))
+			v = match_name_similarity(r->given, r->family, o.given,
+						  o.family, &swapped);
+		else if (rv == 0 && !person && !match_rec_has_person(&o))
+			v = match_name_similarity("", r->company, "", o.company,
+						  &swapped);
+		if (rv == 0 && v >= MATCH_NAME_SIMILAR)
+			rv = ids_add(ids, col(st, 0));
+		match_rec_free(&o);
+	}
+	if (rv == 0 && rc != SQLITE_DONE)
+		rv = store_map_rc(rc);
+	sqlite3_reset(st);
+	return rv;
+}
+
 /* Cards with the name word w (name_keys) whose name is similar to r's. */
 static int name_candidates(sqlite3 *conn, const match_rec *r, const char *w,
 			   id_set *ids)
@@ -174,27 +204,27 @@ static int name_candidates(sqlite3 *conn, const match_rec *r, const char *w,
 	sqlite3_bind_text(st, 1, w, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, initial, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, next, -1, SQLITE_STATIC);
-	int rc;
-	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		match_rec o = {0};
-		bool swapped;
-		double v = 0;
+	return similar_names(st, r, ids);
+}
 
-		rv = match_rec_names(&o, col(st, 1), col(st, 2), col(st, 3));
-		if (rv == 0 && person && match_rec_has_person(&o))
-			v = match_name_similarity(r->given, r->family, o.given,
-						  o.family, &swapped);
-		else if (rv == 0 && !person && !match_rec_has_person(&o))
-			v = match_name_similarity("", r->company, "", o.company,
-						  &swapped);
-		if (rv == 0 && v >= MATCH_NAME_SIMILAR)
-			rv = ids_add(ids, col(st, 0));
-		match_rec_free(&o);
-	}
-	if (rv == 0 && rc != SQLITE_DONE)
-		rv = store_map_rc(rc);
-	sqlite3_reset(st);
-	return rv;
+/* Cards born on r's birth date whose name is similar to r's: a typo in
+ * a family name shares no word with it, but the scan meets the pair in
+ * its birth-date block, and so must the look-up. */
+static int birth_candidates(sqlite3 *conn, const match_rec *r, id_set *ids)
+{
+	static const char sql[] =
+	    "SELECT id, given_name, family_name, company FROM cards"
+	    " WHERE birth_date = ?1 AND birth_date != ''"
+	    " AND merged_into = '' AND erased_at = 0 LIMIT 20000";
+	sqlite3_stmt *st = NULL;
+
+	if (r->birth[0] == '\0')
+		return 0;
+	int rv = db_prepare(conn, sql, &st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_text(st, 1, r->birth, -1, SQLITE_STATIC);
+	return similar_names(st, r, ids);
 }
 
 /* The record of the stored card id; *number and *name malloc'd. */
@@ -328,6 +358,11 @@ int store_match_card_conn(sqlite3 *conn, const Carta__V1__Card *card,
 	for (char *w = words ? strtok_r(words, " ", &save) : NULL;
 	     rv == 0 && w != NULL; w = strtok_r(NULL, " ", &save))
 		rv = name_candidates(conn, &r, w, &ids);
+	/* A birth date the caller may not read finds nothing: whether a
+	 * card shares it is demographics. */
+	if (rv == 0 &&
+	    !(hidden & (1u << CARTA__V1__SECTION__SECTION_DEMOGRAPHICS)))
+		rv = birth_candidates(conn, &r, &ids);
 	if (rv != 0)
 		goto out;
 	match_rec_hide(&r, hidden);

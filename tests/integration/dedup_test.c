@@ -390,6 +390,50 @@ static void test_evidence_from_readable_sections_only(void **state)
 	assert_non_null(strstr(out, "same birth date"));
 }
 
+/* A typo in a family name shares no word with it: the look-up of add,
+ * import and edit meets the pair by the birth date, as the scan does. */
+static void test_family_typo_found_by_birth_date(void **state)
+{
+	char a[32], b[32], args[PATH_MAX + 64], csv[PATH_MAX + 16];
+	(void)state;
+
+	add_card("--given-name Eustaquio --family-name Zabalbeascoa "
+		 "--birth-date 1955-03-03 --email eus1@example.com",
+		 a);
+
+	assert_int_not_equal(
+	    carta(srv.admin_profile,
+		  "customer add --given-name Eustaquio --family-name "
+		  "Zabalbeaskoa --birth-date 1955-03-03 --email "
+		  "eus2@example.com"),
+	    0);
+	assert_non_null(strstr(out, a));
+	assert_non_null(strstr(out, "same birth date"));
+
+	snprintf(csv, sizeof(csv), "%s/typo.csv", work);
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	fputs("First Name,Last Name,Birthday\n"
+	      "Eustaquio,Zabalbeascoo,1955-03-03\n",
+	      f);
+	fclose(f);
+	snprintf(args, sizeof(args), "import csv '%s'", csv);
+	carta(srv.admin_profile, args);
+	assert_non_null(strstr(out, a));
+	assert_non_null(strstr(out, "created   0"));
+	assert_non_null(strstr(out, "duplicates 1"));
+
+	add_card("--given-name Eustaquio --family-name Otxoa --birth-date "
+		 "1955-03-03",
+		 b);
+	snprintf(args, sizeof(args),
+		 "customer edit %s --section identity --set "
+		 "family_name=Zabalbeascca --if-version 1",
+		 b);
+	assert_int_equal(carta(srv.admin_profile, args), 0);
+	assert_non_null(strstr(out, a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +443,7 @@ int main(void)
 	    cmocka_unit_test(test_where),
 	    cmocka_unit_test(test_department_refused),
 	    cmocka_unit_test(test_evidence_from_readable_sections_only),
+	    cmocka_unit_test(test_family_typo_found_by_birth_date),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
