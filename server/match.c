@@ -417,6 +417,23 @@ static double words_directed(char *const *wa, size_t na, char *const *wb,
 	return sum / (double)na;
 }
 
+/* Equal but for spaces: "acme s l" is "acme sl". */
+static bool same_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (*a != *b)
+			return false;
+		if (*a == '\0')
+			return true;
+		a++;
+		b++;
+	}
+}
+
 /* The words of the shorter name against the longer (both ways when they
  * have as many), lowered when words are left over (a second family name
  * missing), more so when the shorter has a single word. */
@@ -457,6 +474,14 @@ double match_name_similarity(const char *given_a, const char *family_a,
 	size_t nb = split_words(fb, bb, sizeof(bb), wb);
 	double v = words_similarity(wa, na, wb, nb);
 
+	/* Names that differ only in where their words break ("De la
+	 * Fuente" and "Delafuente", "Mari Carmen" and "Maricarmen") are the
+	 * same name. Only equality: joined words that are merely alike
+	 * ("garcialopez", "garciamartin") are namesakes. */
+	if (v < 1.0 && same_words(given_a, given_b) &&
+	    same_words(family_a, family_b) && (given_a[0] || family_a[0]))
+		v = 1.0;
+
 	/* The words match whatever their order; say so when the given
 	 * name of one is the family name of the other. */
 	if (v >= MATCH_NAME_SIMILAR && given_a[0] && family_a[0] &&
@@ -469,23 +494,6 @@ double match_name_similarity(const char *given_a, const char *family_a,
 }
 
 /* ---- Scoring --------------------------------------------------------- */
-
-/* Equal but for spaces: "acme s l" is "acme sl". */
-static bool same_words(const char *a, const char *b)
-{
-	for (;;) {
-		while (*a == ' ')
-			a++;
-		while (*b == ' ')
-			b++;
-		if (*a != *b)
-			return false;
-		if (*a == '\0')
-			return true;
-		a++;
-		b++;
-	}
-}
 
 static bool lists_share(char *const *a, size_t na, char *const *b, size_t nb)
 {
