@@ -151,7 +151,26 @@ static int hash_known(sqlite3 *conn, const uint8_t *key, int kind,
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : store_map_rc(rc);
+
+	/* A value that a card in use still holds is not the erased
+	 * person's alone (a household's phone, a duplicate card not
+	 * erased): refusing it would not keep the person out, only stop
+	 * that card's own value from being written back onto it. */
+	rv = store_prep(conn,
+			"SELECT 1 FROM contact_points cp"
+			" JOIN cards c ON c.id = cp.card_id"
+			" WHERE cp.kind = ?1 AND cp.value = ?2 COLLATE NOCASE"
+			" AND c.erased_at = 0 LIMIT 1",
+			&st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int(st, 1, kind);
+	store_bind_text(st, 2, value);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
 		*found = 1;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_map_rc(rc);
 }

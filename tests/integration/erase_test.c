@@ -562,12 +562,75 @@ static void test_erased_person_is_not_recreated(void **state)
 	assert_null(strstr(out, "+442079460321"));
 }
 
+/* A phone and an email that another card in use still holds (a
+ * household's phone, a duplicate card not erased) are not kept out by
+ * an erasure: that card's own values can be written back onto it, and
+ * a new card may share the phone as before. */
+static void test_values_still_held_elsewhere(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer add --given-name Ulrike --family-name "
+			       "Quastenberg --email shared.home@example.org "
+			       "--phone '+34 600 111 222'"),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer add --force --given-name Otto "
+			       "--family-name Quastenberg --email "
+			       "shared.home@example.org --phone '+34 600 111 "
+			       "222'"),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer erase C-000001 --reason 'asked to'"),
+			 0);
+
+	/* C-000002 updated by its email, with its own email and phone. */
+	snprintf(args, sizeof(args),
+		 "import json '%s' --json --upsert-by email",
+		 file("otto.jsonl",
+		      "{\"identity\":{\"given_name\":\"Otto\",\"family_name\":"
+		      "\"Quastenberg-Ruiz\"},\"contact\":{\"emails\":[{"
+		      "\"address\":\"shared.home@example.org\"}],\"phones\":[{"
+		      "\"number\":\"+34600111222\"}]}}\n"));
+	carta(srv.admin_profile, args);
+	assert_non_null(strstr(out, "\"updated\":1"));
+	assert_non_null(strstr(out, "\"suppressed\":0"));
+	assert_int_equal(
+	    carta(srv.admin_profile, "customer show C-000002 --json"), 0);
+	assert_non_null(strstr(out, "Quastenberg-Ruiz"));
+
+	/* Someone new in the household: the phone is not refused. */
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer add --force --given-name Greta "
+			       "--family-name Quastenberg --phone '600 111 "
+			       "222'"),
+			 0);
+	assert_null(strstr(out, "erased"));
+
+	/* Once no card holds them, they are kept out again. */
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer erase C-000002 --reason 'asked to'"),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "customer erase C-000003 --reason 'asked to'"),
+			 0);
+	assert_int_not_equal(carta(srv.admin_profile,
+				   "customer add --force --given-name Hans "
+				   "--phone '+34 600 111 222'"),
+			     0);
+	assert_non_null(strstr(out, "this person was erased"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_erase_leaves_no_trace, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_erased_person_is_not_recreated,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_values_still_held_elsewhere,
 					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
