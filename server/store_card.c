@@ -1981,9 +1981,15 @@ static int audit_list_fn(sqlite3 *conn, void *arg)
 	if (rv == 0)
 		rv = store_prep(
 		    conn,
+		    /* A card's history includes the cards merged into it
+		     * (while the merges stand): their entries from before
+		     * the merge are under their own ids. */
+		    "WITH RECURSIVE fam(id) AS (SELECT ?1 UNION "
+		    "SELECT m.other FROM merges m JOIN fam "
+		    "ON m.survivor = fam.id WHERE m.undone_at = 0) "
 		    "SELECT seq, at, principal, department, card_id, "
 		    "section, action, old_value, new_value FROM audit "
-		    "WHERE (?1 = '' OR card_id = ?1) AND (?2 = '' OR "
+		    "WHERE (?1 = '' OR card_id IN fam) AND (?2 = '' OR "
 		    "principal = ?2) AND at >= ?3 AND seq > ?4 "
 		    "ORDER BY seq LIMIT ?5",
 		    &st);

@@ -506,6 +506,27 @@ static void test_dry_run_then_merge(void **state)
 	dry_plan = NULL;
 }
 
+/* How many cards the entries of an audit page in out are about. */
+static int audit_cards(void)
+{
+	char ids[8][33];
+	int n = 0;
+
+	for (const char *p = strstr(out, "\"card_id\":\""); p != NULL;
+	     p = strstr(p + 1, "\"card_id\":\"")) {
+		char id[33];
+		int seen = 0;
+
+		assert_int_equal(sscanf(p, "\"card_id\":\"%32[0-9a-f]\"", id),
+				 1);
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(ids[i], id) == 0;
+		if (!seen && n < 8)
+			snprintf(ids[n++], sizeof(ids[0]), "%s", id);
+	}
+	return n;
+}
+
 static void test_nothing_lost(void **state)
 {
 	(void)state;
@@ -609,9 +630,14 @@ static void test_nothing_lost(void **state)
 				    "C-000001 already"));
 	assert_int_equal(admin("merge C-000001 C-000002"), 1);
 	assert_non_null(strstr(out, "C-000002 was merged into C-000001"));
-	/* The audit has it. */
+	/* The audit has it, and the survivor's history holds the merged
+	 * card's own entries (its creation among them), whichever number
+	 * names it. */
 	assert_int_equal(admin("audit --customer C-000001 --json"), 0);
 	assert_non_null(strstr(out, "\"action\":\"merge\""));
+	assert_int_equal(audit_cards(), 2);
+	assert_int_equal(admin("audit --customer C-000002 --json"), 0);
+	assert_int_equal(audit_cards(), 2);
 }
 
 static void test_unmerge_restores_both(void **state)
