@@ -412,6 +412,18 @@ static int next(parser *ps)
 		size_t j = i;
 		while (j < ps->len && word_char(s[j]))
 			j++;
+		/* "city = madrid," would look for "madrid,": a separator
+		 * that is no part of the grammar is a mistake, not a
+		 * letter. */
+		for (size_t k = i; k < j; k++)
+			if (s[k] == ',' || s[k] == ';') {
+				ps->at = k;
+				return fail(ps,
+					    "'%c' outside quotes; put a value "
+					    "holding it in quotes (decimals "
+					    "take a dot)",
+					    s[k]);
+			}
 		sb_add(&t, "%.*s", (int)(j - i), s + i);
 		ps->tok = T_WORD;
 		ps->pos = j;
@@ -439,6 +451,7 @@ enum { E_TEXT, E_NULL, E_ZERO };
 typedef struct {
 	int type, section, kind, empty, exponent;
 	char expr[320];
+	const char *custom; /* a custom field's name, else NULL */
 } qfield;
 
 static const struct {
@@ -585,8 +598,8 @@ static int resolve(parser *ps, const char *name, qfield *f)
 	if (strncmp(name, "custom.", 7) == 0 && ps->ctx->custom != NULL) {
 		int type = 0;
 		if (!name_ok(name + 7) ||
-		    ps->ctx->custom(ps->ctx->custom_arg, name + 7, &f->section,
-				    &type) != 0)
+		    ps->ctx->custom(ps->ctx->custom_arg, name + 7, NULL,
+				    &f->section, &type) != 0)
 			return fail(ps, "no custom field %.40s", name + 7);
 		int k = bind_text(p, name + 7);
 		if (k == 0)
@@ -597,6 +610,7 @@ static int resolve(parser *ps, const char *name, qfield *f)
 			 "custom_fields f ON f.id = v.field_id WHERE "
 			 "v.card_id = c.id AND f.name = ?%d)",
 			 k);
+		f->custom = name + 7;
 		if (type == CARTA__V1__FIELD_TYPE__FIELD_NUMBER) {
 			f->type = FT_INT;
 			f->empty = E_NULL;
@@ -618,6 +632,8 @@ static int resolve(parser *ps, const char *name, qfield *f)
 /* ---- comparisons ---- */
 
 static const char *const op_sql[] = {"=", "!=", "<", "<=", ">", ">="};
+static const char *const op_text[] = {
+    "=", "!=", "<", "<=", ">", ">=", "contains", "starts-with"};
 
 /* The value after an operator, for a field of type: text and dates are
  * bound as text, numbers, amounts and consent states as integers.
@@ -720,6 +736,20 @@ static int value(parser *ps, const qfield *f, int op)
 					 : (ps->rv = CARTA_ENOMEM, 0);
 	}
 	default: {
+		int section, type;
+
+		/* A bool or choice field takes only its values: any other
+		 * is a mistake that would silently match nothing. */
+		if (f->custom != NULL && (op == OP_EQ || op == OP_NE) &&
+		    ps->ctx->custom(ps->ctx->custom_arg, f->custom, v, &section,
+				    &type) == CARTA_EINVAL) {
+			fail(ps, "'%.40s' is not a value of custom.%.40s%s", v,
+			     f->custom,
+			     type == CARTA__V1__FIELD_TYPE__FIELD_BOOL
+				 ? " (true or false)"
+				 : " (see carta field list)");
+			return 0;
+		}
 		char *folded = fold_dup(v, &rv);
 		if (folded == NULL) {
 			if (rv == CARTA_ENOMEM)
@@ -1277,7 +1307,10 @@ int query_compile(const query_ctx *ctx, const char *text, const char *where,
 			fail(&ps, "empty filter");
 		if (ps.rv == 0 && ps.tok != T_END)
 			fail(&ps, "unexpected '%.20s'",
-			     ps.text ? ps.text : "operator");
+			     ps.text	      ? ps.text
+			     : ps.tok == T_RP ? ")"
+			     : ps.tok == T_LP ? "("
+					      : op_text[ps.op]);
 		free(ps.text);
 		ps.text = NULL;
 		if ((rv = ps.rv) != 0)

@@ -263,6 +263,59 @@ static void test_text_and_filters(void **state)
 	assert_string_equal(out, "1\n");
 }
 
+/* A bool or choice custom field is compared only with its values, case
+ * and accents aside; another value is a mistake, named. */
+static void test_custom_values_checked(void **state)
+{
+	static char out[65536];
+	(void)state;
+
+	assert_int_equal(carta(srv.admin_profile,
+			       "field define vip --type bool --section "
+			       "preferences",
+			       out, sizeof(out)),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "field define nivel --type choice --choice oro "
+			       "--choice básico --section identity",
+			       out, sizeof(out)),
+			 0);
+	assert_int_equal(carta(srv.admin_profile, "field set C-000001 vip true",
+			       out, sizeof(out)),
+			 0);
+	assert_int_equal(carta(srv.admin_profile,
+			       "field set C-000002 nivel básico", out,
+			       sizeof(out)),
+			 0);
+
+	assert_int_equal(carta(sales, "search --where 'custom.vip = TRUE'", out,
+			       sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "C-000001"));
+	assert_null(strstr(out, "C-000002"));
+	assert_int_equal(carta(sales, "search --where 'custom.nivel = BASICO'",
+			       out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "C-000002"));
+
+	assert_int_equal(carta(sales, "search --where 'custom.vip = maybe'",
+			       out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "'maybe' is not a value of custom.vip "
+				    "(true or false)"));
+	assert_int_equal(carta(sales, "search --where 'custom.nivel != plata'",
+			       out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "'plata' is not a value of custom.nivel"));
+	/* Text operators take any fragment. */
+	assert_int_equal(carta(sales,
+			       "search --where 'custom.nivel starts-with b' "
+			       "--count",
+			       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "1\n");
+}
+
 static void test_segments(void **state)
 {
 	static char out[65536];
@@ -326,6 +379,7 @@ int main(void)
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_count),
 	    cmocka_unit_test(test_text_and_filters),
+	    cmocka_unit_test(test_custom_values_checked),
 	    cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

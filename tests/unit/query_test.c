@@ -17,9 +17,11 @@
 
 #define BIT(s) (1u << CARTA__V1__SECTION__SECTION_##s)
 
-static int custom(void *arg, const char *name, int *section, int *type)
+static int custom(void *arg, const char *name, const char *value, int *section,
+		  int *type)
 {
 	(void)arg;
+	(void)value;
 	if (strcmp(name, "tier") != 0)
 		return CARTA_ENOENT;
 	*section = CARTA__V1__SECTION__SECTION_PREFERENCES;
@@ -185,7 +187,17 @@ static void test_errors_name_position_and_field(void **state)
 	    {"nosuch = 1", "query.where: at 1: unknown field 'nosuch'"},
 	    {"city = 'x", "query.where: at 8: unterminated string"},
 	    {"(city = x", "query.where: at 10: expected ')'"},
-	    {"city = x)", "query.where: at 9: unexpected 'operator'"},
+	    {"city = x)", "query.where: at 9: unexpected ')'"},
+	    {"city = x >", "query.where: at 10: unexpected '>'"},
+	    {"city = madrid,",
+	     "query.where: at 14: ',' outside quotes; put a value holding it "
+	     "in quotes (decimals take a dot)"},
+	    {"city = madrid;barcelona",
+	     "query.where: at 14: ';' outside quotes; put a value holding it "
+	     "in quotes (decimals take a dot)"},
+	    {"total_spent.EUR > 1,5",
+	     "query.where: at 20: ',' outside quotes; put a value holding it "
+	     "in quotes (decimals take a dot)"},
 	    {"purchase_count contains 1",
 	     "query.where: at 25: contains and starts-with apply to text"},
 	    {"consent.fax = granted",
