@@ -355,6 +355,13 @@ static void test_segments(void **state)
 	    out,
 	    "1 card left out: no consent for email, or no address for it\n"));
 	assert_null(strstr(out, "C-000001"));
+	/* --count --json carries the number left out. */
+	assert_int_equal(carta(marketing,
+			       "segment run madrid --channel email --count "
+			       "--json",
+			       out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "{\"count\":0,\"left_out\":1}\n");
 	assert_int_equal(
 	    carta(marketing, "search --segment madrid", out, sizeof(out)), 0);
 	assert_string_equal(out, ONLY1);
