@@ -388,6 +388,87 @@ static void outcome_reason(store_import_outcome *o, const char *msg)
 	snprintf(o->message, sizeof(o->message), "%s", n ? colon + 2 : msg);
 }
 
+/* Leaves the phones of c whose bit is set in drop out of it. */
+static void drop_phones(Carta__V1__Card *c, uint64_t drop)
+{
+	Carta__V1__Contact *k = c->contact;
+	size_t kept = 0;
+
+	for (size_t i = 0; k != NULL && i < k->n_phones; i++) {
+		if (i < 64 && (drop >> i) & 1)
+			carta__v1__phone__free_unpacked(k->phones[i], NULL);
+		else
+			k->phones[kept++] = k->phones[i];
+	}
+	if (k != NULL)
+		k->n_phones = kept;
+}
+
+/* The index in the record of the k-th phone left after drop. */
+static size_t phone_index(uint64_t drop, unsigned k)
+{
+	size_t i = 0;
+
+	for (;; i++)
+		if (i >= 64 || !((drop >> i) & 1)) {
+			if (k == 0)
+				return i;
+			k--;
+		}
+}
+
+/* Checks import record given into *out (a copy; the caller frees it,
+ * whatever the result). With skip_bad_phones, a phone the card rules
+ * refuse is left out and the record checked again; o->message notes what
+ * was left out, as typed, and why. Returns 0, or check_card's error with
+ * ctx->msg saying why. */
+static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
+			const Carta__V1__Card *given, card_ctx *ctx,
+			Carta__V1__Card **out, store_import_outcome *o)
+{
+	uint64_t drop = 0;
+	unsigned k;
+
+	for (;;) {
+		Carta__V1__Card *c = (Carta__V1__Card *)pb_clone(&given->base);
+
+		*out = c;
+		if (c == NULL)
+			return CARTA_ENOMEM;
+		drop_phones(c, drop);
+		card_ctx_init(ctx, call->env->region);
+		ctx->update =
+		    r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
+		int rv = check_card(call, ctx, c, true);
+		if (rv != CARTA_EINVAL ||
+		    sscanf(ctx->msg, "contact.phones.%u.", &k) != 1)
+			return rv;
+		size_t i = phone_index(drop, k);
+		const char *why = strstr(ctx->msg, ": ");
+		if (i >= 64 || i >= given->contact->n_phones || why == NULL)
+			return rv;
+
+		const Carta__V1__Phone *p = given->contact->phones[i];
+		const char *typed = p->original[0] ? p->original : p->number;
+		if (!r->skip_bad_phones) {
+			/* Say which phone, and how to keep the card. */
+			size_t n = strlen(ctx->msg);
+			snprintf(ctx->msg + n, sizeof(ctx->msg) - n,
+				 " ('%.40s'; --skip-bad-phones imports the "
+				 "card without it)",
+				 typed);
+			return rv;
+		}
+		size_t n = strlen(o->message);
+		snprintf(o->message + n, sizeof(o->message) - n,
+			 "%sphone '%.40s' left out: %s", n ? "; " : "", typed,
+			 why + 2);
+		drop |= 1ull << i;
+		carta__v1__card__free_unpacked(c, NULL);
+		*out = NULL;
+	}
+}
+
 static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
 			const store_import_outcome *o)
 {
@@ -457,16 +538,9 @@ static void import(dispatch_call *call)
 			outcome_reason(&out[i], "card: no card given");
 			continue;
 		}
-		cards[i] = (Carta__V1__Card *)pb_clone(&given->base);
-		if (cards[i] == NULL) {
-			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
-			goto done;
-		}
 		bool no_status =
 		    given->identity == NULL || given->identity->status[0] == 0;
-		card_ctx_init(&ctx, call->env->region);
-		ctx.update = upsert;
-		rv = check_card(call, &ctx, cards[i], true);
+		rv = check_record(call, r, given, &ctx, &cards[i], &out[i]);
 		if (rv == CARTA_ENOMEM) {
 			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 			goto done;

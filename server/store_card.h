@@ -94,7 +94,7 @@ typedef struct {
 	int kind;
 	char number[32];   /* the card's customer number */
 	char field[64];	   /* REJECTED: the field at fault, if one */
-	char message[160]; /* REJECTED: why */
+	char message[384]; /* why (REJECTED ...), or phones left out */
 	unsigned added;	   /* purchases, interactions and notes appended */
 	unsigned present;  /* purchases whose invoice the card already had */
 	/* DUPLICATE: the cards it looks like (store_match_free) */

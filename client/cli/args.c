@@ -200,6 +200,11 @@ static const opt_desc opt_table[O__COUNT] = {
     [O_UPDATE_ONLY] = {"--update-only", NULL, K_FLAG, NULL,
 		       "only update the cards the key finds; create none",
 		       AT(update_only), 0, 0},
+    [O_SKIP_BAD_PHONES] = {"--skip-bad-phones", NULL, K_FLAG, NULL,
+			   "import a card without the phones that are not "
+			   "valid numbers (each one reported), instead of "
+			   "rejecting it",
+			   AT(skip_bad_phones), 0, 0},
     /* queries */
     [O_WHERE] = {"--where", NULL, K_STR, "EXPR",
 		 "only cards matching EXPR (see docs/QUERIES.md)", AT(where), 0,

@@ -89,6 +89,7 @@ enum cli_opt_id {
 	O_DRY_RUN,
 	O_PROGRESS,
 	O_UPDATE_ONLY,
+	O_SKIP_BAD_PHONES,
 	/* queries, duplicates, verification, erasure */
 	O_WHERE,
 	O_SEGMENT,
@@ -141,7 +142,7 @@ typedef struct cli_args {
 	const char *mapping, *encoding, *delimiter, *date_format, *upsert_by;
 	const char *where, *segment, *sort, *min_score, *older_than, *reason;
 	cli_list prefers;
-	bool dry_run, progress, count_only, update_only;
+	bool dry_run, progress, count_only, update_only, skip_bad_phones;
 	/* positional arguments of the command */
 	const char *pos[CLI_MAX_POS];
 	int npos;

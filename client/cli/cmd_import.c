@@ -49,6 +49,7 @@ typedef struct {
 	/* the tally */
 	unsigned long records, rows, created, updated, unchanged, rejected;
 	unsigned long skipped, added, present, duplicates, suppressed;
+	unsigned long phones_left_out; /* --skip-bad-phones */
 	import_note notes[NOTES_MAX];
 	size_t nnotes;
 
@@ -248,6 +249,10 @@ static void summary(importer *im, const char *stopped)
 		if (o != NULL && stopped != NULL)
 			json_object_set_new(o, "stopped",
 					    cli_json_str(stopped));
+		if (o != NULL && a->skip_bad_phones)
+			json_object_set_new(
+			    o, "phones_left_out",
+			    json_integer((json_int_t)im->phones_left_out));
 		for (size_t i = 0; o != NULL && i < im->nnotes; i++) {
 			json_t *n = json_object_get(o, "notes");
 			if (n == NULL) {
@@ -276,6 +281,10 @@ static void summary(importer *im, const char *stopped)
 	if (im->suppressed)
 		printf("  suppressed %lu (erased people, not created again)\n",
 		       im->suppressed);
+	if (im->phones_left_out)
+		printf("  phones left out %lu (not valid numbers; their cards "
+		       "went on without them)\n",
+		       im->phones_left_out);
 	if (im->added || im->present)
 		printf("  purchases, interactions and notes added %lu; "
 		       "purchases already there %lu\n",
@@ -354,6 +363,16 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		im->added += o->items_added;
 		im->present += o->items_present;
 		landed(im, o);
+		/* A record that landed says which phones it left out. */
+		if (o->kind >= CARTA__V1__IMPORT_OUTCOME__KIND__CREATED &&
+		    o->kind <= CARTA__V1__IMPORT_OUTCOME__KIND__UNCHANGED &&
+		    o->message[0] != '\0') {
+			for (const char *m = o->message;
+			     (m = strstr(m, "phone '")) != NULL; m++)
+				im->phones_left_out++;
+			report(im, "note", (unsigned long)o->line, NULL,
+			       o->message);
+		}
 		switch (o->kind) {
 		case CARTA__V1__IMPORT_OUTCOME__KIND__CREATED:
 			im->created++;
@@ -408,6 +427,7 @@ static int flush(importer *im)
 	body.dry_run = im->a->dry_run;
 	body.create_missing = im->create_missing;
 	body.force = im->a->force;
+	body.skip_bad_phones = im->a->skip_bad_phones;
 	req.body_case = CARTA__V1__REQUEST__BODY_IMPORT;
 	req.import = &body;
 	progress_clear(im);

@@ -418,7 +418,8 @@ static const cli_cmd import_cmds[] = {
 	.summary = "import customers from a CSV file",
 	.synopsis = "FILE [--mapping FILE] [--encoding E] [--delimiter C] "
 		    "[--date-format F] [--upsert-by email|number|external-id] "
-		    "[--update-only] [--force] [--dry-run] [--progress]",
+		    "[--update-only] [--force] [--skip-bad-phones] [--dry-run] "
+		    "[--progress]",
 	.about = "Reads customers from FILE. Common layouts are mapped "
 		 "automatically: Google Contacts, Outlook, Thunderbird, and "
 		 "files with headers such as First Name, Email, Phone; "
@@ -428,7 +429,8 @@ static const cli_cmd import_cmds[] = {
 		 "good rows land in atomic batches. --dry-run reports the "
 		 "same without writing.",
 	.opts = OPT(O_MAPPING) | OPT(O_ENCODING) | OPT(O_DELIMITER) |
-		OPT(O_DATE_FORMAT) | OPT(O_UPSERT_BY) | IMPORT_OPTS,
+		OPT(O_DATE_FORMAT) | OPT(O_UPSERT_BY) | OPT(O_SKIP_BAD_PHONES) |
+		IMPORT_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "FILE",
@@ -461,11 +463,13 @@ static const cli_cmd import_cmds[] = {
 	.summary = "import customers from vCards (2.1, 3.0, 4.0)",
 	.synopsis =
 	    "FILE [--encoding E] [--upsert-by email|number|external-id] "
-	    "[--dry-run]",
+	    "[--update-only] [--force] [--skip-bad-phones] [--dry-run] "
+	    "[--progress]",
 	.about = "Reads every card of FILE. Broken cards are reported with "
 		 "their line and skipped without losing the rest; photos "
 		 "are not imported (the summary says so).",
-	.opts = OPT(O_UPSERT_BY) | OPT(O_ENCODING) | IMPORT_OPTS,
+	.opts = OPT(O_UPSERT_BY) | OPT(O_ENCODING) | OPT(O_SKIP_BAD_PHONES) |
+		IMPORT_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "FILE",
@@ -476,10 +480,11 @@ static const cli_cmd import_cmds[] = {
 	.name = "json",
 	.summary = "import cards from JSON lines ('carta export json')",
 	.synopsis = "FILE [--upsert-by email|number|external-id] "
-		    "[--update-only] [--force] [--dry-run] [--progress]",
+		    "[--update-only] [--force] [--skip-bad-phones] [--dry-run] "
+		    "[--progress]",
 	.about = "Reads one card per line in the format of docs/CARD.md, "
 		 "with its purchases, interactions and notes.",
-	.opts = OPT(O_UPSERT_BY) | IMPORT_OPTS,
+	.opts = OPT(O_UPSERT_BY) | OPT(O_SKIP_BAD_PHONES) | IMPORT_OPTS,
 	.min_pos = 1,
 	.max_pos = 1,
 	.pos_name = "FILE",

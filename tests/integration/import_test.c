@@ -489,6 +489,46 @@ static void test_phones_in_the_address_country(void **state)
 	    strstr(out, "\"field\":\"contact.addresses.0.country\""));
 }
 
+/* A phone that is no valid number rejects its record, naming the value
+ * and the way to keep the card; with --skip-bad-phones the card lands
+ * without it (the good phone kept), and the note and count say so. */
+static void test_skip_bad_phones(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	const char *path =
+	    file("phones.csv", "First Name,Last Name,Phone 1,Phone 2\n"
+			       "Ottilie,Brandmeier,612 34 56 99,229.077.5154\n"
+			       "Wendelin,Brandmeier,,612 34 56 98\n");
+	snprintf(args, sizeof(args), "import csv '%s' --json --force", path);
+	assert_int_equal(carta(sales, args), 1);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "created"), 1);
+	assert_int_equal(count(s, "rejected"), 1);
+	assert_null(json_object_get(s, "phones_left_out"));
+	json_decref(s);
+	assert_non_null(strstr(out, "\"field\":\"contact.phones.1.number\""));
+	assert_non_null(strstr(out, "('229.077.5154'; --skip-bad-phones "
+				    "imports the card without it)"));
+
+	snprintf(args, sizeof(args),
+		 "import csv '%s' --json --force --skip-bad-phones",
+		 file("phones2.csv", "First Name,Last Name,Phone 1,Phone 2\n"
+				     "Ottilie,Brandmeier,612 34 56 99,"
+				     "229.077.5154\n"));
+	assert_int_equal(carta(sales, args), 0);
+	s = summary_of();
+	assert_int_equal(count(s, "created"), 1);
+	assert_int_equal(count(s, "phones_left_out"), 1);
+	json_decref(s);
+	assert_non_null(strstr(out, "\"outcome\":\"note\",\"line\":2"));
+	assert_non_null(strstr(out, "phone '229.077.5154' left out: "));
+	assert_int_equal(carta(sales, "customer show +34612345699 --json"), 0);
+	assert_non_null(strstr(out, "Ottilie"));
+	assert_null(strstr(out, "229"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicates_on_add_and_import),
 	    cmocka_unit_test(test_phones_in_the_address_country),
 	    cmocka_unit_test(test_export_again_without_a_key),
+	    cmocka_unit_test(test_skip_bad_phones),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
