@@ -165,14 +165,28 @@ static int merge_demographics(Carta__V1__Demographics *to,
 	return rv;
 }
 
-static bool same_address(const Carta__V1__Address *a,
-			 const Carta__V1__Address *b)
+/* Whether b tells nothing a does not: each of b's fields is empty or
+ * a's. */
+static bool covered_address(const Carta__V1__Address *a,
+			    const Carta__V1__Address *b)
 {
-	return strcmp(a->street, b->street) == 0 &&
-	       strcmp(a->city, b->city) == 0 &&
-	       strcmp(a->postal_code, b->postal_code) == 0 &&
-	       strcmp(a->region, b->region) == 0 &&
-	       strcmp(a->country, b->country) == 0;
+	const char *const fa[] = {a->street, a->city, a->postal_code, a->region,
+				  a->country};
+	const char *const fb[] = {b->street, b->city, b->postal_code, b->region,
+				  b->country};
+
+	for (size_t i = 0; i < sizeof(fa) / sizeof(fa[0]); i++)
+		if (fb[i][0] != '\0' && strcmp(fa[i], fb[i]) != 0)
+			return false;
+	return true;
+}
+
+/* An address that is only a country (a transaction file's): it adds
+ * nothing to a card that has an address already. */
+static bool country_only(const Carta__V1__Address *b)
+{
+	return b->street[0] == '\0' && b->city[0] == '\0' &&
+	       b->postal_code[0] == '\0' && b->region[0] == '\0';
 }
 
 /* Adds the contact points the card does not have yet; an added point is
@@ -217,10 +231,11 @@ static int merge_contact(Carta__V1__Contact *to, const Carta__V1__Contact *from)
 	for (size_t i = 0; i < to->n_addresses; i++)
 		primary |= to->addresses[i]->primary;
 	for (size_t i = 0; rv == 0 && i < from->n_addresses; i++) {
-		bool have = false;
+		bool have =
+		    to->n_addresses > 0 && country_only(from->addresses[i]);
 		for (size_t j = 0; j < to->n_addresses; j++)
-			have |=
-			    same_address(to->addresses[j], from->addresses[i]);
+			have |= covered_address(to->addresses[j],
+						from->addresses[i]);
 		if (have)
 			continue;
 		rv = PB_PUSH_CLONE(to->addresses, to->n_addresses,

@@ -529,6 +529,40 @@ static void test_skip_bad_phones(void **state)
 	assert_null(strstr(out, "229"));
 }
 
+/* A transaction file's country adds no address to a card that has one:
+ * neither a copy of its country nor another country-only address. */
+static void test_purchases_add_no_country_address(void **state)
+{
+	char args[PATH_MAX + 64];
+	(void)state;
+
+	snprintf(args, sizeof(args), "import json '%s'",
+		 file("k1.jsonl",
+		      "{\"identity\":{\"given_name\":\"Casilda\","
+		      "\"external_id\":\"K-77\"},\"contact\":{\"addresses\":[{"
+		      "\"city\":\"Madrid\",\"country\":\"ES\"}]}}\n"));
+	assert_int_equal(carta(sales, args), 0);
+	snprintf(args, sizeof(args),
+		 "import purchases '%s' --currency EUR --json",
+		 file("k1.csv", "InvoiceNo,StockCode,Description,Quantity,"
+				"InvoiceDate,UnitPrice,CustomerID,Country\n"
+				"T-1,S0,Mug,1,2024-05-06,10.00,K-77,Spain\n"
+				"T-2,S0,Mug,1,2024-05-07,10.00,K-77,France\n"));
+	assert_int_equal(carta(sales, args), 0);
+	json_t *s = summary_of();
+	assert_int_equal(count(s, "items_added"), 2);
+	json_decref(s);
+	assert_int_equal(
+	    carta(sales, "search --where 'external_id = K-77' --json"), 0);
+	json_error_t e;
+	json_t *c = json_loads(out, 0, &e);
+	assert_non_null(c);
+	json_t *addr =
+	    json_object_get(json_object_get(c, "contact"), "addresses");
+	assert_int_equal(json_array_size(addr), 1);
+	json_decref(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_phones_in_the_address_country),
 	    cmocka_unit_test(test_export_again_without_a_key),
 	    cmocka_unit_test(test_skip_bad_phones),
+	    cmocka_unit_test(test_purchases_add_no_country_address),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
