@@ -2,6 +2,7 @@
  * server in batches (each applied atomically there) and accounts for every
  * record: created, updated, unchanged, rejected or skipped, with the line
  * and the reason of each one that did not land. */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ typedef struct {
 	unsigned long records, rows, created, updated, unchanged, rejected;
 	unsigned long skipped, added, present, duplicates, suppressed;
 	unsigned long phones_left_out; /* --skip-bad-phones */
+	size_t not_sent;	       /* records an interruption kept back */
 	import_note notes[NOTES_MAX];
 	size_t nnotes;
 
@@ -609,12 +611,30 @@ out:
 
 /* Sends the records in their order, a group never split across two
  * batches unless it alone is larger than one. */
+/* Ctrl-C (or SIGTERM) while sending: the batch in flight finishes, as
+ * the server applies it whole or not at all; then the import stops and
+ * says what was applied. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+#define SEND_INTERRUPTED (-100)
+
 static int send_all(importer *im)
 {
 	int status = 0;
 
 	for (size_t i = 0; status == 0 && i < im->norder; i++) {
 		import_rec *r = &im->recs[im->order[i]];
+		if (interrupted) {
+			im->not_sent = im->norder - i + im->nitems;
+			batch_free(im);
+			return SEND_INTERRUPTED;
+		}
 		Carta__V1__ImportItem probe = CARTA__V1__IMPORT_ITEM__INIT;
 		probe.line = r->line;
 		probe.card = r->card;
@@ -650,6 +670,11 @@ static int send_all(importer *im)
 			status = flush(im);
 		if (status == 0)
 			status = batch_add(im, r, size);
+	}
+	if (status == 0 && interrupted) {
+		im->not_sent = im->nitems;
+		batch_free(im);
+		return SEND_INTERRUPTED;
 	}
 	if (status == 0)
 		status = flush(im);
@@ -828,8 +853,27 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 		goto out;
 	im.sending = true;
 	im.to_send = im.norder;
+	struct sigaction sa = {.sa_handler = on_interrupt}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	status = send_all(&im);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	progress(&im, true);
+	if (status == SEND_INTERRUPTED) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+			 "interrupted: the batches sent before were applied; "
+			 "%zu records were not sent",
+			 im.not_sent);
+		summary(&im, why);
+		status = CLI_EXIT_FAIL;
+		goto out;
+	}
 	if (status != 0) {
 		/* What the server applied stands: say what it was. */
 		summary(&im, "the server refused a batch (above); the batches "

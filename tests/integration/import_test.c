@@ -563,6 +563,43 @@ static void test_purchases_add_no_country_address(void **state)
 	json_decref(c);
 }
 
+/* Ctrl-C while sending: the batch in flight finishes, the import stops
+ * and its summary says what was applied, which is what the store holds. */
+static void test_interrupted_import_says_what_landed(void **state)
+{
+	static char cmd[8 * PATH_MAX];
+	char path[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(carta(sales, "search --count"), 0);
+	long before = atol(out);
+	snprintf(path, sizeof(path), "%s/many.csv", srv.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("First Name,Last Name,Email\n", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "Nombre%d,Apellido%d,many%d@example.org\n", i, i, i);
+	fclose(f);
+
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --profile '%s' --server %s import csv '%s' --json "
+		 "--force > '%s.out' 2>&1 & pid=$!; sleep 1; kill -INT $pid; "
+		 "wait $pid; cat '%s.out'",
+		 CARTA_CLI_PATH, sales, srv.addr, path, path, path);
+	harness_run(cmd, out, sizeof(out));
+	json_t *s = summary_of();
+	json_t *stopped = json_object_get(s, "stopped");
+	assert_non_null(stopped);
+	assert_non_null(strstr(json_string_value(stopped),
+			       "interrupted: the batches sent before were "
+			       "applied"));
+	long created = count(s, "created");
+	assert_true(created > 0 && created < 20000);
+	json_decref(s);
+	assert_int_equal(carta(sales, "search --count"), 0);
+	assert_int_equal(atol(out), before + created);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +613,7 @@ int main(void)
 	    cmocka_unit_test(test_export_again_without_a_key),
 	    cmocka_unit_test(test_skip_bad_phones),
 	    cmocka_unit_test(test_purchases_add_no_country_address),
+	    cmocka_unit_test(test_interrupted_import_says_what_landed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
