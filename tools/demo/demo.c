@@ -1246,12 +1246,21 @@ static void fill_contact(bld *b, const person *p, Carta__V1__Contact *m)
 		a->label = str_new(b, "%s", "work");
 	}
 
+	/* Preferred channels the card can be reached by (the draws are the
+	 * same whatever is kept, so the rest of the data does not move). */
 	unsigned start = below(r, N(contact_channels));
 	unsigned n = below(r, 4);
-	for (unsigned i = 0; i < n; i++)
-		m->preferred_channels[m->n_preferred_channels++] = str_new(
-		    b, "%s",
-		    contact_channels[(start + i) % N(contact_channels)]);
+	for (unsigned i = 0; i < n; i++) {
+		const char *ch =
+		    contact_channels[(start + i) % N(contact_channels)];
+		bool reachable = strcmp(ch, "email") == 0   ? m->n_emails > 0
+				 : strcmp(ch, "post") == 0  ? m->n_addresses > 0
+				 : strcmp(ch, "visit") == 0 ? true
+							    : m->n_phones > 0;
+		if (reachable)
+			m->preferred_channels[m->n_preferred_channels++] =
+			    str_new(b, "%s", ch);
+	}
 }
 
 static void fill_demographics(bld *b, const person *p,
