@@ -340,17 +340,20 @@ static int load_history(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 	return rv;
 }
 
-/* The numbers of the cards merged into this one, oldest first. */
+/* The numbers of the cards merged into this one, and into those (a
+ * chain of merges leads here too), oldest merge first. */
 static int load_merged(sqlite3 *conn, const char *id, Carta__V1__Card *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rv =
-	    store_prep(conn,
-		       "SELECT c.number FROM merges m JOIN cards c ON "
-		       "c.id = m.other WHERE m.survivor = ?1 AND "
-		       "m.undone_at = 0 AND c.merged_into = ?1 ORDER BY m.at, "
-		       "m.id",
-		       &st);
+	int rv = store_prep(
+	    conn,
+	    "WITH RECURSIVE fam(id, at, mid) AS (SELECT ?1, 0, '' UNION "
+	    "SELECT m.other, m.at, m.id FROM merges m JOIN fam ON "
+	    "m.survivor = fam.id JOIN cards o ON o.id = m.other "
+	    "WHERE m.undone_at = 0 AND o.merged_into = m.survivor) "
+	    "SELECT c.number FROM fam JOIN cards c ON c.id = fam.id "
+	    "WHERE fam.id != ?1 ORDER BY fam.at, fam.mid",
+	    &st);
 	if (rv != 0)
 		return rv;
 	store_bind_text(st, 1, id);

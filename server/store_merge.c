@@ -753,15 +753,26 @@ static int find_card(sqlite3 *conn, const char *ref, const char *role,
 		return rv;
 	store_bind_text(st, 1, ref);
 	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *into = (const char *)sqlite3_column_text(st, 2);
 		snprintf(msg, STORE_MERGE_MSG_MAX,
 			 "%s: %s was merged into %s already", role,
 			 (const char *)sqlite3_column_text(st, 0),
-			 sqlite3_column_text(st, 2)
-			     ? (const char *)sqlite3_column_text(st, 2)
-			     : "another card");
+			 into ? into : "another card");
 		rv = CARTA_ESTATE;
 	}
 	sqlite3_finalize(st);
+	if (rv == CARTA_ESTATE) {
+		/* Through a chain of merges: name where it leads now. */
+		char end[33], end_number[32];
+		if (store_conn_find(conn, ref, end) == 0 &&
+		    text_of(conn, "SELECT number FROM cards WHERE id = ?", end,
+			    end_number, sizeof(end_number)) == 0 &&
+		    strstr(msg, end_number) == NULL) {
+			size_t n = strlen(msg);
+			snprintf(msg + n, STORE_MERGE_MSG_MAX - n,
+				 ", which is now part of %s", end_number);
+		}
+	}
 	if (rv != 0)
 		return rv;
 

@@ -674,6 +674,20 @@ static void test_unmerge_a_chain_in_reverse(void **state)
 	assert_int_equal(admin(args), 0);
 	assert_non_null(strstr(out, "M-000003"));
 
+	/* The survivor names both cards that lead to it; a merge of the
+	 * first card names where it leads now. */
+	snprintf(args, sizeof(args), "customer show %s", third);
+	assert_int_equal(admin(args), 0);
+	assert_non_null(strstr(out, "merged into this card: C-000002, "
+				    "C-000001"));
+	assert_int_equal(admin("merge C-000002 C-000003"), 1);
+	char want[96];
+	snprintf(want, sizeof(want),
+		 "C-000002 was merged into C-000001 already, which is now "
+		 "part of %s",
+		 third);
+	assert_non_null(strstr(out, want));
+
 	/* The earlier one cannot go first... */
 	assert_int_equal(admin("unmerge M-000002"), 1);
 	assert_non_null(strstr(out, "changed after the merge"));
