@@ -537,8 +537,12 @@ static int merge_consents(struct merge_args *m)
 				      f->state != withdrawn);
 		if (other_wins) {
 			rv = change(m, S_CONSENT, key, "take",
-				    "%s's %s is newer; %s kept in history",
-				    m->onum, kt, ft);
+				    "%s's %s is %s; %s kept in history",
+				    m->onum, kt,
+				    k->at > f->at ? "newer"
+						  : "a withdrawal at the same "
+						    "time",
+				    ft);
 			if (rv == 0)
 				rv = add_hist(m, S_CONSENT, key, ft);
 			f->state = k->state;

@@ -334,7 +334,7 @@ static void duplicate(importer *im, const Carta__V1__ImportOutcome *o)
 	for (size_t i = 0; i < o->n_duplicates && n < sizeof(why) - 1; i++) {
 		const Carta__V1__DuplicateCandidate *d = o->duplicates[i];
 		int w =
-		    snprintf(why + n, sizeof(why) - n, "%slooks like %s (%.2f)",
+		    snprintf(why + n, sizeof(why) - n, "%slooks like %s (%.3f)",
 			     i ? "; " : "", d->number, d->score);
 		for (size_t k = 0; w > 0 && k < d->n_reasons; k++)
 			w += snprintf(why + n + (size_t)w,

@@ -500,7 +500,7 @@ void cli_print_duplicates(const cli_args *a, const Carta__V1__Status *st)
 			continue;
 		}
 		fprintf(stderr,
-			"  looks like %s %s (score %.2f):", cli_safe(d->number),
+			"  looks like %s %s (score %.3f):", cli_safe(d->number),
 			cli_safe(d->name), d->score);
 		for (size_t k = 0; k < d->n_reasons; k++)
 			fprintf(stderr, "%s %s", k ? ";" : "",
