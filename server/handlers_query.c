@@ -4,6 +4,7 @@
  * run on the store (store_query.c), and every card it answers is filtered
  * by policy_filter_card like any other card. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "card.h"
 #include "carta_error.h"
 #include "dispatch.h"
+#include <sodium.h>
+
 #include "log.h"
 #include "query.h"
 #include "secure.h"
@@ -22,6 +25,67 @@
 /* A page stops growing past this many bytes, so that it fits one
  * message (a card without its recent lists is at most STORE_CARD_BYTES). */
 #define PAGE_BYTES 56000
+
+/* Cursors are sealed: a keyed BLAKE2b tag over the caller's department
+ * and the cursor (which names its query), with a key drawn when the
+ * server starts. A forged cursor, or one another department was given,
+ * is refused; after a restart the client starts from the first page. */
+#define CURSOR_TAG_BYTES 16
+
+static uint8_t cursor_key[crypto_generichash_KEYBYTES];
+static pthread_once_t cursor_once = PTHREAD_ONCE_INIT;
+
+static void cursor_key_init(void)
+{
+	randombytes_buf(cursor_key, sizeof(cursor_key));
+}
+
+static void cursor_tag(const char *department, const char *body, size_t len,
+		       uint8_t tag[CURSOR_TAG_BYTES])
+{
+	crypto_generichash_state st;
+
+	pthread_once(&cursor_once, cursor_key_init);
+	crypto_generichash_init(&st, cursor_key, sizeof(cursor_key),
+				CURSOR_TAG_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)department,
+				  strlen(department) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)body, len);
+	crypto_generichash_final(&st, tag, CURSOR_TAG_BYTES);
+}
+
+/* Appends ".TAG" to *cursor (reallocated). 0 or CARTA_ENOMEM. */
+static int cursor_seal(const char *department, char **cursor)
+{
+	uint8_t tag[CURSOR_TAG_BYTES];
+	size_t len = strlen(*cursor);
+	char *sealed = realloc(*cursor, len + 2 * CURSOR_TAG_BYTES + 2);
+
+	if (sealed == NULL)
+		return CARTA_ENOMEM;
+	*cursor = sealed;
+	cursor_tag(department, sealed, len, tag);
+	sealed[len] = '.';
+	sodium_bin2hex(sealed + len + 1, 2 * CURSOR_TAG_BYTES + 1, tag,
+		       sizeof(tag));
+	return 0;
+}
+
+/* The length of the body of a sealed cursor whose tag holds for
+ * department, or 0. */
+static size_t cursor_open(const char *department, const char *cursor)
+{
+	uint8_t tag[CURSOR_TAG_BYTES], want[CURSOR_TAG_BYTES];
+	const char *dot = strrchr(cursor, '.');
+	size_t len = dot ? (size_t)(dot - cursor) : 0;
+
+	if (dot == NULL || strlen(dot + 1) != 2 * CURSOR_TAG_BYTES ||
+	    sodium_hex2bin(tag, sizeof(tag), dot + 1, 2 * CURSOR_TAG_BYTES,
+			   NULL, NULL, NULL) != 0)
+		return 0;
+	cursor_tag(department, cursor, len, want);
+	return sodium_memcmp(tag, want, sizeof(tag)) == 0 ? len : 0;
+}
 
 #define C(name) CARTA__V1__STATUS__CODE__##name
 
@@ -141,8 +205,15 @@ static void query(dispatch_call *call)
 				   "query.", &plan) != 0)
 		goto out;
 	if (r->cursor[0] != '\0') {
-		if (query_cursor_decode(&plan, r->cursor, after, after_id) !=
-		    0) {
+		char cursor[QUERY_CURSOR_MAX + 1];
+		size_t body =
+		    strlen(r->cursor) <= QUERY_CURSOR_MAX
+			? cursor_open(call->caller->department, r->cursor)
+			: 0;
+		memcpy(cursor, r->cursor, body);
+		cursor[body] = '\0';
+		if (body == 0 ||
+		    query_cursor_decode(&plan, cursor, after, after_id) != 0) {
 			dispatch_fail(
 			    call, C(INVALID_ARGUMENT),
 			    "query.cursor: not a cursor of this query",
@@ -204,7 +275,9 @@ static void query(dispatch_call *call)
 	if (!r->count_only && res.n > 0 && (cut || res.more)) {
 		if (query_cursor_encode(&plan, res.rows[last].keys,
 					res.rows[last].id,
-					&page.next_cursor) != 0) {
+					&page.next_cursor) != 0 ||
+		    cursor_seal(call->caller->department, &page.next_cursor) !=
+			0) {
 			dispatch_fail_store(call, CARTA_ENOMEM, "query_failed");
 			goto out;
 		}

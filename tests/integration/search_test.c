@@ -412,6 +412,29 @@ static void test_errors(void **state)
 		      "query.cursor");
 	expect_status(dept[SALES], &(q){.cursor = "i1.0123"}, INVALID,
 		      "query.cursor");
+
+	/* A cursor is sealed for the department it was given to: another
+	 * department's, or one altered, is refused. */
+	Carta__V1__Response *r =
+	    run(dept[SALES], &(q){.where = "city = madrid", .limit = 1});
+	assert_int_equal(r->status->code, OK);
+	char cursor[512];
+	snprintf(cursor, sizeof(cursor), "%s", r->cards->next_cursor);
+	carta__v1__response__free_unpacked(r, NULL);
+	assert_true(cursor[0] != '\0');
+	r = run(dept[SALES],
+		&(q){.where = "city = madrid", .limit = 1, .cursor = cursor});
+	assert_int_equal(r->status->code, OK);
+	carta__v1__response__free_unpacked(r, NULL);
+	expect_status(
+	    dept[MARKETING],
+	    &(q){.where = "city = madrid", .limit = 1, .cursor = cursor},
+	    INVALID, "query.cursor");
+	cursor[1] = cursor[1] == '0' ? '1' : '0';
+	expect_status(
+	    dept[SALES],
+	    &(q){.where = "city = madrid", .limit = 1, .cursor = cursor},
+	    INVALID, "query.cursor");
 	expect_status(dept[SALES], &(q){.channel = "fax"}, INVALID,
 		      "query.channel");
 	expect_status(dept[SALES], &(q){.segment = "nosuch"}, MISSING,
