@@ -120,9 +120,9 @@ int handlers_query_prepare(dispatch_call *call, const char *text,
 		char msg[200];
 		const char *sname = card_section_name(section);
 		snprintf(msg, sizeof(msg),
-			 "%s (%s): the query reads %s, which your department "
+			 "the query reads %s, in %s, which your department "
 			 "may not read",
-			 why, sname ? sname : "-", fields[section]);
+			 fields[section], sname ? sname : "-");
 		/* prefix is "query." or "segment_save.": the request. */
 		log_limited(LOG_CLASS_AUTH, LOG_WARN, call->out->conn,
 			    "event=permission_denied principal=%s "

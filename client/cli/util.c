@@ -519,9 +519,16 @@ int cli_fail_status(const cli_args *a, const Carta__V1__Status *st)
 	size_t flen = st->field != NULL ? strlen(st->field) : 0;
 	int named =
 	    flen > 0 && strncmp(msg, st->field, flen) == 0 && msg[flen] == ':';
+	/* The status, for a reader who needs to tell a refusal from a
+	 * mistake, unless the message is the status's name already. */
+	const char *code = carta_status_name((int)st->code);
+	char tail[48] = "";
+	if (msg != code)
+		snprintf(tail, sizeof(tail), " (%s)", code);
 	int rv = flen > 0 && !named
-		     ? cli_fail(a, "%s: %s", cli_safe(st->field), cli_safe(msg))
-		     : cli_fail(a, "%s", cli_safe(msg));
+		     ? cli_fail(a, "%s: %s%s", cli_safe(st->field),
+				cli_safe(msg), tail)
+		     : cli_fail(a, "%s%s", cli_safe(msg), tail);
 	cli_print_duplicates(a, st);
 	return rv;
 }
