@@ -724,14 +724,15 @@ static const cli_cmd root_cmds[] = {
 	.name = "search",
 	.summary = "find cards by text and filters",
 	.synopsis = "[TEXT] [--where EXPR] [--segment NAME] "
-		    "[--sort FIELD[,-FIELD]] [--limit N] [--cursor C] [--all] "
-		    "[--count]",
+		    "[--sort FIELD[,-FIELD]] [--channel C] [--limit N] "
+		    "[--cursor C] [--all] [--count]",
 	.about = "Finds cards whose names, company, emails, city or phones "
 		 "match TEXT, ignoring case and accents (a word may be the "
 		 "start of one: 'garc' finds García), best first; --where "
-		 "filters (docs/QUERIES.md).",
+		 "filters (docs/QUERIES.md); --channel keeps only cards "
+		 "consenting to it and reachable on it.",
 	.opts = OPT(O_WHERE) | OPT(O_SORT) | OPT(O_COUNT_ONLY) |
-		OPT(O_SEGMENT) | CLI_PAGE_OPTS,
+		OPT(O_SEGMENT) | OPT(O_CHANNEL) | CLI_PAGE_OPTS,
 	.max_pos = CLI_MAX_POS,
 	.pos_name = "TEXT",
 	.run = cmd_search,
