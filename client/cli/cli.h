@@ -339,6 +339,10 @@ int cli_printer_page(const cli_args *a, void *ud, const Carta__V1__Response *r,
 /* Prints what is left and frees the printer's table. */
 void cli_printer_end(cli_printer *p);
 
+/* An item as JSON; an audit entry's old and new values (JSON texts)
+ * embedded as JSON. NULL when out of memory. */
+json_t *cli_item_json(const ProtobufCMessage *m);
+
 /* Prints n messages of one kind (Purchase, Note, ...) as a table indented
  * by indent, as the printers do. Returns 0 or an exit status. */
 int cli_print_msgs(const cli_args *a, const ProtobufCMessage *const *items,

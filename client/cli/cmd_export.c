@@ -604,6 +604,84 @@ static int card_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
+/* The audit entries of one card, gathered page by page; a department
+ * that may not read the audit (only admins may) gets none, and the
+ * document says so. */
+struct audit_ctx {
+	json_t *entries;
+	char *next;
+	bool denied;
+};
+
+static int audit_reply(const cli_args *a, void *ud,
+		       const Carta__V1__Response *r)
+{
+	struct audit_ctx *x = ud;
+
+	if (r->body_case != CARTA__V1__RESPONSE__BODY_AUDIT || r->audit == NULL)
+		return cli_fail(a, "the server answered with something else");
+	for (size_t i = 0; i < r->audit->n_items; i++)
+		if (json_array_append_new(
+			x->entries, cli_item_json(&r->audit->items[i]->base)) !=
+		    0)
+			return cli_fail(a, "out of memory");
+	free(x->next);
+	x->next =
+	    r->audit->next_cursor[0] ? strdup(r->audit->next_cursor) : NULL;
+	return 0;
+}
+
+static int audit_refused(const cli_args *a, void *ud,
+			 const Carta__V1__Status *st)
+{
+	struct audit_ctx *x = ud;
+
+	if (st->code != CARTA__V1__STATUS__CODE__PERMISSION_DENIED)
+		return cli_fail_status(a, st);
+	x->denied = true;
+	return 0;
+}
+
+static int fetch_audit(const cli_args *a, carta_client **c, const char *id,
+		       struct audit_ctx *x)
+{
+	Carta__V1__AuditRequest audit = CARTA__V1__AUDIT_REQUEST__INIT;
+	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
+	cli_handler h = {.each = audit_reply,
+			 .refused = audit_refused,
+			 .ud = x,
+			 .retry = true};
+	char *sent = NULL;
+	int status = 0;
+
+	x->entries = json_array();
+	if (x->entries == NULL)
+		return cli_fail(a, "out of memory");
+	audit.customer = (char *)id;
+	audit.limit = EXPORT_PAGE;
+	req.body_case = CARTA__V1__REQUEST__BODY_AUDIT;
+	req.audit = &audit;
+	for (;;) {
+		audit.cursor = sent != NULL ? sent : (char *)"";
+		status = cli_call(a, c, &req, &h);
+		if (x->denied) /* a refusal, but no failure of the export */
+			status = 0;
+		if (status != 0 || x->denied || x->next == NULL)
+			break;
+		if (sent != NULL && strcmp(sent, x->next) == 0) {
+			status = cli_fail(a, "the server repeated a cursor");
+			break;
+		}
+		free(sent);
+		sent = x->next;
+		x->next = NULL;
+	}
+	free(sent);
+	free(x->next);
+	x->next = NULL;
+	return status;
+}
+
 int cmd_customer_export(const cli_args *a)
 {
 	Carta__V1__CustomerGetRequest get =
@@ -626,8 +704,15 @@ int cmd_customer_export(const cli_args *a)
 		status = cli_fail(a, "the server sent no card");
 	if (status == 0)
 		status = fill_lists(a, &c, card);
-	if (status != 0)
+	struct audit_ctx audit = {0};
+	if (status == 0)
+		status = fetch_audit(
+		    a, &c, json_string_value(json_object_get(card, "id")),
+		    &audit);
+	if (status != 0) {
+		json_decref(audit.entries);
 		goto out;
+	}
 
 	/* The card whole, when it was taken, and what the caller's
 	 * department could not see of it. */
@@ -636,6 +721,16 @@ int cmd_customer_export(const cli_args *a)
 	doc = json_pack(
 	    "{s:s,s:O,s:o}", "exported_at", when, "card", card, "withheld",
 	    json_is_array(withheld) ? json_copy(withheld) : json_array());
+	/* Every change to the card, with old and new values: what was held
+	 * about the person before, too (admins only). */
+	if (doc != NULL && audit.denied)
+		json_object_set_new(doc, "audit",
+				    json_string("withheld: only admins may "
+						"read the audit"));
+	else if (doc != NULL)
+		json_object_set_new(doc, "audit", audit.entries);
+	if (audit.denied || doc == NULL)
+		json_decref(audit.entries);
 	if (doc == NULL) {
 		status = cli_fail(a, "out of memory");
 		goto out;

@@ -258,8 +258,7 @@ static int add_row(cli_table *t, const struct kind *k,
 	return rv;
 }
 
-/* An audit entry's old and new values are JSON texts: embed them. */
-static json_t *item_json(const ProtobufCMessage *m)
+json_t *cli_item_json(const ProtobufCMessage *m)
 {
 	json_t *o = card_json_from_msg(m);
 
@@ -290,7 +289,7 @@ static int show_items(const cli_args *a, cli_printer *p,
 
 	if (a->json) {
 		for (size_t i = 0; i < n; i++) {
-			int rv = cli_print_json(a, item_json(items[i]));
+			int rv = cli_print_json(a, cli_item_json(items[i]));
 
 			if (rv != 0)
 				return rv;

@@ -7,6 +7,7 @@
  * whole card for a data-subject request; --out never overwrites. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -456,6 +457,33 @@ static void test_customer_export(void **state)
 	assert_null(json_object_get(card, "purchases"));
 	assert_null(json_object_get(card, "notes"));
 	assert_null(strstr(out, "Item"));
+	json_decref(doc);
+
+	/* The audit: withheld from departments, every change of the card
+	 * (old and new values as JSON) for an admin. */
+	assert_int_equal(
+	    carta(sales, "customer export C-000001", out, sizeof(out)), 0);
+	doc = json_loads(out, 0, &jerr);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "audit")),
+			    "withheld: only admins may read the audit");
+	json_decref(doc);
+	assert_int_equal(carta(srv.admin_profile, "customer export C-000001",
+			       out, sizeof(out)),
+			 0);
+	doc = json_loads(out, 0, &jerr);
+	assert_non_null(doc);
+	json_t *audit = json_object_get(doc, "audit");
+	/* The card's creation and each purchase, note and consent. */
+	assert_true(json_array_size(audit) >= PURCHASES + 2);
+	bool created = false;
+	for (size_t i = 0; i < json_array_size(audit); i++) {
+		json_t *e = json_array_get(audit, i);
+		created |=
+		    strcmp(json_string_value(json_object_get(e, "action")),
+			   "create") == 0;
+	}
+	assert_true(created);
 	json_decref(doc);
 
 	/* --out: a new file, never an existing one. */
