@@ -82,6 +82,38 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* A byte no line of a vCard may hold: NUL, a control character but tab,
+ * DEL. ESC passes, as ISO-2022-JP values need it; the value's check
+ * below (text_bad) refuses it once decoded. */
+static bool raw_bad(int c)
+{
+	return c == 0 || (c < 0x20 && c != '\t' && c != 0x1B) || c == 0x7F;
+}
+
+/* The first byte of v[0..n) no text of a card may hold: NUL, a control
+ * character but tab, CR and LF (quoted-printable line breaks), DEL.
+ * Returns its index, or n. */
+static size_t text_bad(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') ||
+		    c == 0x7F)
+			return i;
+	}
+	return n;
+}
+
+/* What byte c is, for a reason: "NUL byte", "control character 0x1B". */
+static const char *byte_name(unsigned char c, char *buf, size_t cap)
+{
+	if (c == 0)
+		return "NUL byte";
+	snprintf(buf, cap, "control character 0x%02X", c);
+	return buf;
+}
+
 /* ---- The source --------------------------------------------------------- */
 
 enum {
@@ -104,6 +136,7 @@ typedef struct {
 	unsigned types; /* T_* */
 	unsigned pref;	/* PREF=n; 1 for a bare PREF or TYPE=pref; 0 none */
 	char *value;
+	char *original; /* TEL's X-CARTA-ORIGINAL (owned), or NULL */
 	unsigned long line;
 } vprop;
 
@@ -118,17 +151,23 @@ struct import_src {
 	bool eof, read_error;
 	char charset[48]; /* of values without CHARSET (--encoding) */
 
-	/* One physical line of look-ahead. */
+	/* One physical line of look-ahead, and the first byte in it that
+	 * no line may hold (raw_bad), 0 when none. */
 	char *pl;
 	size_t pl_len, pl_cap;
 	bool pl_have, pl_long;
 	unsigned long pl_no, phys_lines;
+	unsigned long pl_bad_col;
+	unsigned char pl_bad;
 
-	/* The logical line, and whether the next call gives it again. */
+	/* The logical line, whether the next call gives it again, and
+	 * where its first bad byte is (ll_bad_col 0: none). */
 	char *ll;
 	size_t ll_len, ll_cap;
 	bool ll_long, ll_replay;
 	unsigned long ll_no;
+	unsigned long ll_bad_no, ll_bad_col;
+	unsigned char ll_bad;
 
 	/* The card being read. */
 	vprop *props;
@@ -192,6 +231,7 @@ static bool grow(char **p, size_t *cap, size_t need)
  * A line past VCARD_LINE_MAX is cut and marked pl_long. */
 static int phys_fill(import_src *s)
 {
+	unsigned long chars = 0;
 	int c;
 
 	if (s->pl_have)
@@ -200,6 +240,7 @@ static int phys_fill(import_src *s)
 		return 0;
 	s->pl_len = 0;
 	s->pl_long = false;
+	s->pl_bad_col = 0;
 	c = src_getc(s);
 	if (c == EOF) {
 		s->eof = true;
@@ -216,6 +257,13 @@ static int phys_fill(import_src *s)
 				src_ungetc(s, c);
 			break;
 		}
+		/* Columns count UTF-8 characters, as the CSV reader's do. */
+		if (s->pl_bad_col == 0 && raw_bad(c)) {
+			s->pl_bad_col = chars + 1;
+			s->pl_bad = (unsigned char)c;
+		}
+		if ((c & 0xC0) != 0x80)
+			chars++;
 		if (s->pl_len < VCARD_LINE_MAX) {
 			if (!grow(&s->pl, &s->pl_cap, s->pl_len + 2))
 				return -1;
@@ -247,6 +295,17 @@ static bool ll_append(import_src *s, const char *p, size_t n)
 	s->ll_len += n;
 	s->ll[s->ll_len] = '\0';
 	return true;
+}
+
+/* Makes the first bad byte of the physical line being taken into the
+ * logical line the logical line's, unless it has one. */
+static void ll_take_bad(import_src *s)
+{
+	if (s->ll_bad_col != 0 || s->pl_bad_col == 0)
+		return;
+	s->ll_bad_no = s->pl_no;
+	s->ll_bad_col = s->pl_bad_col;
+	s->ll_bad = s->pl_bad;
 }
 
 /* The encoding named in the parameters of a property line: its text
@@ -303,6 +362,8 @@ static int logical_next(import_src *s)
 	s->ll_len = 0;
 	s->ll_long = s->pl_long;
 	s->ll_no = s->pl_no;
+	s->ll_bad_col = 0;
+	ll_take_bad(s);
 	if (!ll_append(s, s->pl, s->pl_len))
 		return -1;
 	s->pl_have = false;
@@ -343,6 +404,7 @@ static int logical_next(import_src *s)
 		}
 		if (!rc)
 			return -1;
+		ll_take_bad(s);
 		s->pl_have = false;
 	}
 	return 1;
@@ -357,6 +419,8 @@ typedef struct {
 	unsigned pref;
 	int enc;
 	char charset[48];
+	const char *orig; /* X-CARTA-ORIGINAL's value, in the line; or NULL */
+	size_t orig_n;
 	char *value; /* points into the line */
 } prop_head;
 
@@ -454,6 +518,23 @@ static int parse_prop(char *line, prop_head *h)
 				param_value(h, "", pname, true);
 			continue;
 		}
+		if (ieq(pname, "X-CARTA-ORIGINAL")) {
+			/* One value, kept whole: commas and all. */
+			bool quoted = p[1] == '"';
+
+			p += quoted ? 2 : 1;
+			h->orig = p;
+			while (*p != '\0' &&
+			       (quoted ? *p != '"' : *p != ';' && *p != ':'))
+				p++;
+			h->orig_n = (size_t)(p - h->orig);
+			if (quoted) {
+				if (*p != '"')
+					return -1;
+				p++;
+			}
+			continue;
+		}
 		/* Values: comma-separated, each maybe in double quotes. */
 		do {
 			char v[64];
@@ -534,6 +615,77 @@ static size_t qp_decode(char *v)
 	return (size_t)(w - v);
 }
 
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Base64, in place; white space (left by folding) is skipped, padding
+ * may be missing. Returns 0 with *n the length, or -1 when v is not
+ * base64. */
+static int b64_decode(char *v, size_t *n)
+{
+	char *w = v;
+	const char *r = v;
+	unsigned acc = 0, bits = 0;
+	bool pad = false;
+
+	for (; *r != '\0'; r++) {
+		int d = b64val((unsigned char)*r);
+
+		if (*r == ' ' || *r == '\t')
+			continue;
+		if (*r == '=') {
+			pad = true;
+			continue;
+		}
+		if (d < 0 || pad)
+			return -1;
+		acc = (acc << 6 | (unsigned)d) & 0xFFFFFF;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*w++ = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	if (bits >= 6)
+		return -1; /* one character left over holds no byte */
+	*w = '\0';
+	*n = (size_t)(w - v);
+	return 0;
+}
+
+/* RFC 6868's escapes in a parameter value, in place: ^^ ^n ^' give ^, a
+ * line break and a double quote; any other ^ stays. */
+static void caret_decode(char *v)
+{
+	char *w = v;
+	const char *r = v;
+
+	while (*r != '\0') {
+		if (r[0] == '^' && (r[1] == '^' || r[1] == '\'')) {
+			*w++ = r[1] == '^' ? '^' : '"';
+			r += 2;
+		} else if (r[0] == '^' && (r[1] == 'n' || r[1] == 'N')) {
+			*w++ = '\n';
+			r += 2;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
 /* A charset name we hand to iconv: no options ("//IGNORE"). */
 static bool charset_ok(const char *cs)
 {
@@ -546,9 +698,11 @@ static bool charset_ok(const char *cs)
 	return true;
 }
 
-/* Converts in[0..n) from cs to a malloc'd UTF-8 string. Returns it, or
- * NULL with why set ("not valid SHIFT_JIS", "unknown charset"). */
-static char *to_utf8(const char *in, size_t n, const char *cs, const char **why)
+/* Converts in[0..n) from cs to a malloc'd UTF-8 string of *outn octets
+ * (which may hold a NUL if in did). Returns it, or NULL with why set
+ * ("not valid in its charset", "unknown charset"). */
+static char *to_utf8(const char *in, size_t n, const char *cs, size_t *outn,
+		     const char **why)
 {
 	iconv_t cd;
 	char *out, *ip = (char *)in, *op;
@@ -579,11 +733,7 @@ static char *to_utf8(const char *in, size_t n, const char *cs, const char **why)
 	}
 	iconv_close(cd);
 	*op = '\0';
-	if (!utf8_valid((unsigned char *)out, (size_t)(op - out))) {
-		free(out);
-		*why = "contains a NUL character";
-		return NULL;
-	}
+	*outn = (size_t)(op - out);
 	return out;
 }
 
@@ -639,13 +789,20 @@ static size_t components(char *v, char **out, size_t max)
 
 /* ---- The card being read ------------------------------------------------ */
 
+static void props_free(import_src *s)
+{
+	for (size_t i = 0; i < s->n_props; i++) {
+		free(s->props[i].value);
+		free(s->props[i].original);
+	}
+	s->n_props = 0;
+}
+
 static void card_reset(import_src *s)
 {
-	for (size_t i = 0; i < s->n_props; i++)
-		free(s->props[i].value);
+	props_free(s);
 	free(s->props);
 	s->props = NULL;
-	s->n_props = 0;
 	s->n_seen = 0;
 	s->kept = 0;
 	s->broken = false;
@@ -653,9 +810,13 @@ static void card_reset(import_src *s)
 	s->note[0] = '\0';
 }
 
-static void card_break(import_src *s, unsigned long line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void card_break(import_src *s, unsigned long line, const char *fmt, ...)
+/* Rejects the card being read: the reason is "line L: ..." or, when col
+ * is not 0, "line L, column C: ...". */
+static void card_break(import_src *s, unsigned long line, unsigned long col,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void card_break(import_src *s, unsigned long line, unsigned long col,
+		       const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -663,13 +824,48 @@ static void card_break(import_src *s, unsigned long line, const char *fmt, ...)
 	if (s->broken)
 		return; /* the first problem is the one reported */
 	s->broken = true;
-	n = snprintf(s->reason, sizeof s->reason, "line %lu: ", line);
+	if (col != 0)
+		n = snprintf(s->reason, sizeof s->reason,
+			     "line %lu, column %lu: ", line, col);
+	else
+		n = snprintf(s->reason, sizeof s->reason, "line %lu: ", line);
 	va_start(ap, fmt);
 	vsnprintf(s->reason + n, sizeof s->reason - (size_t)n, fmt, ap);
 	va_end(ap);
-	for (size_t i = 0; i < s->n_props; i++)
-		free(s->props[i].value);
-	s->n_props = 0;
+	props_free(s);
+}
+
+/* The name of the property line l starts with (upper case, without its
+ * group) in out, or "" when it starts with none. */
+static void line_prop_name(const char *l, char *out, size_t cap)
+{
+	const char *p = l, *name = l;
+	size_t n;
+
+	while (isalnum((unsigned char)*p) || *p == '-' || *p == '_' ||
+	       *p == '.') {
+		if (*p == '.')
+			name = p + 1;
+		p++;
+	}
+	n = (size_t)(p - name);
+	if (n == 0 || n >= cap || (*p != ';' && *p != ':'))
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)toupper((unsigned char)name[i]);
+	out[n] = '\0';
+}
+
+/* Rejects the card for the bad byte of its line in ll, naming where it
+ * is and the property it is in. */
+static void card_break_bad(import_src *s)
+{
+	char name[24], buf[32];
+
+	line_prop_name(s->ll, name, sizeof name);
+	card_break(s, s->ll_bad_no, s->ll_bad_col,
+		   "%s%s%s, which no text may hold", name, name[0] ? ": " : "",
+		   byte_name(s->ll_bad, buf, sizeof buf));
 }
 
 static void add_note(char *note, size_t cap, const char *what)
@@ -686,15 +882,87 @@ static void add_note(char *note, size_t cap, const char *what)
 static bool kept_property(const char *name)
 {
 	static const char *const kept[] = {
-	    "N",	"FN",	"ORG",	  "EMAIL",    "TEL",
-	    "ADR",	"BDAY", "GENDER", "X-GENDER", "LANG",
-	    "TITLE",	"ROLE", "NOTE",	  "UID",      "X-CARTA-NUMBER",
-	    "X-ABLABEL"};
+	    "N",     "FN",   "ORG",    "EMAIL",	   "TEL",
+	    "ADR",   "BDAY", "GENDER", "X-GENDER", "LANG",
+	    "TITLE", "ROLE", "NOTE",   "UID",	   "X-ABLABEL"};
+	/* What only Carta writes (docs/VCARD.md). */
+	static const char *const carta[] = {"X-CARTA-NUMBER", "X-CARTA-STATUS",
+					    "X-CARTA-HOME-BRANCH",
+					    "X-CARTA-CUSTOM"};
 
 	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
 		if (strcmp(name, kept[i]) == 0)
 			return true;
+	for (size_t i = 0; i < sizeof carta / sizeof carta[0]; i++)
+		if (strcmp(name, carta[i]) == 0)
+			return true;
 	return false;
+}
+
+/* The UTF-8 text of raw[0..n), a value of property h on the line in ll
+ * (what names it in a reason; decoded: a transfer encoding was undone):
+ * converted from its CHARSET or the --encoding, else checked to be UTF-8;
+ * refused when it holds a byte no text may (text_bad), before the UTF-8
+ * check: a NUL is no charset's fault. Returns the malloc'd text; NULL
+ * with the card broken, or with *oom set when memory ran out. */
+static char *value_text(import_src *s, const prop_head *h, const char *what,
+			const char *raw, size_t n, bool decoded, bool *oom)
+{
+	const char *cs = h->charset[0] != '\0' ? h->charset : s->charset;
+	const char *why = NULL;
+	char *conv = NULL, *text, bname[32];
+	size_t bad;
+
+	*oom = false;
+	if (ieq(cs, "UTF-8") || ieq(cs, "UTF8"))
+		cs = "";
+	if (cs[0] != '\0') {
+		conv = to_utf8(raw, n, cs, &n, &why);
+		if (conv == NULL) {
+			if (h->charset[0] != '\0')
+				card_break(s, s->ll_no, 0,
+					   "%s: %s (CHARSET=%.40s)", what, why,
+					   h->charset);
+			else
+				card_break(s, s->ll_no, 0,
+					   "%s: %s (--encoding %s)", what, why,
+					   s->charset);
+			return NULL;
+		}
+		raw = conv;
+		decoded = true;
+	}
+
+	bad = text_bad(raw, n);
+	if (bad < n) {
+		card_break(
+		    s, s->ll_no, 0, "%s: %s%s, which no text may hold", what,
+		    byte_name((unsigned char)raw[bad], bname, sizeof bname),
+		    decoded ? " in the decoded value" : "");
+		free(conv);
+		return NULL;
+	}
+	if (!utf8_valid((const unsigned char *)raw, n)) {
+		card_break(s, s->ll_no, 0,
+			   h->charset[0] != '\0' || conv != NULL
+			       ? "%s: not valid UTF-8"
+			       : "%s: not valid UTF-8 (give CHARSET or "
+				 "--encoding)",
+			   what);
+		free(conv);
+		return NULL;
+	}
+	if (conv != NULL)
+		return conv;
+
+	text = malloc(n + 1);
+	if (text == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	memcpy(text, raw, n);
+	text[n] = '\0';
+	return text;
 }
 
 /* Takes one property line of the card in ll. Returns 0, or -1 when memory
@@ -702,13 +970,13 @@ static bool kept_property(const char *name)
 static int card_take(import_src *s)
 {
 	prop_head h;
-	char *v, *conv = NULL;
+	char *v, *conv = NULL, *orig = NULL;
 	size_t vn;
-	const char *why = NULL;
+	bool oom;
 	vprop *np;
 
 	if (s->ll_long) {
-		card_break(s, s->ll_no, "line longer than %d octets",
+		card_break(s, s->ll_no, 0, "line longer than %d octets",
 			   VCARD_LINE_MAX);
 		return 0;
 	}
@@ -722,11 +990,11 @@ static int card_take(import_src *s)
 				       ? s->ll[k]
 				       : '?';
 		shown[k] = '\0';
-		card_break(s, s->ll_no, "not a property: '%s'", shown);
+		card_break(s, s->ll_no, 0, "not a property: '%s'", shown);
 		return 0;
 	}
 	if (++s->n_seen > VCARD_PROPS_MAX) {
-		card_break(s, s->ll_no, "more than %d properties",
+		card_break(s, s->ll_no, 0, "more than %d properties",
 			   VCARD_PROPS_MAX);
 		return 0;
 	}
@@ -744,48 +1012,50 @@ static int card_take(import_src *s)
 	/* Transfer encoding first, then the charset, then escapes (after
 	 * conversion: a SHIFT_JIS byte can be a backslash). */
 	v = h.value;
-	vn = h.enc == ENC_QP ? qp_decode(v) : strlen(v);
-	if (h.charset[0] != '\0' && !ieq(h.charset, "UTF-8") &&
-	    !ieq(h.charset, "UTF8")) {
-		conv = to_utf8(v, vn, h.charset, &why);
-		if (conv == NULL) {
-			card_break(s, s->ll_no, "%s: %s (CHARSET=%.40s)",
-				   h.name, why, h.charset);
+	if (h.enc == ENC_QP) {
+		vn = qp_decode(v);
+	} else if (h.enc == ENC_B64) {
+		if (b64_decode(v, &vn) < 0) {
+			card_break(s, s->ll_no, 0, "%s: not valid base64",
+				   h.name);
 			return 0;
 		}
-	} else if (h.charset[0] == '\0' && s->charset[0] != '\0') {
-		conv = to_utf8(v, vn, s->charset, &why);
-		if (conv == NULL) {
-			card_break(s, s->ll_no, "%s: %s (--encoding %s)",
-				   h.name, why, s->charset);
-			return 0;
-		}
-	} else if (!utf8_valid((unsigned char *)v, vn)) {
-		card_break(s, s->ll_no,
-			   h.charset[0] != '\0'
-			       ? "%s: not valid UTF-8"
-			       : "%s: not valid UTF-8 (give CHARSET or "
-				 "--encoding)",
-			   h.name);
-		return 0;
 	} else {
-		conv = strdup(v);
-		if (conv == NULL)
-			return -1;
+		vn = strlen(v);
 	}
+	conv = value_text(s, &h, h.name, v, vn, h.enc != ENC_NONE, &oom);
+	if (conv == NULL)
+		return oom ? -1 : 0;
 	s->kept += strlen(conv);
+
+	/* What was typed for a phone Carta wrote in E.164 (RFC 6868 escapes,
+	 * then as the value). */
+	if (h.orig != NULL && strcmp(h.name, "TEL") == 0) {
+		char *raw = strndup(h.orig, h.orig_n);
+
+		if (raw == NULL)
+			goto nomem;
+		caret_decode(raw);
+		orig = value_text(s, &h, "TEL X-CARTA-ORIGINAL", raw,
+				  strlen(raw), false, &oom);
+		free(raw);
+		if (orig == NULL) {
+			free(conv);
+			return oom ? -1 : 0;
+		}
+		s->kept += strlen(orig);
+	}
 	if (s->kept > VCARD_CARD_MAX) {
 		free(conv);
-		card_break(s, s->ll_no, "card larger than %d octets",
+		free(orig);
+		card_break(s, s->ll_no, 0, "card larger than %d octets",
 			   VCARD_CARD_MAX);
 		return 0;
 	}
 
 	np = realloc(s->props, (s->n_props + 1) * sizeof *np);
-	if (np == NULL) {
-		free(conv);
-		return -1;
-	}
+	if (np == NULL)
+		goto nomem;
 	s->props = np;
 	np = &s->props[s->n_props++];
 	memcpy(np->name, h.name, sizeof np->name);
@@ -793,8 +1063,13 @@ static int card_take(import_src *s)
 	np->types = h.types;
 	np->pref = h.pref;
 	np->value = conv;
+	np->original = orig;
 	np->line = s->ll_no;
 	return 0;
+nomem:
+	free(conv);
+	free(orig);
+	return -1;
 }
 
 /* ---- Building the card --------------------------------------------------- */
@@ -1225,7 +1500,7 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 	const char *fn = NULL, *lang = NULL, *title = NULL, *role = NULL;
 	unsigned lang_pref = 0;
 	bool have_n = false, have_org = false, have_gender = false;
-	size_t ne, nt, na, nn;
+	size_t ne, nt, na, nn, nc;
 
 	*out = NULL;
 	NEW_MSG(card, card);
@@ -1243,10 +1518,12 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 	nt = count_props(s, "TEL");
 	na = count_props(s, "ADR");
 	nn = count_props(s, "NOTE");
+	nc = count_props(s, "X-CARTA-CUSTOM");
 	if ((ne && !(ct->emails = calloc(ne, sizeof *ct->emails))) ||
 	    (nt && !(ct->phones = calloc(nt, sizeof *ct->phones))) ||
 	    (na && !(ct->addresses = calloc(na, sizeof *ct->addresses))) ||
-	    (nn && !(card->notes = calloc(nn, sizeof *card->notes))))
+	    (nn && !(card->notes = calloc(nn, sizeof *card->notes))) ||
+	    (nc && !(card->custom = calloc(nc, sizeof *card->custom))))
 		goto oom;
 
 	for (size_t i = 0; i < s->n_props; i++) {
@@ -1297,8 +1574,13 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 			NEW_MSG(t, phone);
 			ct->phones[ct->n_phones++] = t;
 			used[i] = true;
+			/* What was typed, when Carta wrote it apart. */
 			if (!set_str(&t->number, v) ||
-			    !set_str(&t->original, v) ||
+			    !set_str(&t->original,
+				     p->original != NULL &&
+					     p->original[0] != '\0'
+					 ? p->original
+					 : v) ||
 			    !set_label(s, p, &t->label))
 				goto oom;
 		} else if (strcmp(name, "ADR") == 0) {
@@ -1382,6 +1664,26 @@ static int build_card(import_src *s, Carta__V1__Card **out, char *reason,
 			unescape(p->value);
 			if (!set_str(&id->number, trim(p->value)))
 				goto oom;
+		} else if (strcmp(name, "X-CARTA-STATUS") == 0) {
+			unescape(p->value);
+			if (!set_str(&id->status, trim(p->value)))
+				goto oom;
+		} else if (strcmp(name, "X-CARTA-HOME-BRANCH") == 0) {
+			unescape(p->value);
+			if (!set_str(&id->home_branch, trim(p->value)))
+				goto oom;
+		} else if (strcmp(name, "X-CARTA-CUSTOM") == 0) {
+			Carta__V1__CustomValue *cv;
+
+			/* FIELD;VALUE; the server knows the field's section. */
+			components(p->value, c, 2);
+			if (c[0][0] == '\0' || c[1][0] == '\0')
+				continue;
+			NEW_MSG(cv, custom_value);
+			card->custom[card->n_custom++] = cv;
+			if (!set_str(&cv->field, c[0]) ||
+			    !set_str(&cv->value, c[1]))
+				goto oom;
 		}
 	}
 
@@ -1463,21 +1765,23 @@ oom:
 /* ---- The reader -----------------------------------------------------------
  */
 
-static bool is_marker(const char *l, const char *what)
+/* Whether the logical line is what (BEGIN:VCARD, END:VCARD), maybe
+ * between blanks. A line with a bad byte is no marker: "END:VCARD" and
+ * a NUL ends no card. */
+static bool is_marker(const import_src *s, const char *what)
 {
 	char buf[32];
-	size_t n = strlen(l);
 
-	if (n >= sizeof buf)
+	if (s->ll_bad_col != 0 || s->ll_len >= sizeof buf)
 		return false;
-	memcpy(buf, l, n + 1);
+	memcpy(buf, s->ll, s->ll_len + 1);
 	return ieq(trim(buf), what);
 }
 
-static bool blank(const char *l)
+static bool blank(const import_src *s)
 {
-	for (; *l != '\0'; l++)
-		if (*l != ' ' && *l != '\t')
+	for (size_t i = 0; i < s->ll_len; i++)
+		if (s->ll[i] != ' ' && s->ll[i] != '\t')
 			return false;
 	return true;
 }
@@ -1497,9 +1801,9 @@ static int skip_stray(import_src *s)
 
 		if (rc <= 0)
 			return rc;
-		if (is_marker(s->ll, "END:VCARD"))
+		if (is_marker(s, "END:VCARD"))
 			return 0;
-		if (is_marker(s->ll, "BEGIN:VCARD")) {
+		if (is_marker(s, "BEGIN:VCARD")) {
 			s->ll_replay = true;
 			return 0;
 		}
@@ -1520,17 +1824,26 @@ static int vc_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 			goto read_error;
 		if (rc == 0)
 			return 0;
-		if (blank(s->ll))
+		if (blank(s))
 			continue;
-		if (is_marker(s->ll, "BEGIN:VCARD"))
+		if (is_marker(s, "BEGIN:VCARD"))
 			break;
 		rec->line = s->ll_no;
-		snprintf(rec->reason, sizeof rec->reason,
-			 is_marker(s->ll, "END:VCARD")
-			     ? "line %lu: END:VCARD without BEGIN:VCARD"
-			     : "line %lu: text outside a card",
-			 s->ll_no);
-		if (!is_marker(s->ll, "END:VCARD") && skip_stray(s) < 0)
+		if (s->ll_bad_col != 0) {
+			char what[32];
+
+			snprintf(rec->reason, sizeof rec->reason,
+				 "line %lu, column %lu: %s outside a card",
+				 s->ll_bad_no, s->ll_bad_col,
+				 byte_name(s->ll_bad, what, sizeof what));
+		} else {
+			snprintf(rec->reason, sizeof rec->reason,
+				 is_marker(s, "END:VCARD")
+				     ? "line %lu: END:VCARD without BEGIN:VCARD"
+				     : "line %lu: text outside a card",
+				 s->ll_no);
+		}
+		if (!is_marker(s, "END:VCARD") && skip_stray(s) < 0)
 			goto read_error;
 		return 1;
 	}
@@ -1542,19 +1855,24 @@ static int vc_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 		if (rc < 0)
 			goto read_error;
 		if (rc == 0) {
-			card_break(s, s->begin_line,
+			card_break(s, s->begin_line, 0,
 				   "BEGIN:VCARD without END:VCARD");
 			break;
 		}
-		if (blank(s->ll))
+		if (blank(s))
 			continue;
-		if (is_marker(s->ll, "END:VCARD"))
+		if (is_marker(s, "END:VCARD"))
 			break;
-		if (is_marker(s->ll, "BEGIN:VCARD")) {
+		if (is_marker(s, "BEGIN:VCARD")) {
 			/* Not lost: it starts the next record. */
-			card_break(s, s->ll_no, "BEGIN:VCARD inside a card");
+			card_break(s, s->ll_no, 0, "BEGIN:VCARD inside a card");
 			s->ll_replay = true;
 			break;
+		}
+		/* Not read on: as a C string the line would stop short. */
+		if (s->ll_bad_col != 0) {
+			card_break_bad(s);
+			continue;
 		}
 		if (card_take(s) < 0)
 			goto oom;
@@ -1834,6 +2152,33 @@ static void sb_text(sbuf *b, const char *s)
 	}
 }
 
+/* A parameter value in double quotes, with RFC 6868's escapes (^^, ^n,
+ * ^'): it may then hold any text. */
+static void sb_param(sbuf *b, const char *s)
+{
+	sb_str(b, "\"");
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '^':
+			sb_put(b, "^^", 2);
+			break;
+		case '"':
+			sb_put(b, "^'", 2);
+			break;
+		case '\n':
+			sb_put(b, "^n", 2);
+			break;
+		case '\r':
+			if (s[1] != '\n')
+				sb_put(b, "^n", 2);
+			break;
+		default:
+			sb_put(b, s, 1);
+		}
+	}
+	sb_str(b, "\"");
+}
+
 /* Writes line b as CRLF lines of at most 75 octets, each fold starting
  * with a space and never inside a UTF-8 sequence. */
 static int fold_write(FILE *out, const sbuf *b)
@@ -2018,7 +2363,9 @@ int vcard_write(FILE *out, const Carta__V1__Card *card)
 	for (size_t i = 0; ct != NULL && i < ct->n_phones; i++) {
 		const Carta__V1__Phone *t = ct->phones[i];
 		bool e164 = is_e164(t->number);
-		const char *num = e164 ? t->number : t->original;
+		const char *num = e164			? t->number
+				  : !empty(t->original) ? t->original
+							: t->number;
 
 		if (empty(num))
 			continue;
@@ -2027,6 +2374,13 @@ int vcard_write(FILE *out, const Carta__V1__Card *card)
 			sb_str(&b, ";VALUE=uri");
 		if (t->primary)
 			sb_str(&b, ";PREF=1");
+		/* What was typed, when the number is not it: a parameter,
+		 * which other readers leave alone. */
+		if (e164 && !empty(t->original) &&
+		    strcmp(t->original, t->number) != 0) {
+			sb_str(&b, ";X-CARTA-ORIGINAL=");
+			sb_param(&b, t->original);
+		}
 		sb_str(&b, e164 ? ":tel:" : ":");
 		if (e164)
 			sb_str(&b, num);
@@ -2092,8 +2446,23 @@ int vcard_write(FILE *out, const Carta__V1__Card *card)
 			goto out;
 	if (id != NULL &&
 	    (emit_text(out, &b, "UID", id->external_id) < 0 ||
-	     emit_text(out, &b, "X-CARTA-NUMBER", id->number) < 0))
+	     emit_text(out, &b, "X-CARTA-NUMBER", id->number) < 0 ||
+	     emit_text(out, &b, "X-CARTA-STATUS", id->status) < 0 ||
+	     emit_text(out, &b, "X-CARTA-HOME-BRANCH", id->home_branch) < 0))
 		goto out;
+	for (size_t i = 0; i < card->n_custom; i++) {
+		const Carta__V1__CustomValue *v = card->custom[i];
+
+		if (empty(v->field) || empty(v->value))
+			continue;
+		b.n = 0;
+		sb_str(&b, "X-CARTA-CUSTOM:");
+		sb_text(&b, v->field);
+		sb_str(&b, ";");
+		sb_text(&b, v->value);
+		if (emit(out, &b) < 0)
+			goto out;
+	}
 
 	if (fputs("END:VCARD\r\n", out) == EOF)
 		goto out;

@@ -3,10 +3,12 @@
  * The reader unfolds lines (CRLF or LF then a space or tab; the soft line
  * breaks of quoted-printable; the base64 blocks of 2.1; a 2.1 value whose
  * line ends in a backslash goes on on the next line), decodes
- * QUOTED-PRINTABLE, converts CHARSET values with iconv (the --encoding
- * option names the charset of values without one; without either they
- * must be UTF-8), and reads UTF-16 files whole. docs/VCARD.md says which
- * properties go where.
+ * QUOTED-PRINTABLE and base64, converts CHARSET values with iconv (the
+ * --encoding option names the charset of values without one; without
+ * either they must be UTF-8), and reads UTF-16 files whole. A NUL or
+ * control byte in a card's lines or decoded values rejects the card with
+ * its line (and column), never cuts a value short. docs/VCARD.md says
+ * which properties go where.
  *
  * What a hostile file controls is capped; past a cap the card is rejected
  * (its record says why) and reading goes on with the next card:
@@ -38,8 +40,10 @@ int vcard_open_mem(const void *data, size_t len, const import_opts *o,
 		   import_src **out, char *err, size_t errlen);
 
 /* Writes card as one vCard 4.0 (CRLF lines folded at 75 octets) to out,
- * with only what the card carries. Returns 0, or -1 on a write error
- * (or when memory runs out). */
+ * with only what the card carries; what vCard has no property for
+ * (status, home branch, custom values, a phone's original) goes in
+ * X-CARTA- properties and parameters the reader takes back. Returns 0,
+ * or -1 on a write error (or when memory runs out). */
 int vcard_write(FILE *out, const Carta__V1__Card *card);
 
 #endif

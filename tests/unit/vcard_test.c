@@ -1,8 +1,9 @@
 /* The vCard reader and writer without a server: versions 2.1, 3.0 and
- * 4.0, unfolding, quoted-printable and charsets, groups and labels,
- * escapes, broken cards among good ones, the caps, writing then reading
- * back, folding of long UTF-8 lines, and every file of the shared vCard
- * samples accounted for. */
+ * 4.0, unfolding, quoted-printable, base64 and charsets, groups and
+ * labels, escapes, NUL and control bytes, broken cards among good ones
+ * and the lines their reasons name, the caps, writing then reading back
+ * (Carta's own X-CARTA- fields too), folding of long UTF-8 lines, and
+ * every file of the shared vCard samples accounted for. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +58,18 @@ static void read_mem_opts(const char *text, const import_opts *o, recs *r)
 static void read_mem(const char *text, recs *r)
 {
 	read_mem_opts(text, NULL, r);
+}
+
+/* For text that holds NUL bytes: len is the whole of it. */
+static void read_mem_len(const char *text, size_t len, recs *r)
+{
+	import_src *s = NULL;
+	char err[256];
+
+	assert_int_equal(vcard_open_mem(text, len, NULL, &s, err, sizeof err),
+			 0);
+	drain(s, r);
+	assert_int_equal(r->last_rc, 0);
 }
 
 static void free_recs(recs *r)
@@ -430,6 +443,206 @@ static void test_escapes(void **state)
 	free_recs(&r);
 }
 
+/* ---- Bytes no text may hold ------------------------------------------ */
+
+/* A NUL cut values short when read as C strings: the card is rejected
+ * with the line and column of the byte, and its neighbour still read. */
+static void test_nul_rejected(void **state)
+{
+	static const char text[] = "BEGIN:VCARD\r\n"		  /* 1 */
+				   "VERSION:3.0\r\n"		  /* 2 */
+				   "FN:Nul Test\r\n"		  /* 3 */
+				   "N:Nu\0lfam;Nulgiv\0en;;;\r\n" /* 4 */
+				   "EMAIL:nul1@example.com\r\n"	  /* 5 */
+				   "NOTE:before\0after\r\n"	  /* 6 */
+				   "END:VCARD\r\n"		  /* 7 */
+				   "BEGIN:VCARD\r\n"		  /* 8 */
+				   "VERSION:3.0\r\n"		  /* 9 */
+				   "FN:Next Card\r\n"		  /* 10 */
+				   "EMAIL:nul2@example.com\r\n"	  /* 11 */
+				   "END:VCARD\r\n";		  /* 12 */
+	static const char utf8[] = "BEGIN:VCARD\n"
+				   "N:M\xc3\xbcller\0;Anna\n"
+				   "END:VCARD\n";
+	static const char ctrl[] = "BEGIN:VCARD\n"
+				   "N:Ab\x01"
+				   "c;D\n"
+				   "END:VCARD\n";
+	static const char outside[] = "\0\0\n"
+				      "BEGIN:VCARD\n"
+				      "FN:After Nul\n"
+				      "END:VCARD\n";
+	static const char marker[] = "BEGIN:VCARD\n"
+				     "FN:Cut Short\n"
+				     "END:VCARD\0\n"
+				     "END:VCARD\n"
+				     "BEGIN:VCARD\n"
+				     "FN:Whole Card\n"
+				     "END:VCARD\n";
+	recs r;
+
+	(void)state;
+	read_mem_len(text, sizeof text - 1, &r);
+	assert_int_equal(r.n, 2);
+	assert_null(r.rec[0].card);
+	assert_int_equal(r.rec[0].line, 1);
+	assert_string_equal(r.rec[0].reason,
+			    "line 4, column 5: N: NUL byte, which no text may "
+			    "hold");
+	assert_int_equal(r.rec[1].line, 8);
+	assert_string_equal(card_at(&r, 1)->identity->family_name, "Card");
+	assert_string_equal(card_at(&r, 1)->contact->emails[0]->address,
+			    "nul2@example.com");
+	free_recs(&r);
+
+	/* Columns count characters: "M\xc3\xbc" is two. */
+	read_mem_len(utf8, sizeof utf8 - 1, &r);
+	assert_string_equal(r.rec[0].reason,
+			    "line 2, column 9: N: NUL byte, which no text may "
+			    "hold");
+	free_recs(&r);
+
+	/* Any control character but tab is no text either. */
+	read_mem_len(ctrl, sizeof ctrl - 1, &r);
+	assert_string_equal(r.rec[0].reason,
+			    "line 2, column 5: N: control character 0x01, "
+			    "which no text may hold");
+	free_recs(&r);
+
+	/* Outside a card a NUL line is no blank line to skip. */
+	read_mem_len(outside, sizeof outside - 1, &r);
+	assert_int_equal(r.n, 2);
+	assert_null(r.rec[0].card);
+	assert_string_equal(r.rec[0].reason,
+			    "line 1, column 1: NUL byte outside a card");
+	assert_string_equal(card_at(&r, 1)->identity->family_name, "Nul");
+	free_recs(&r);
+
+	/* "END:VCARD" then a NUL ends no card: the card is rejected at the
+	 * NUL, and the next END:VCARD closes it. */
+	read_mem_len(marker, sizeof marker - 1, &r);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.rec[0].reason,
+			    "line 3, column 10: END: NUL byte, which no text "
+			    "may hold");
+	assert_string_equal(card_at(&r, 1)->identity->given_name, "Whole");
+	free_recs(&r);
+}
+
+/* A NUL or control character that decoding brings is refused as well:
+ * quoted-printable (with and without a charset) and base64, which the
+ * reader decodes for the properties it keeps. */
+static void test_decoded_nul_rejected(void **state)
+{
+	recs r;
+
+	(void)state;
+	read_mem("BEGIN:VCARD\r\n"					/* 1 */
+		 "VERSION:2.1\r\n"					/* 2 */
+		 "N:Qp;Plain\r\n"					/* 3 */
+		 "NOTE;ENCODING=QUOTED-PRINTABLE:before=00after\r\n"	/* 4 */
+		 "END:VCARD\r\n"					/* 5 */
+		 "BEGIN:VCARD\r\n"					/* 6 */
+		 "VERSION:2.1\r\n"					/* 7 */
+		 "N:Qp;Latin\r\n"					/* 8 */
+		 "NOTE;CHARSET=ISO-8859-1;QUOTED-PRINTABLE:caf=E9=\r\n" /* 9 */
+		 "=00\r\n"						/* 10 */
+		 "END:VCARD\r\n"					/* 11 */
+		 "BEGIN:VCARD\r\n"					/* 12 */
+		 "VERSION:3.0\r\n"					/* 13 */
+		 "N:B64;Nul\r\n"					/* 14 */
+		 "NOTE;ENCODING=b:YmVmb3JlAGFmdGVy\r\n"			/* 15 */
+		 "END:VCARD\r\n"					/* 16 */
+		 "BEGIN:VCARD\r\n"					/* 17 */
+		 "VERSION:3.0\r\n"					/* 18 */
+		 "N:Qp;Control\r\n"					/* 19 */
+		 "NOTE;ENCODING=QUOTED-PRINTABLE:form=0Cfeed\r\n"	/* 20 */
+		 "END:VCARD\r\n"					/* 21 */
+		 "BEGIN:VCARD\r\n"					/* 22 */
+		 "VERSION:3.0\r\n"					/* 23 */
+		 "N:B64;Good\r\n"					/* 24 */
+		 "NOTE;ENCODING=b:Y2Fmw6kK\r\n"				/* 25 */
+		 " IGxpbmUgdHdv\r\n"					/* 26 */
+		 "ORG;ENCODING=b:not*base64\r\n"			/* 27 */
+		 "END:VCARD\r\n"					/* 28 */
+		 "BEGIN:VCARD\r\n"					/* 29 */
+		 "VERSION:3.0\r\n"					/* 30 */
+		 "N:B64;Good\r\n"					/* 31 */
+		 "NOTE;ENCODING=b:Y2Fmw6kK\r\n"				/* 32 */
+		 " IGxpbmUgdHdv\r\n"					/* 33 */
+		 "END:VCARD\r\n",					/* 34 */
+		 &r);
+	assert_int_equal(r.n, 6);
+	assert_string_equal(r.rec[0].reason,
+			    "line 4: NOTE: NUL byte in the decoded value, "
+			    "which no text may hold");
+	/* The property's line, where it starts. */
+	assert_int_equal(r.rec[1].line, 6);
+	assert_string_equal(r.rec[1].reason,
+			    "line 9: NOTE: NUL byte in the decoded value, "
+			    "which no text may hold");
+	assert_string_equal(r.rec[2].reason,
+			    "line 15: NOTE: NUL byte in the decoded value, "
+			    "which no text may hold");
+	assert_string_equal(r.rec[3].reason,
+			    "line 20: NOTE: control character 0x0C in the "
+			    "decoded value, which no text may hold");
+	assert_string_equal(r.rec[4].reason, "line 27: ORG: not valid base64");
+	assert_string_equal(card_at(&r, 5)->notes[0]->text,
+			    "caf\xc3\xa9\n line two");
+	free_recs(&r);
+}
+
+/* A reason names the line of the property at fault, not the card's
+ * first line (which stays the record's): the physical line of a bad byte
+ * in a folded value, the property's own line for what decoding finds. */
+static void test_reason_names_property_line(void **state)
+{
+	static const char text[] =
+	    "BEGIN:VCARD\r\n"			  /* 1 */
+	    "VERSION:3.0\r\n"			  /* 2 */
+	    "N:Fold;Ed\r\n"			  /* 3 */
+	    "NOTE:a long note\r\n"		  /* 4 */
+	    "  that goes on\r\n"		  /* 5 */
+	    " and o\0n\r\n"			  /* 6 */
+	    "END:VCARD\r\n"			  /* 7 */
+	    "BEGIN:VCARD\r\n"			  /* 8 */
+	    "VERSION:2.1\r\n"			  /* 9 */
+	    "N:Soft;Break\r\n"			  /* 10 */
+	    "NOTE;QUOTED-PRINTABLE:one=\r\n"	  /* 11 */
+	    "tw\0o\r\n"				  /* 12 */
+	    "END:VCARD\r\n"			  /* 13 */
+	    "BEGIN:VCARD\r\n"			  /* 14 */
+	    "VERSION:2.1\r\n"			  /* 15 */
+	    "N:Tel;Line\r\n"			  /* 16 */
+	    "EMAIL:tel@example.com\r\n"		  /* 17 */
+	    "ORG:Acme\r\n"			  /* 18 */
+	    "TITLE:buyer\r\n"			  /* 19 */
+	    "NOTE:fine\r\n"			  /* 20 */
+	    "TEL;ENCODING=QUOTED-PRINTABLE:=\r\n" /* 21 */
+	    "+34 600=00111 222\r\n"		  /* 22 */
+	    "END:VCARD\r\n";			  /* 23 */
+	recs r;
+
+	(void)state;
+	read_mem_len(text, sizeof text - 1, &r);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.rec[0].line, 1);
+	assert_string_equal(r.rec[0].reason,
+			    "line 6, column 7: NOTE: NUL byte, which no text "
+			    "may hold");
+	assert_int_equal(r.rec[1].line, 8);
+	assert_string_equal(r.rec[1].reason,
+			    "line 12, column 3: NOTE: NUL byte, which no text "
+			    "may hold");
+	assert_int_equal(r.rec[2].line, 14);
+	assert_string_equal(
+	    r.rec[2].reason,
+	    "line 21: TEL: NUL byte in the decoded value, which "
+	    "no text may hold");
+	free_recs(&r);
+}
+
 /* ---- Broken cards among good ones -------------------------------------- */
 
 static void test_broken_among_good(void **state)
@@ -650,8 +863,10 @@ static void test_write_read_back(void **state)
 
 	text = write_card(&card, &len);
 	assert_non_null(strstr(text, "BEGIN:VCARD\r\nVERSION:4.0\r\n"));
-	assert_non_null(strstr(text, "\r\nTEL;TYPE=cell;VALUE=uri;PREF=1:"
-				     "tel:+34600111222\r\n"));
+	/* What was typed goes in a parameter (folded here at 75 octets). */
+	assert_non_null(strstr(text, "\r\nTEL;TYPE=cell;VALUE=uri;PREF=1;"
+				     "X-CARTA-ORIGINAL=\"600 111 222\":"
+				     "tel:+34600111\r\n 222\r\n"));
 	assert_non_null(strstr(text, "\r\nEMAIL;TYPE=work:maria@example.com"
 				     "\r\n"));
 	assert_non_null(strstr(text, "\r\nBDAY:19800501\r\n"));
@@ -678,11 +893,14 @@ static void test_write_read_back(void **state)
 		assert_int_equal(b->contact->emails[i]->primary, e[i].primary);
 	}
 	assert_int_equal(b->contact->n_phones, 3);
-	/* A normalised number is written as tel:E164, read back as both. */
+	/* A normalised number is written as tel:E164, what was typed in
+	 * X-CARTA-ORIGINAL; both read back. */
 	assert_string_equal(b->contact->phones[0]->number, "+34600111222");
-	assert_string_equal(b->contact->phones[0]->original, "+34600111222");
+	assert_string_equal(b->contact->phones[0]->original, "600 111 222");
 	assert_string_equal(b->contact->phones[1]->number, "+34911111111");
+	assert_string_equal(b->contact->phones[1]->original, "91 111 11 11");
 	assert_string_equal(b->contact->phones[2]->number, "ask at the desk");
+	assert_string_equal(b->contact->phones[2]->original, "ask at the desk");
 	for (size_t i = 0; i < 3; i++) {
 		assert_string_equal(b->contact->phones[i]->label, p[i].label);
 		assert_int_equal(b->contact->phones[i]->primary, p[i].primary);
@@ -724,6 +942,126 @@ static void test_write_read_back(void **state)
 				  "X-CARTA-NUMBER:C-000001\r\n"
 				  "END:VCARD\r\n");
 	free(text);
+}
+
+/* text without its folds (CRLF and a space), in place. */
+static char *unfold(char *text)
+{
+	char *w = text;
+
+	for (const char *r = text; *r != '\0'; r++) {
+		if (r[0] == '\r' && r[1] == '\n' && r[2] == ' ') {
+			r += 2;
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	return text;
+}
+
+/* What only Carta's cards hold comes back: status, home branch, custom
+ * values and what was typed for each phone. */
+static void test_write_read_back_carta(void **state)
+{
+	static const char *const statuses[] = {"prospect", "inactive",
+					       "archived", "active"};
+	Carta__V1__Card card = CARTA__V1__CARD__INIT;
+	Carta__V1__Identity id = CARTA__V1__IDENTITY__INIT;
+	Carta__V1__Contact ct = CARTA__V1__CONTACT__INIT;
+	Carta__V1__Phone p[3] = {CARTA__V1__PHONE__INIT, CARTA__V1__PHONE__INIT,
+				 CARTA__V1__PHONE__INIT},
+			 *pp[3] = {&p[0], &p[1], &p[2]};
+	Carta__V1__CustomValue cv[3] = {CARTA__V1__CUSTOM_VALUE__INIT,
+					CARTA__V1__CUSTOM_VALUE__INIT,
+					CARTA__V1__CUSTOM_VALUE__INIT},
+			       *cvp[3] = {&cv[0], &cv[1], &cv[2]};
+	const Carta__V1__Card *b;
+	char *text;
+	size_t len;
+	recs r;
+
+	(void)state;
+	id.number = "C-000007";
+	id.given_name = "Ana";
+	id.family_name = "Ruiz";
+	id.home_branch = "MAD-Centro";
+	p[0].number = "+34600111222";
+	p[0].original = "(+34) 600 \"111\" 222, ^ext; 9";
+	p[0].label = "mobile";
+	p[0].primary = true;
+	p[1].number = "+34911111111";
+	p[1].original = "+34911111111"; /* typed as stored: no parameter */
+	p[1].label = "desk phone";
+	p[2].number = "+34922222222";
+	p[2].original = "922 22 22 22";
+	ct.n_phones = 3;
+	ct.phones = pp;
+	cv[0].field = "loyalty_tier";
+	cv[0].value = "gold";
+	cv[0].section = CARTA__V1__SECTION__SECTION_PREFERENCES;
+	cv[1].field = "nickname";
+	cv[1].value = "La \"Jefa\"; of, all\\ \xc3\xa1";
+	cv[1].section = CARTA__V1__SECTION__SECTION_IDENTITY;
+	cv[2].field = "empty_one"; /* no value: nothing to write */
+	card.identity = &id;
+	card.contact = &ct;
+	card.n_custom = 3;
+	card.custom = cvp;
+
+	for (size_t k = 0; k < sizeof statuses / sizeof statuses[0]; k++) {
+		id.status = (char *)statuses[k];
+		text = unfold(write_card(&card, &len));
+		assert_non_null(strstr(text,
+				       "\r\nX-CARTA-HOME-BRANCH:MAD-Centro"
+				       "\r\n"));
+		assert_non_null(strstr(text, "\r\nX-CARTA-CUSTOM:loyalty_tier;"
+					     "gold\r\n"));
+		assert_null(strstr(text, "empty_one"));
+		assert_non_null(strstr(text, "\r\nTEL;TYPE=cell;VALUE=uri;"
+					     "PREF=1;X-CARTA-ORIGINAL=\"(+34) "
+					     "600 ^'111^' 222, ^^ext; 9\":"));
+		assert_non_null(strstr(text, "\r\nitem1.TEL;VALUE=uri:"
+					     "tel:+34911111111\r\n"));
+		read_mem(text, &r);
+		free(text);
+		assert_int_equal(r.n, 1);
+		b = card_at(&r, 0);
+		assert_null(r.rec[0].note);
+		assert_string_equal(b->identity->number, "C-000007");
+		assert_string_equal(b->identity->status, statuses[k]);
+		assert_string_equal(b->identity->home_branch, "MAD-Centro");
+		assert_int_equal(b->contact->n_phones, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_string_equal(b->contact->phones[i]->number,
+					    p[i].number);
+			assert_string_equal(b->contact->phones[i]->original,
+					    p[i].original);
+			assert_string_equal(b->contact->phones[i]->label,
+					    p[i].label);
+			assert_int_equal(b->contact->phones[i]->primary,
+					 p[i].primary);
+		}
+		/* The server sets each value's section from its field. */
+		assert_int_equal(b->n_custom, 2);
+		for (size_t i = 0; i < 2; i++) {
+			assert_string_equal(b->custom[i]->field, cv[i].field);
+			assert_string_equal(b->custom[i]->value, cv[i].value);
+		}
+		free_recs(&r);
+	}
+
+	/* A custom value without a field or a value is none. */
+	read_mem("BEGIN:VCARD\nFN:Some One\nX-CARTA-CUSTOM:tier\n"
+		 "X-CARTA-CUSTOM:;gold\nX-CARTA-CUSTOM:tier;\n"
+		 "X-CARTA-CUSTOM:a\\;b;c\\;d\nEND:VCARD\n",
+		 &r);
+	b = card_at(&r, 0);
+	assert_int_equal(b->n_custom, 1);
+	assert_string_equal(b->custom[0]->field, "a;b");
+	assert_string_equal(b->custom[0]->value, "c;d");
+	assert_string_equal(b->identity->status, "");
+	free_recs(&r);
 }
 
 /* Long lines of 2- and 3-octet characters: every line at most 75 octets
@@ -949,11 +1287,15 @@ int main(void)
 	    cmocka_unit_test(test_utf16_file),
 	    cmocka_unit_test(test_groups),
 	    cmocka_unit_test(test_escapes),
+	    cmocka_unit_test(test_nul_rejected),
+	    cmocka_unit_test(test_decoded_nul_rejected),
+	    cmocka_unit_test(test_reason_names_property_line),
 	    cmocka_unit_test(test_broken_among_good),
 	    cmocka_unit_test(test_structure_errors),
 	    cmocka_unit_test(test_photo_skipped),
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_write_read_back),
+	    cmocka_unit_test(test_write_read_back_carta),
 	    cmocka_unit_test(test_write_folding),
 	    cmocka_unit_test(test_shared_files),
 	    cmocka_unit_test(test_shared_values),
