@@ -27,8 +27,8 @@ struct csv_table {
 	/* The row being built by the libcsv callbacks. */
 	char **fields;
 	size_t n, cap;
+	size_t cells; /* n, and those past CSV_TABLE_MAX_FIELDS */
 	bool row_done;
-	bool too_many;
 	bool nomem;
 };
 
@@ -70,6 +70,7 @@ static void free_fields(csv_table *t)
 	for (size_t i = 0; i < t->n; i++)
 		free(t->fields[i]);
 	t->n = 0;
+	t->cells = 0;
 }
 
 static void on_field(void *s, size_t len, void *data)
@@ -77,10 +78,11 @@ static void on_field(void *s, size_t len, void *data)
 	csv_table *t = data;
 	char *v;
 
-	if (t->n >= CSV_TABLE_MAX_FIELDS) {
-		t->too_many = true;
+	/* Past the limit a cell is only counted: the reader rejects the
+	 * row, and the next one is read. */
+	t->cells++;
+	if (t->n >= CSV_TABLE_MAX_FIELDS)
 		return;
-	}
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 32;
 		char **nf = realloc(t->fields, ncap * sizeof *nf);
@@ -192,6 +194,29 @@ static unsigned long char_column(const char *buf, size_t line_start, size_t off)
 		if (((unsigned char)buf[i] & 0xC0) != 0x80)
 			col++;
 	return col;
+}
+
+/* Where a quote left open at the end of the file opens, in the record
+ * starting at from: libcsv (strict) read every quote before it as one
+ * opening a field, closing it or doubled inside it. */
+static size_t open_quote(const char *buf, size_t from, size_t len)
+{
+	size_t at = from;
+	bool quoted = false;
+
+	for (size_t i = from; i < len; i++) {
+		if (buf[i] != '"')
+			continue;
+		if (!quoted) {
+			quoted = true;
+			at = i;
+		} else if (i + 1 < len && buf[i + 1] == '"') {
+			i++;
+		} else {
+			quoted = false;
+		}
+	}
+	return at;
 }
 
 static int load(const char *path, char **out, size_t *outlen,
@@ -366,6 +391,29 @@ static int parser_start(csv_table *t)
 	return 0;
 }
 
+struct bom {
+	const char *bytes;
+	size_t len;
+	const char *mark, *name, *option;
+};
+
+/* The byte-order mark of an encoding other than UTF-8 that buf starts
+ * with, or NULL. UTF-32's comes first: it starts as UTF-16's does. */
+static const struct bom *other_bom(const char *buf, size_t len)
+{
+	static const struct bom boms[] = {
+	    {"\xFF\xFE\0\0", 4, "FF FE 00 00", "UTF-32", "utf-32"},
+	    {"\xFF\xFE", 2, "FF FE", "UTF-16", "utf-16"},
+	    {"\xFE\xFF", 2, "FE FF", "UTF-16", "utf-16"},
+	};
+
+	for (size_t i = 0; i < sizeof boms / sizeof boms[0]; i++)
+		if (len >= boms[i].len &&
+		    memcmp(buf, boms[i].bytes, boms[i].len) == 0)
+			return &boms[i];
+	return NULL;
+}
+
 int csv_table_open(const char *path, const char *encoding, char delimiter,
 		   csv_table **out, char *err, size_t errlen)
 {
@@ -384,8 +432,18 @@ int csv_table_open(const char *path, const char *encoding, char delimiter,
 
 	/* A named encoding (other than UTF-8 itself) is converted whole;
 	 * UTF-8 is checked line by line as rows are read. */
-	if (encoding && *encoding && strcasecmp(encoding, "utf-8") != 0 &&
-	    strcasecmp(encoding, "utf8") != 0) {
+	bool named = encoding && *encoding &&
+		     strcasecmp(encoding, "utf-8") != 0 &&
+		     strcasecmp(encoding, "utf8") != 0;
+	const struct bom *bom = named ? NULL : other_bom(raw, rawlen);
+	if (bom) {
+		snprintf(err, errlen,
+			 "%s: looks like %s (it starts with the byte-order "
+			 "mark %s): pass --encoding %s; nothing was imported",
+			 path, bom->name, bom->mark, bom->option);
+		goto fail;
+	}
+	if (named) {
 		if (convert(path, encoding, raw, rawlen, &t->buf, &t->len, err,
 			    errlen) != 0)
 			goto fail;
@@ -437,6 +495,7 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 {
 	bool in_row = false;
 	unsigned long start_line = t->line;
+	size_t start_pos = t->pos;
 
 	if (t->failed) {
 		snprintf(err, errlen, "%s", t->failure);
@@ -446,6 +505,7 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 	t->row_done = false;
 	row->fields = NULL;
 	row->n = 0;
+	row->cells = 0;
 
 	while (t->pos < t->len) {
 		size_t end = line_end(t->buf, t->pos, t->len);
@@ -466,8 +526,10 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 			row->line = start_line;
 			return 1;
 		}
-		if (!in_row)
+		if (!in_row) {
 			start_line = t->line;
+			start_pos = t->pos;
+		}
 
 		bad = utf8_bad(t->buf, t->pos, end);
 		if (bad < end) {
@@ -499,8 +561,11 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 
 		size_t fed = csv_parse(&t->p, t->buf + t->pos, end - t->pos,
 				       on_field, on_row, t);
-		if (t->nomem || t->too_many || fed < end - t->pos) {
-			if (fed < end - t->pos && !t->nomem && !t->too_many)
+		if (t->nomem || fed < end - t->pos) {
+			if (t->nomem)
+				snprintf(t->failure, sizeof t->failure,
+					 "line %lu: out of memory", t->line);
+			else
 				snprintf(
 				    t->failure, sizeof t->failure,
 				    "line %lu, column %lu: a quote in the "
@@ -508,11 +573,6 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 				    "field and double the quotes inside)",
 				    t->line,
 				    char_column(t->buf, t->pos, t->pos + fed));
-			else
-				snprintf(t->failure, sizeof t->failure,
-					 "line %lu: %s", t->line,
-					 t->nomem ? "out of memory"
-						  : "too many fields");
 			return stop(t, err, errlen);
 		}
 		t->pos = end;
@@ -522,6 +582,7 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 		if (t->row_done) {
 			row->fields = t->fields;
 			row->n = t->n;
+			row->cells = t->cells;
 			row->line = start_line;
 			return 1;
 		}
@@ -530,19 +591,31 @@ int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen)
 	if (!in_row)
 		return 0;
 	if (csv_fini(&t->p, on_field, on_row, t) != 0) {
+		size_t at = open_quote(t->buf, start_pos, t->len);
+		unsigned long line = start_line;
+		size_t line_start = start_pos;
+
+		for (size_t i = start_pos; i < at; i++) {
+			if (t->buf[i] == '\n' ||
+			    (t->buf[i] == '\r' && t->buf[i + 1] != '\n')) {
+				line++;
+				line_start = i + 1;
+			}
+		}
 		snprintf(t->failure, sizeof t->failure,
-			 "line %lu: a quoted field is never closed",
-			 start_line);
+			 "line %lu, column %lu: this quote opens a field "
+			 "that is never closed",
+			 line, char_column(t->buf, line_start, at));
 		return stop(t, err, errlen);
 	}
-	if (t->nomem || t->too_many) {
-		snprintf(t->failure, sizeof t->failure, "line %lu: %s",
-			 start_line,
-			 t->nomem ? "out of memory" : "too many fields");
+	if (t->nomem) {
+		snprintf(t->failure, sizeof t->failure,
+			 "line %lu: out of memory", start_line);
 		return stop(t, err, errlen);
 	}
 	row->fields = t->fields;
 	row->n = t->n;
+	row->cells = t->cells;
 	row->line = start_line;
 	return 1;
 }

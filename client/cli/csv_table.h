@@ -13,22 +13,27 @@
 
 /* Files larger than this are refused at open. */
 #define CSV_TABLE_MAX_BYTES (512u * 1024u * 1024u)
-/* Rows with more fields than this stop the file. */
+/* Fields kept of one row: a row with more comes with these and its count
+ * of cells, for the reader to reject it. */
 #define CSV_TABLE_MAX_FIELDS 4096
 
 typedef struct csv_table csv_table;
 
 /* One row; fields (n of them, NUL-terminated, trimmed of white space) are
  * owned by the table and valid until the next csv_table_next or
- * csv_table_rewind. n is 0 for a blank line. */
+ * csv_table_rewind. n is 0 for a blank line. cells is the row's count of
+ * cells: more than n when it has more than CSV_TABLE_MAX_FIELDS, of which
+ * only the first are kept. */
 typedef struct {
 	char **fields;
 	size_t n;
+	size_t cells;
 	unsigned long line; /* physical line where the row starts */
 } csv_row;
 
 /* Opens path ("-" is standard input). encoding NULL or "" means UTF-8
- * (a BOM is skipped); any other name goes through iconv. delimiter 0
+ * (a BOM is skipped; a UTF-16 or UTF-32 BOM is refused, naming the
+ * encoding to pass); any other name goes through iconv. delimiter 0
  * means detect it from the first line: the most frequent of comma,
  * semicolon and tab outside quotes (comma on a tie or when none).
  * Returns 0 and *out (free with csv_table_close), or -1 with a message
@@ -38,8 +43,8 @@ int csv_table_open(const char *path, const char *encoding, char delimiter,
 
 /* The next row: 1 with *row filled, 0 at the end, -1 on an error that
  * stops the file (bytes that are not UTF-8, a quote left open, broken
- * quoting), with "line L, column C: ..." in err. After -1 every call
- * returns -1 again. */
+ * quoting), with "line L, column C: ..." in err (for a quote left open,
+ * where it opens). After -1 every call returns -1 again. */
 int csv_table_next(csv_table *t, csv_row *row, char *err, size_t errlen);
 
 /* Back to the first row, to read the file again. */

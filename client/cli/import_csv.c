@@ -42,6 +42,8 @@ enum target {
 	T_POSTAL,
 	T_REGION,
 	T_COUNTRY,
+	T_LABEL,      /* the labels of another column's values */
+	T_ADDR_LABEL, /* the label of an address */
 	T_BIRTH,
 	T_BYEAR,
 	T_BMONTH,
@@ -64,17 +66,22 @@ enum target {
 /* Day, month and year order of dates in a column. */
 enum order { O_NONE, O_DMY, O_MDY, O_YMD };
 
+/* No column: a colmap's label_col when its values have no label column. */
+#define NO_COL SIZE_MAX
+
 typedef struct {
 	enum target t;
-	int addr;	   /* address index for street..country */
+	int addr;	   /* address index for street..country, T_ADDR_LABEL */
 	const char *label; /* "home", "work", "mobile", or NULL */
 	char *custom;	   /* custom field name (owned), T_CUSTOM */
 	enum order order;  /* date columns: the order to read them in */
 	bool split;	   /* several values in a cell, "a ::: b" */
+	size_t label_col;  /* the column labelling each value, or NO_COL */
 } colmap;
 
 /* Automatic mapping: header names (lower case) of the layouts the issue
- * names, and Carta's own export. */
+ * names, and Carta's own export. Google's numbered columns ("E-mail 2 -
+ * Value", "Address 1 - City") are read by google_target. */
 static const struct {
 	const char *name;
 	enum target t;
@@ -118,7 +125,6 @@ static const struct {
     {"mobile", T_PHONE, 0, NULL},
     {"surname", T_FAMILY, 0, NULL},
     {"company name", T_COMPANY, 0, NULL},
-    {"organization", T_COMPANY, 0, NULL},
     {"birth date", T_BIRTH, 0, NULL},
     {"birthdate", T_BIRTH, 0, NULL},
     /* datablist customers and people. */
@@ -131,35 +137,17 @@ static const struct {
     {"sex", T_GENDER, 0, NULL},
     {"date of birth", T_BIRTH, 0, NULL},
     {"job title", T_PROFESSION, 0, NULL},
-    /* Google Contacts. */
+    /* Google Contacts: the older layout (Given Name, Organization 1 -
+     * Name) and the current one (First Name, Organization Name). */
     {"name", T_FULL, 0, NULL},
     {"given name", T_GIVEN, 0, NULL},
     {"family name", T_FAMILY, 0, NULL},
     {"birthday", T_BIRTH, 0, NULL},
     {"occupation", T_PROFESSION, 0, NULL},
-    {"e-mail 1 - value", T_EMAIL, 0, NULL},
-    {"e-mail 2 - value", T_EMAIL, 0, NULL},
-    {"e-mail 3 - value", T_EMAIL, 0, NULL},
-    {"e-mail 4 - value", T_EMAIL, 0, NULL},
-    {"phone 1 - value", T_PHONE, 0, NULL},
-    {"phone 2 - value", T_PHONE, 0, NULL},
-    {"phone 3 - value", T_PHONE, 0, NULL},
-    {"phone 4 - value", T_PHONE, 0, NULL},
-    {"phone 5 - value", T_PHONE, 0, NULL},
-    {"phone 6 - value", T_PHONE, 0, NULL},
-    {"phone 7 - value", T_PHONE, 0, NULL},
-    {"address 1 - street", T_STREET, 0, NULL},
-    {"address 1 - city", T_CITY, 0, NULL},
-    {"address 1 - region", T_REGION, 0, NULL},
-    {"address 1 - postal code", T_POSTAL, 0, NULL},
-    {"address 1 - country", T_COUNTRY, 0, NULL},
-    {"address 2 - street", T_STREET, 1, NULL},
-    {"address 2 - city", T_CITY, 1, NULL},
-    {"address 2 - region", T_REGION, 1, NULL},
-    {"address 2 - postal code", T_POSTAL, 1, NULL},
-    {"address 2 - country", T_COUNTRY, 1, NULL},
     {"organization 1 - name", T_COMPANY, 0, NULL},
     {"organization 1 - title", T_PROFESSION, 0, NULL},
+    {"organization name", T_COMPANY, 0, NULL},
+    {"organization title", T_PROFESSION, 0, NULL},
     /* Outlook. */
     {"display name", T_FULL, 0, NULL},
     {"e-mail address", T_EMAIL, 0, NULL},
@@ -178,6 +166,8 @@ static const struct {
     {"car phone", T_PHONE, 0, NULL},
     {"other phone", T_PHONE, 0, "other"},
     {"home street", T_STREET, 0, NULL},
+    {"home street 2", T_STREET, 0, NULL},
+    {"home street 3", T_STREET, 0, NULL},
     {"home city", T_CITY, 0, NULL},
     {"home state", T_REGION, 0, NULL},
     {"home zip", T_POSTAL, 0, NULL},
@@ -185,18 +175,24 @@ static const struct {
     {"home country", T_COUNTRY, 0, NULL},
     {"home country/region", T_COUNTRY, 0, NULL},
     {"business street", T_STREET, 1, NULL},
+    {"business street 2", T_STREET, 1, NULL},
+    {"business street 3", T_STREET, 1, NULL},
     {"business city", T_CITY, 1, NULL},
     {"business state", T_REGION, 1, NULL},
     {"business postal code", T_POSTAL, 1, NULL},
+    {"business country", T_COUNTRY, 1, NULL},
     {"business country/region", T_COUNTRY, 1, NULL},
     {"work city", T_CITY, 1, NULL},
     {"work state", T_REGION, 1, NULL},
     {"work zip", T_POSTAL, 1, NULL},
     {"work country", T_COUNTRY, 1, NULL},
     {"other street", T_STREET, 2, NULL},
+    {"other street 2", T_STREET, 2, NULL},
+    {"other street 3", T_STREET, 2, NULL},
     {"other city", T_CITY, 2, NULL},
     {"other state", T_REGION, 2, NULL},
     {"other postal code", T_POSTAL, 2, NULL},
+    {"other country", T_COUNTRY, 2, NULL},
     {"other country/region", T_COUNTRY, 2, NULL},
     /* Thunderbird. */
     {"primary email", T_EMAIL, 0, NULL},
@@ -446,6 +442,17 @@ static void row_reason(import_src *s, size_t col, const char *v,
 	snprintf(out, cap, "%s", tmp.reason);
 }
 
+/* Whether row has more cells than the table keeps, which rejects it;
+ * the reason goes into reason. */
+static bool too_wide(const csv_row *row, char *reason, size_t cap)
+{
+	if (row->cells <= row->n)
+		return false;
+	snprintf(reason, cap, "%zu fields; a row may have at most %d",
+		 row->cells, CSV_TABLE_MAX_FIELDS);
+	return true;
+}
+
 /* A mapped value longer than any card field may be (the server refuses
  * it unread) rejects its row here, with its real length; sent, it would
  * only make the record too large to send. */
@@ -505,6 +512,17 @@ static bool split_date(const char *v, int num[3], size_t len[3])
 		}
 	}
 	return i == end;
+}
+
+/* Whether v is a date of zeros, which exports write for no date:
+ * Outlook's "0/0/00", "0000-00-00". */
+static bool zero_date(const char *v)
+{
+	int num[3];
+	size_t len[3];
+
+	return split_date(v, num, len) && num[0] == 0 && num[1] == 0 &&
+	       num[2] == 0;
 }
 
 /* Reads v in order o into out ("YYYY-MM-DD"). Returns 0, -1 when it is
@@ -805,6 +823,70 @@ static int map_target(colmap *c, const char *t)
 	return 0;
 }
 
+/* Whether the n bytes at s are word, in any case. */
+static bool is_word(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+/* Google Contacts numbers the columns of repeated fields: "E-mail 2 -
+ * Value", "Phone 3 - Label", "Address 1 - City" (the older layout writes
+ * "- Type" for "- Label"). Maps those of emails and phones, however many,
+ * and of the first ROW_ADDR_MAX addresses; an address's extended address
+ * (the second street line) joins its street. */
+static void google_target(colmap *c, const char *header)
+{
+	static const struct {
+		const char *part;
+		enum target t;
+	} addr_parts[] = {
+	    {"street", T_STREET},      {"extended address", T_STREET},
+	    {"city", T_CITY},	       {"region", T_REGION},
+	    {"postal code", T_POSTAL}, {"country", T_COUNTRY},
+	    {"label", T_ADDR_LABEL},   {"type", T_ADDR_LABEL},
+	};
+	enum target kind;
+	size_t n, k = 0, num = 0;
+	const char *h = trimmed(header, &n);
+
+	if (n > 7 && strncasecmp(h, "e-mail ", 7) == 0) {
+		kind = T_EMAIL;
+		k = 7;
+	} else if (n > 6 && strncasecmp(h, "phone ", 6) == 0) {
+		kind = T_PHONE;
+		k = 6;
+	} else if (n > 8 && strncasecmp(h, "address ", 8) == 0) {
+		kind = T_STREET;
+		k = 8;
+	} else {
+		return;
+	}
+	for (; k < n && isdigit((unsigned char)h[k]) && num < 1000; k++)
+		num = num * 10 + (size_t)(h[k] - '0');
+	if (num == 0 || n - k < 3 || memcmp(h + k, " - ", 3) != 0)
+		return;
+	h += k + 3;
+	n -= k + 3;
+
+	if (kind != T_STREET) {
+		if (is_word(h, n, "value")) {
+			c->t = kind;
+			/* "a@example.com ::: b@example.com" */
+			c->split = true;
+		} else if (is_word(h, n, "label") || is_word(h, n, "type")) {
+			c->t = T_LABEL;
+		}
+		return;
+	}
+	if (num > ROW_ADDR_MAX)
+		return;
+	for (size_t i = 0; i < sizeof addr_parts / sizeof addr_parts[0]; i++)
+		if (is_word(h, n, addr_parts[i].part)) {
+			c->t = addr_parts[i].t;
+			c->addr = (int)num - 1;
+		}
+}
+
 static void auto_target(import_src *s, colmap *c, const char *header)
 {
 	if (s->purchases) {
@@ -819,10 +901,47 @@ static void auto_target(import_src *s, colmap *c, const char *header)
 			c->t = auto_map[k].t;
 			c->addr = auto_map[k].addr;
 			c->label = auto_map[k].label;
-			/* Google's "E-mail 1 - Value" and "Phone 1 - Value"
-			 * hold "a@example.com ::: b@example.com". */
-			c->split = strstr(auto_map[k].name, " - value") != NULL;
+			return;
 		}
+	google_target(c, header);
+}
+
+/* A Google header without its last part: "Phone 2" of "Phone 2 - Label";
+ * the start, and *n bytes. */
+static const char *google_stem(const char *header, size_t *n)
+{
+	const char *h = trimmed(header, n);
+
+	while (*n >= 3 && memcmp(h + *n - 3, " - ", 3) != 0)
+		(*n)--;
+	*n = *n >= 3 ? *n - 3 : 0;
+	return h;
+}
+
+/* Gives each Google label column ("Phone 2 - Label") to the value column
+ * of the same stem ("Phone 2 - Value"), which reads it; a label column
+ * without one is ignored. */
+static void link_labels(import_src *s)
+{
+	for (size_t i = 0; i < s->ncols; i++) {
+		size_t ni, nj;
+		const char *hi = google_stem(s->headers[i], &ni);
+		bool linked = false;
+
+		if (s->map[i].t != T_LABEL)
+			continue;
+		for (size_t j = 0; j < s->ncols && !linked; j++) {
+			const char *hj = google_stem(s->headers[j], &nj);
+
+			if (!s->map[j].split || s->map[j].label_col != NO_COL ||
+			    ni != nj || strncasecmp(hi, hj, ni) != 0)
+				continue;
+			s->map[j].label_col = i;
+			linked = true;
+		}
+		if (!linked)
+			s->map[i].t = T_NONE;
+	}
 }
 
 /* Lists every unmapped header for the first record's note. Returns 0,
@@ -861,6 +980,7 @@ static int build_map(import_src *s, char *err, size_t errlen)
 	if (!s->map)
 		goto nomem;
 	for (size_t i = 0; i < s->ncols; i++) {
+		s->map[i].label_col = NO_COL;
 		if (s->m.n == 0) {
 			auto_target(s, &s->map[i], s->headers[i]);
 		} else {
@@ -869,9 +989,11 @@ static int build_map(import_src *s, char *err, size_t errlen)
 				    map_target(&s->map[i], s->m.target[k]) != 0)
 					goto nomem;
 		}
-		if (s->map[i].t != T_NONE)
-			any = true;
 	}
+	link_labels(s);
+	for (size_t i = 0; i < s->ncols; i++)
+		if (s->map[i].t != T_NONE && s->map[i].t != T_ADDR_LABEL)
+			any = true;
 
 	/* A mapping entry for a column the file lacks is a mistake in the
 	 * mapping (or the wrong file): say which. */
@@ -962,14 +1084,18 @@ static int date_orders(import_src *s, enum order fmt, char *err, size_t errlen)
 	if (!seen)
 		goto nomem;
 
-	/* The header was read already: the rest of the file follows. */
+	/* The header was read already: the rest of the file follows; a row
+	 * too wide to read is rejected when it comes. */
 	while ((r = csv_table_next(s->t, &row, err, errlen)) == 1) {
+		if (row.cells > row.n)
+			continue;
 		for (size_t i = 0; i < row.n && i < s->ncols; i++) {
 			int n[3], kind;
 			size_t len[3];
 
 			if (!is_date_target(s->map[i].t) ||
-			    !split_date(row.fields[i], n, len) || len[2] != 4)
+			    !split_date(row.fields[i], n, len) || len[2] != 4 ||
+			    zero_date(row.fields[i]))
 				continue;
 			if (n[0] > 12 && n[1] <= 12)
 				kind = SEEN_DM;
@@ -1054,6 +1180,13 @@ static int read_header(import_src *s, char *err, size_t errlen)
 	}
 	if (r == 0) {
 		snprintf(err, errlen, "%s: empty file, no header", s->path);
+		return -1;
+	}
+	if (row.cells > row.n) {
+		snprintf(err, errlen,
+			 "%s: line %lu: the header has %zu columns; a row may "
+			 "have at most %d",
+			 s->path, row.line, row.cells, CSV_TABLE_MAX_FIELDS);
 		return -1;
 	}
 	if (s->headers)
@@ -1154,17 +1287,17 @@ fail:
 /* --- customers: one row, one card ---------------------------------- */
 
 typedef struct {
-	const char *street[2];
-	size_t nstreet;
+	size_t nstreet; /* street cells: build_card joins them */
 	const char *city, *postal, *region, *country;
 	size_t country_col;
-	const char *label;
+	const char *label; /* the file's own label (Google), or NULL */
 } row_addr;
 
 typedef struct {
 	const char *given, *family, *full, *company, *extid, *number, *status,
 	    *branch, *gender, *profession, *language, *birth;
 	size_t birth_col;
+	bool birth_no_year; /* Google's "--12-31", left out */
 	const char *by, *bm, *bd;
 	size_t by_col;
 	const char *email[ROW_MULTI_MAX], *email_label[ROW_MULTI_MAX];
@@ -1185,39 +1318,103 @@ static void take(const char **slot, const char *v)
 		*slot = v;
 }
 
+/* The next of the values of a cell separated by ":::", trimmed and cut
+ * in place; *rest moves past it, to NULL after the last. */
+static char *next_part(char **rest)
+{
+	char *part = *rest, *sep = strstr(part, ":::");
+	size_t len;
+
+	*rest = NULL;
+	if (sep) {
+		*sep = '\0';
+		*rest = sep + 3;
+	}
+	while (*part == ' ' || *part == '\t')
+		part++;
+	len = strlen(part);
+	while (len > 0 && (part[len - 1] == ' ' || part[len - 1] == '\t'))
+		part[--len] = '\0';
+	return part;
+}
+
+/* A label as Google writes it, "* Home" (the star marks the preferred
+ * value), as the card keeps it: the labels vCard has too in lower case,
+ * as the vCard reader writes them ("fax" for every fax), any other as
+ * written. NULL when there is none. */
+static const char *label_of(const char *v)
+{
+	static const struct {
+		const char *name, *label;
+	} known[] = {
+	    {"home", "home"},	  {"work", "work"},
+	    {"mobile", "mobile"}, {"work mobile", "mobile"},
+	    {"main", "main"},	  {"other", "other"},
+	    {"pager", "pager"},	  {"work pager", "pager"},
+	    {"fax", "fax"},	  {"home fax", "fax"},
+	    {"work fax", "fax"},  {"other fax", "fax"},
+	};
+
+	if (*v == '*')
+		v++;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!*v)
+		return NULL;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (same_name(v, known[i].name))
+			return known[i].label;
+	return v;
+}
+
 /* Adds the email or phone v of column col; a column marked split holds
  * several, separated by ":::" (Google Contacts writes "a@example.com :::
- * b@example.com"), each added with the column's label. v is cut in place:
- * the row's fields are read once. */
-static void add_contact(row_vals *r, const colmap *c, size_t col, char *v)
+ * b@example.com"). Each takes the label in the same place of lcell, the
+ * column's label cell (Google's "* Home ::: Work"), or lcell's only
+ * label, or else the column's own. v and lcell are cut in place: the
+ * row's fields are read once. */
+static void add_contact(row_vals *r, const colmap *c, size_t col, char *v,
+			char *lcell)
 {
 	bool email = c->t == T_EMAIL;
 	const char **vals = email ? r->email : r->phone;
 	const char **labels = email ? r->email_label : r->phone_label;
 	size_t *n = email ? &r->nemail : &r->nphone;
+	char *lrest = lcell && *lcell ? lcell : NULL;
+	const char *every = NULL;
 
-	for (char *part = v; part != NULL;) {
-		char *sep = c->split ? strstr(part, ":::") : NULL;
-		size_t len;
+	if (lrest && !strstr(lrest, ":::"))
+		every = label_of(next_part(&lrest));
+	for (char *rest = v; rest != NULL;) {
+		char *part = rest;
+		const char *label = every ? every : c->label;
 
-		if (sep)
-			*sep = '\0';
-		while (*part == ' ' || *part == '\t')
-			part++;
-		len = strlen(part);
-		while (len > 0 &&
-		       (part[len - 1] == ' ' || part[len - 1] == '\t'))
-			part[--len] = '\0';
+		if (c->split)
+			part = next_part(&rest);
+		else
+			rest = NULL;
+		if (lrest) {
+			const char *l = label_of(next_part(&lrest));
+
+			label = l ? l : label;
+		}
 		if (*part && *n == ROW_MULTI_MAX) {
 			if (!r->too_many)
 				r->too_many_col = col;
 			r->too_many = true;
 		} else if (*part) {
-			labels[*n] = c->label;
+			labels[*n] = label;
 			vals[(*n)++] = part;
 		}
-		part = sep ? sep + 3 : NULL;
 	}
+}
+
+/* Whether v, in a column of target t, is what an export writes for no
+ * value: a date of zeros, Outlook's gender "Unspecified". */
+static bool says_none(enum target t, const char *v)
+{
+	return (t == T_BIRTH && zero_date(v)) ||
+	       (t == T_GENDER && strcasecmp(v, "unspecified") == 0);
 }
 
 static void collect(import_src *s, const csv_row *row, row_vals *r)
@@ -1227,8 +1424,14 @@ static void collect(import_src *s, const csv_row *row, row_vals *r)
 		const colmap *c = &s->map[i];
 		row_addr *a = &r->addr[c->addr];
 
-		if (!*v || c->t == T_NONE)
+		/* Label cells are read with their values. */
+		if (!*v || c->t == T_NONE || c->t == T_LABEL ||
+		    says_none(c->t, v))
 			continue;
+		if (c->t == T_ADDR_LABEL) {
+			take(&a->label, label_of(v));
+			continue;
+		}
 		r->any = true;
 		switch (c->t) {
 		case T_GIVEN:
@@ -1265,7 +1468,11 @@ static void collect(import_src *s, const csv_row *row, row_vals *r)
 			take(&r->language, v);
 			break;
 		case T_BIRTH:
-			if (!r->birth) {
+			/* Google writes a birthday without its year as
+			 * "--12-31": no birth date, but no mistake either. */
+			if (strncmp(v, "--", 2) == 0) {
+				r->birth_no_year = true;
+			} else if (!r->birth) {
 				r->birth = v;
 				r->birth_col = i;
 			}
@@ -1282,11 +1489,13 @@ static void collect(import_src *s, const csv_row *row, row_vals *r)
 			break;
 		case T_EMAIL:
 		case T_PHONE:
-			add_contact(r, c, i, v);
+			add_contact(r, c, i, v,
+				    c->label_col < row->n
+					? row->fields[c->label_col]
+					: NULL);
 			break;
 		case T_STREET:
-			if (a->nstreet < 2)
-				a->street[a->nstreet++] = v;
+			a->nstreet++;
 			break;
 		case T_CITY:
 			take(&a->city, v);
@@ -1370,9 +1579,41 @@ static const char *gender_of(const char *g)
 	return g;
 }
 
-/* Builds rec->card from r, or fills rec->reason. Returns 0, or -1 when
- * memory ran out. */
-static int build_card(import_src *s, row_vals *r, import_rec *rec)
+/* The street of address k: every street cell of it (Street, Street 2 and
+ * Street 3; Address and Address 2; Google's extended address) in column
+ * order, joined with ", ". A new string, NULL when memory ran out. */
+static char *join_street(const import_src *s, const csv_row *row, int k)
+{
+	size_t len = 1;
+	char *out, *p;
+
+	for (size_t i = 0; i < row->n && i < s->ncols; i++)
+		if (s->map[i].t == T_STREET && s->map[i].addr == k)
+			len += strlen(row->fields[i]) + 2;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < row->n && i < s->ncols; i++) {
+		size_t n = strlen(row->fields[i]);
+
+		if (s->map[i].t != T_STREET || s->map[i].addr != k || n == 0)
+			continue;
+		if (p > out) {
+			memcpy(p, ", ", 2);
+			p += 2;
+		}
+		memcpy(p, row->fields[i], n);
+		p += n;
+	}
+	*p = '\0';
+	return out;
+}
+
+/* Builds rec->card from r (read from row), or fills rec->reason. Returns
+ * 0, or -1 when memory ran out. */
+static int build_card(import_src *s, const csv_row *row, row_vals *r,
+		      import_rec *rec)
 {
 	Carta__V1__Card *c = malloc(sizeof *c);
 	char birth[VALIDATE_DATE_SIZE] = "";
@@ -1426,7 +1667,7 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			free(v);
 			goto reject;
 		}
-	} else if ((r->by || r->bm || r->bd) &&
+	} else if ((r->by || r->bm || r->bd || r->birth_no_year) &&
 		   import_rec_note(rec, "incomplete birth date left out") !=
 		       0) {
 		return -1;
@@ -1535,19 +1776,19 @@ static int build_card(import_src *s, row_vals *r, import_rec *rec)
 			carta__v1__address__init(ad);
 			ad->primary = ct->n_addresses == 0;
 			ct->addresses[ct->n_addresses++] = ad;
+			const char *label = a->label;
+			if (!label && naddr > 1)
+				label = labels[k];
 			if ((a->nstreet &&
 			     set_own(&ad->street,
-				     str_printf("%s%s%s", a->street[0],
-						a->nstreet > 1 ? ", " : "",
-						a->nstreet > 1 ? a->street[1]
-							       : ""))) ||
+				     join_street(s, row, (int)k))) ||
 			    (a->city && set_str(&ad->city, a->city)) ||
 			    (a->postal &&
 			     set_str(&ad->postal_code, a->postal)) ||
 			    (a->region && set_str(&ad->region, a->region)) ||
 			    (countries[k] &&
 			     set_str(&ad->country, countries[k])) ||
-			    (naddr > 1 && set_str(&ad->label, labels[k])))
+			    (label && set_str(&ad->label, label)))
 				return -1;
 		}
 	}
@@ -1639,6 +1880,9 @@ static int csv_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 			goto nomem;
 	}
 
+	/* Its cells past the limit are not kept: it may not be empty. */
+	if (too_wide(&row, rec->reason, sizeof rec->reason))
+		return 1;
 	if (row.n == 0 || row_empty(&row)) {
 		rec->skipped = true;
 		snprintf(rec->reason, sizeof rec->reason, "empty row");
@@ -1659,7 +1903,7 @@ static int csv_next(import_src *s, import_rec *rec, char *err, size_t errlen)
 			 "no value in a mapped column");
 		return 1;
 	}
-	if (build_card(s, &r, rec) != 0)
+	if (build_card(s, &row, &r, rec) != 0)
 		goto nomem;
 	return 1;
 nomem:
@@ -1996,6 +2240,15 @@ static int purchases_load(import_src *s, char *err, size_t errlen)
 		size_t g;
 
 		s->rows_total++;
+		if (too_wide(&row, reason, sizeof reason)) {
+			const char *inv = row_invoice(s, &row);
+
+			if (add_out(s, row.line, SIZE_MAX, 0, 0, false,
+				    reason) != 0 ||
+			    (inv && mark_bad_invoice(s, inv, row.line) != 0))
+				goto nomem;
+			continue;
+		}
 		if (row.n == 0 || row_empty(&row)) {
 			if (add_out(s, row.line, SIZE_MAX, 0, 0, true,
 				    "empty row") != 0)

@@ -386,6 +386,148 @@ static void test_utf16(void **state)
 	result_free(&r);
 }
 
+/* A UTF-16 file given without --encoding is refused at once, saying
+ * what it looks like and what to pass. */
+static void test_utf16_without_encoding(void **state)
+{
+	static const char le[] = "\xFF\xFEg\0i\0v\0e\0n\0_\0n\0a\0m\0e\0\n\0"
+				 "A\0n\0a\0\n\0";
+	static const char be[] = "\xFE\xFF\0g\0i\0v\0e\0n\0_\0n\0a\0m\0e\0\n"
+				 "\0A\0n\0a\0\n";
+	char want[256];
+	const char *p;
+	result r;
+	(void)state;
+
+	p = write_file("u16le.csv", le, sizeof le - 1);
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.n, 0);
+	snprintf(want, sizeof want,
+		 "%s: looks like UTF-16 (it starts with the byte-order mark "
+		 "FF FE): pass --encoding utf-16; nothing was imported",
+		 p);
+	assert_string_equal(r.err, want);
+	result_free(&r);
+
+	p = write_file("u16be.csv", be, sizeof be - 1);
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	snprintf(want, sizeof want,
+		 "%s: looks like UTF-16 (it starts with the byte-order mark "
+		 "FE FF): pass --encoding utf-16; nothing was imported",
+		 p);
+	assert_string_equal(r.err, want);
+	result_free(&r);
+
+	/* Named, the same file reads. */
+	import_opts o = {.encoding = "utf-16"};
+	run(&import_csv_reader, p, &o, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(given(&r, 0), "Ana");
+	result_free(&r);
+
+	p = write_file("u32.csv", "\xFF\xFE\0\0A\0\0\0", 8);
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	snprintf(want, sizeof want,
+		 "%s: looks like UTF-32 (it starts with the byte-order mark "
+		 "FF FE 00 00): pass --encoding utf-32; nothing was imported",
+		 p);
+	assert_string_equal(r.err, want);
+	result_free(&r);
+}
+
+/* A quote left open at the end of the file stops it at the place where
+ * the quote opens, line and column, even when its record began lines
+ * before. */
+static void test_unclosed_quote(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("open1.csv", "given_name,street\nAna,x\n"
+			       "B\xC3\xA9\x61,\"Calle 1\nPiso 2\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.err, "line 3, column 5: this quote opens a "
+				   "field that is never closed");
+	result_free(&r);
+
+	run(&import_csv_reader,
+	    WRITE("open2.csv", "given_name,street,city\nAna,x,y\n"
+			       "Bea,\"a \"\"b\"\"\nc\",\"Vic\n\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, -1);
+	assert_int_equal(r.cards, 1);
+	assert_string_equal(r.err, "line 4, column 4: this quote opens a "
+				   "field that is never closed");
+	result_free(&r);
+}
+
+/* A row of more cells than a row may have is rejected with its line and
+ * the limit; the rows after it are read. A header that wide refuses the
+ * file. */
+static void test_row_too_wide(void **state)
+{
+	static char data[16384];
+	import_opts o = {.currency = "EUR"};
+	result r;
+	size_t n;
+	(void)state;
+
+	n = (size_t)snprintf(data, sizeof data,
+			     "given_name,family_name\n"
+			     "Ana,Ruiz\nBea");
+	for (int i = 1; i < 5000; i++)
+		data[n++] = ',';
+	n += (size_t)snprintf(data + n, sizeof data - n, "\nCarla,Paz\n");
+	run(&import_csv_reader, write_file("wide-row.csv", data, n), NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_int_equal(r.rejected, 1);
+	assert_int_equal(r.rec[1].line, 3);
+	assert_null(r.rec[1].card);
+	assert_string_equal(r.rec[1].reason,
+			    "5000 fields; a row may have at most 4096");
+	assert_string_equal(given(&r, 2), "Carla");
+	assert_int_equal(r.rec[2].line, 4);
+	result_free(&r);
+
+	/* Purchases: the row is rejected, and its invoice with it. */
+	n = (size_t)snprintf(data, sizeof data,
+			     "invoice,quantity,unit_price,customer\n"
+			     "1,1,1.00,7\n2,1,1.00,8\n2,1,1.00,8");
+	for (int i = 4; i < 5000; i++)
+		data[n++] = ',';
+	n += (size_t)snprintf(data + n, sizeof data - n, "\n");
+	run(&import_purchases_reader, write_file("wide-p.csv", data, n), &o,
+	    &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_int_equal(r.rejected, 2);
+	result_free(&r);
+
+	n = 0;
+	for (int i = 0; i < 5000; i++)
+		n += (size_t)snprintf(data + n, sizeof data - n, "%s%s",
+				      i ? "," : "", i ? "" : "given_name");
+	n += (size_t)snprintf(data + n, sizeof data - n, "\nAna\n");
+	const char *p = write_file("wide-header.csv", data, n);
+	run(&import_csv_reader, p, NULL, &r);
+	assert_int_equal(r.rv, -1);
+	char want[256];
+	snprintf(want, sizeof want,
+		 "%s: line 1: the header has 5000 columns; a row may have at "
+		 "most 4096",
+		 p);
+	assert_string_equal(r.err, want);
+	result_free(&r);
+}
+
 static void test_dates(void **state)
 {
 	result r;
@@ -520,8 +662,10 @@ static void test_leading_zeros_and_bad_row(void **state)
 }
 
 /* Google Contacts puts several values in one cell, "a ::: b": each is an
- * email or phone of its own. A row with more than 16 of them is rejected,
- * none dropped unsaid. */
+ * email or phone of its own, with the label in the same place of the
+ * label cell ("* Home ::: Work"), or the cell's only label. A row with
+ * more than 16 of them is rejected, none dropped unsaid. This is the
+ * older layout: Given Name, "- Type" for the labels, Organization 1. */
 static void test_google_multi_values(void **state)
 {
 	static char data[4096];
@@ -533,23 +677,34 @@ static void test_google_multi_values(void **state)
 	    WRITE("google.csv",
 		  "Name,Given Name,Family Name,E-mail 1 - Type,"
 		  "E-mail 1 - Value,E-mail 2 - Value,Phone 1 - Type,"
-		  "Phone 1 - Value\n"
+		  "Phone 1 - Value,Organization 1 - Type,Organization 1 - Name,"
+		  "Organization 1 - Title\n"
 		  "Ana Ruiz,Ana,Ruiz,* Home ::: Work,"
 		  "a@example.com ::: b@example.com,c@example.com,Mobile,"
-		  "+34 600 111 222 ::: +34 600 333 444\n"),
+		  "+34 600 111 222 ::: +34 600 333 444,Work,Acme,Buyer\n"),
 	    NULL, &r);
 	assert_int_equal(r.rv, 0);
 	assert_int_equal(r.cards, 1);
-	const Carta__V1__Contact *c = r.rec[0].card->contact;
+	assert_string_equal(r.rec[0].note,
+			    "ignored columns: Organization 1 - Type");
+	const Carta__V1__Card *card = r.rec[0].card;
+	assert_string_equal(card->identity->company, "Acme");
+	assert_string_equal(card->demographics->profession, "Buyer");
+	const Carta__V1__Contact *c = card->contact;
 	assert_int_equal(c->n_emails, 3);
 	assert_string_equal(c->emails[0]->address, "a@example.com");
+	assert_string_equal(c->emails[0]->label, "home");
 	assert_true(c->emails[0]->primary);
 	assert_string_equal(c->emails[1]->address, "b@example.com");
+	assert_string_equal(c->emails[1]->label, "work");
 	assert_false(c->emails[1]->primary);
 	assert_string_equal(c->emails[2]->address, "c@example.com");
+	assert_string_equal(c->emails[2]->label, "");
 	assert_int_equal(c->n_phones, 2);
 	assert_string_equal(c->phones[0]->original, "+34 600 111 222");
+	assert_string_equal(c->phones[0]->label, "mobile");
 	assert_string_equal(c->phones[1]->number, "+34 600 333 444");
+	assert_string_equal(c->phones[1]->label, "mobile");
 	result_free(&r);
 
 	n = (size_t)snprintf(data, sizeof data,
@@ -565,6 +720,194 @@ static void test_google_multi_values(void **state)
 	assert_string_equal(r.rec[0].reason,
 			    "column 2 (E-mail 1 - Value): makes more than 16 "
 			    "emails or phones in one row");
+	result_free(&r);
+}
+
+/* The current Google Contacts layout: First Name, Organization Name and
+ * Title, "- Label" columns (a custom label kept as written), an address
+ * with its own label and its extended address joined to the street, more
+ * emails than the older layout had columns for, and a birthday without
+ * its year ("--12-31"), left out with a note. */
+static void test_google_current_layout(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("google-now.csv",
+		  "First Name,Middle Name,Last Name,Phonetic First Name,"
+		  "Nickname,File As,Organization Name,Organization Title,"
+		  "Organization Department,Birthday,Notes,Photo,Labels,"
+		  "E-mail 1 - Label,E-mail 1 - Value,E-mail 2 - Label,"
+		  "E-mail 2 - Value,E-mail 5 - Label,E-mail 5 - Value,"
+		  "Phone 1 - Label,Phone 1 - Value,Phone 2 - Label,"
+		  "Phone 2 - Value,Address 1 - Label,Address 1 - Formatted,"
+		  "Address 1 - Street,Address 1 - City,Address 1 - PO Box,"
+		  "Address 1 - Region,Address 1 - Postal Code,"
+		  "Address 1 - Country,Address 1 - Extended Address\n"
+		  "Ana,Maria,Ruiz,,Annie,,Acme,Buyer,Sales,--12-31,,,"
+		  "* myContacts,* Home ::: Work,"
+		  "ana@example.com ::: ana@acme.example,Other,"
+		  "ana@example.org,,e5@example.com,Mobile,+34 600 111 222,"
+		  "Casa,+34 930 000 003,Work,\"Gran Via 1\nMadrid\","
+		  "Gran Via 1,Madrid,,Madrid,28013,Spain,Planta 3\n"
+		  "Bea,,Gil,,,,,,,1990-05-06,,,,,,,,,,,,,,,,,,,,,,\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(r.rec[0].note,
+			    "ignored columns: Middle Name, Phonetic First "
+			    "Name, Nickname, File As, Organization "
+			    "Department, Notes, Photo, Labels, Address 1 - "
+			    "Formatted, Address 1 - PO Box; incomplete birth "
+			    "date left out");
+
+	const Carta__V1__Card *card = r.rec[0].card;
+	assert_string_equal(card->identity->given_name, "Ana");
+	assert_string_equal(card->identity->family_name, "Ruiz");
+	assert_string_equal(card->identity->company, "Acme");
+	assert_string_equal(card->demographics->profession, "Buyer");
+	assert_string_equal(card->demographics->birth_date, "");
+
+	const Carta__V1__Contact *c = card->contact;
+	assert_int_equal(c->n_emails, 4);
+	assert_string_equal(c->emails[0]->address, "ana@example.com");
+	assert_string_equal(c->emails[0]->label, "home");
+	assert_true(c->emails[0]->primary);
+	assert_string_equal(c->emails[1]->address, "ana@acme.example");
+	assert_string_equal(c->emails[1]->label, "work");
+	assert_string_equal(c->emails[2]->address, "ana@example.org");
+	assert_string_equal(c->emails[2]->label, "other");
+	assert_string_equal(c->emails[3]->address, "e5@example.com");
+	assert_string_equal(c->emails[3]->label, "");
+	assert_int_equal(c->n_phones, 2);
+	assert_string_equal(c->phones[0]->original, "+34 600 111 222");
+	assert_string_equal(c->phones[0]->label, "mobile");
+	assert_string_equal(c->phones[1]->original, "+34 930 000 003");
+	assert_string_equal(c->phones[1]->label, "Casa");
+
+	assert_int_equal(c->n_addresses, 1);
+	const Carta__V1__Address *a = c->addresses[0];
+	assert_string_equal(a->street, "Gran Via 1, Planta 3");
+	assert_string_equal(a->city, "Madrid");
+	assert_string_equal(a->region, "Madrid");
+	assert_string_equal(a->postal_code, "28013");
+	assert_string_equal(a->country, "ES");
+	assert_string_equal(a->label, "work");
+	assert_true(a->primary);
+
+	assert_null(r.rec[1].note);
+	assert_string_equal(r.rec[1].card->demographics->birth_date,
+			    "1990-05-06");
+	assert_null(r.rec[1].card->contact);
+	result_free(&r);
+}
+
+/* An Outlook export: Business, Home and Other addresses with Street 2
+ * and 3 joined, "Business Country/Region" and the older "Business
+ * Country", labelled phones, and what Outlook writes for no value
+ * (Birthday "0/0/00", Gender "Unspecified"), left out. */
+static void test_outlook_layout(void **state)
+{
+	result r;
+	(void)state;
+
+	run(&import_csv_reader,
+	    WRITE("outlook.csv",
+		  "\"Title\",\"First Name\",\"Middle Name\",\"Last Name\","
+		  "\"Suffix\",\"Company\",\"Department\",\"Job Title\","
+		  "\"Business Street\",\"Business Street 2\","
+		  "\"Business Street 3\",\"Business City\",\"Business State\","
+		  "\"Business Postal Code\",\"Business Country/Region\","
+		  "\"Home Street\",\"Home Street 2\",\"Home Street 3\","
+		  "\"Home City\",\"Home State\",\"Home Postal Code\","
+		  "\"Home Country/Region\",\"Business Fax\","
+		  "\"Business Phone\",\"Business Phone 2\",\"Home Phone\","
+		  "\"Mobile Phone\",\"E-mail Address\","
+		  "\"E-mail Display Name\",\"E-mail 2 Address\","
+		  "\"Birthday\",\"Gender\",\"Notes\"\r\n"
+		  "\"Ms.\",\"Ana\",\"Maria\",\"Ruiz\",\"\",\"Acme\",\"Sales\","
+		  "\"Buyer\",\"Gran Via 1\",\"Planta 3\",\"\",\"Madrid\","
+		  "\"Madrid\",\"28013\",\"Spain\",\"Calle Mayor 5\","
+		  "\"Piso 2\",\"Puerta B\",\"Vic\",\"Barcelona\",\"08500\","
+		  "\"Spain\",\"+34 910 000 001\",\"+34 910 000 002\",\"\","
+		  "\"+34 930 000 003\",\"+34 600 000 004\","
+		  "\"ana@example.com\",\"Ana Ruiz (ana@example.com)\","
+		  "\"ana.ruiz@example.org\",\"0/0/00\",\"Unspecified\","
+		  "\"likes tea\"\r\n"
+		  "\"\",\"Bea\",\"\",\"Gil\",\"\",\"\",\"\",\"\",\"\",\"\","
+		  "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+		  "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+		  "\"3/14/1990\",\"Female\",\"\"\r\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 2);
+	assert_string_equal(r.rec[0].note,
+			    "ignored columns: Title, Middle Name, Suffix, "
+			    "Department, Business Fax, E-mail Display Name, "
+			    "Notes");
+
+	const Carta__V1__Card *card = r.rec[0].card;
+	assert_string_equal(card->identity->company, "Acme");
+	assert_string_equal(card->demographics->profession, "Buyer");
+	assert_string_equal(card->demographics->birth_date, "");
+	assert_string_equal(card->demographics->gender, "");
+
+	const Carta__V1__Contact *c = card->contact;
+	assert_int_equal(c->n_addresses, 2);
+	assert_string_equal(c->addresses[0]->street,
+			    "Calle Mayor 5, Piso 2, Puerta B");
+	assert_string_equal(c->addresses[0]->postal_code, "08500");
+	assert_string_equal(c->addresses[0]->country, "ES");
+	assert_string_equal(c->addresses[0]->label, "home");
+	assert_true(c->addresses[0]->primary);
+	assert_string_equal(c->addresses[1]->street, "Gran Via 1, Planta 3");
+	assert_string_equal(c->addresses[1]->city, "Madrid");
+	assert_string_equal(c->addresses[1]->region, "Madrid");
+	assert_string_equal(c->addresses[1]->postal_code, "28013");
+	assert_string_equal(c->addresses[1]->country, "ES");
+	assert_string_equal(c->addresses[1]->label, "work");
+	assert_false(c->addresses[1]->primary);
+
+	assert_int_equal(c->n_phones, 3);
+	assert_string_equal(c->phones[0]->original, "+34 910 000 002");
+	assert_string_equal(c->phones[0]->label, "work");
+	assert_string_equal(c->phones[1]->original, "+34 930 000 003");
+	assert_string_equal(c->phones[1]->label, "home");
+	assert_string_equal(c->phones[2]->original, "+34 600 000 004");
+	assert_string_equal(c->phones[2]->label, "mobile");
+	assert_int_equal(c->n_emails, 2);
+	assert_string_equal(c->emails[0]->address, "ana@example.com");
+	assert_string_equal(c->emails[1]->address, "ana.ruiz@example.org");
+
+	/* 0/0/00 says nothing about the column's order: 3/14 settles it. */
+	assert_string_equal(r.rec[1].card->demographics->birth_date,
+			    "1990-03-14");
+	assert_string_equal(r.rec[1].card->demographics->gender, "f");
+	result_free(&r);
+
+	/* Older Outlook versions write "Business Country"; a business and
+	 * an other address, the first primary. */
+	run(&import_csv_reader,
+	    WRITE("outlook-old.csv",
+		  "First Name,Last Name,Business Street,Business City,"
+		  "Business Postal Code,Business Country,Other Street,"
+		  "Other Street 2,Other Street 3,Other Country\n"
+		  "Bea,Gil,1 Main St,Leeds,LS1 1AA,United Kingdom,"
+		  "2 Side Rd,,Flat 4,Ireland\n"),
+	    NULL, &r);
+	assert_int_equal(r.rv, 0);
+	assert_int_equal(r.cards, 1);
+	assert_null(r.rec[0].note);
+	c = r.rec[0].card->contact;
+	assert_int_equal(c->n_addresses, 2);
+	assert_string_equal(c->addresses[0]->street, "1 Main St");
+	assert_string_equal(c->addresses[0]->country, "GB");
+	assert_string_equal(c->addresses[0]->label, "work");
+	assert_true(c->addresses[0]->primary);
+	assert_string_equal(c->addresses[1]->street, "2 Side Rd, Flat 4");
+	assert_string_equal(c->addresses[1]->country, "IE");
+	assert_string_equal(c->addresses[1]->label, "other");
 	result_free(&r);
 }
 
@@ -1002,10 +1345,15 @@ int main(void)
 	    cmocka_unit_test(test_windows_1252),
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_utf16),
+	    cmocka_unit_test(test_utf16_without_encoding),
+	    cmocka_unit_test(test_unclosed_quote),
+	    cmocka_unit_test(test_row_too_wide),
 	    cmocka_unit_test(test_dates),
 	    cmocka_unit_test(test_dates_both_ways),
 	    cmocka_unit_test(test_leading_zeros_and_bad_row),
 	    cmocka_unit_test(test_google_multi_values),
+	    cmocka_unit_test(test_google_current_layout),
+	    cmocka_unit_test(test_outlook_layout),
 	    cmocka_unit_test(test_mapping_file),
 	    cmocka_unit_test(test_no_mappable_column),
 	    cmocka_unit_test(test_purchases_small),
