@@ -984,10 +984,30 @@ static int build_map(import_src *s, char *err, size_t errlen)
 		if (s->m.n == 0) {
 			auto_target(s, &s->map[i], s->headers[i]);
 		} else {
-			for (size_t k = 0; k < s->m.n; k++)
-				if (same_name(s->m.header[k], s->headers[i]) &&
-				    map_target(&s->map[i], s->m.target[k]) != 0)
+			size_t first = s->m.n;
+
+			for (size_t k = 0; k < s->m.n; k++) {
+				if (!same_name(s->m.header[k], s->headers[i]))
+					continue;
+				/* One column, one target: a second is a
+				 * mistake in the mapping. */
+				if (first < s->m.n) {
+					char qh[64];
+
+					quote_value(s->m.header[k], qh,
+						    sizeof qh, 60);
+					snprintf(err, errlen,
+						 "line %lu of the mapping: "
+						 "column '%s' is mapped "
+						 "already, on line %lu",
+						 s->m.line[k], qh,
+						 s->m.line[first]);
+					return -1;
+				}
+				first = k;
+				if (map_target(&s->map[i], s->m.target[k]) != 0)
 					goto nomem;
+			}
 		}
 	}
 	link_labels(s);

@@ -979,6 +979,17 @@ static void test_mapping_file(void **state)
 	assert_int_equal(r.rv, -1);
 	assert_non_null(strstr(r.err, "line 3 of the mapping: column "
 				      "'Telefono' is not in"));
+
+	/* A column mapped twice (found by fuzzing: the first target
+	 * leaked). */
+	snprintf(map, sizeof map, "%s",
+		 WRITE("twice.ini", "[columns]\nCorreo = contact.email\n"
+				    "Correo = custom.nivel\n"));
+	o = (import_opts){.mapping = map};
+	run(&import_csv_reader, csvpath, &o, &r);
+	assert_int_equal(r.rv, -1);
+	assert_string_equal(r.err, "line 3 of the mapping: column 'Correo' is "
+				   "mapped already, on line 2");
 }
 
 static void test_no_mappable_column(void **state)
