@@ -118,6 +118,9 @@ static void progress(importer *im, bool force)
 	if (!force && since_last < (im->bar ? 0.1 : 5.0))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &im->last);
+	/* The lines already reported go out first: where both streams
+	 * share a pipe, a progress line never splits one. */
+	fflush(stdout);
 	unsigned long count = im->sending ? im->sent : im->records;
 	if (im->sending) {
 		done = im->sent;
