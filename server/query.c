@@ -724,10 +724,16 @@ static int value(parser *ps, const qfield *f, int op)
 				 "starts-with");
 			return 0;
 		}
+		char *fv = fold_dup(v, &rv); /* full-width digits too */
+		if (fv == NULL && rv == CARTA_ENOMEM) {
+			ps->rv = rv;
+			return 0;
+		}
 		if (op == OP_EQ || op == OP_NE)
-			fold_phone_key(v, key, sizeof(key));
+			fold_phone_key(fv ? fv : v, key, sizeof(key));
 		else
-			fold_digits(v, key, sizeof(key));
+			fold_digits(fv ? fv : v, key, sizeof(key));
+		free(fv);
 		if (key[0] == '\0') {
 			fail(ps, "a phone number needs digits");
 			return 0;
@@ -1027,9 +1033,17 @@ static int text_search(query_plan *p, const char *text, sb *w, sb *rank,
 	note_read(p, S_IDENTITY, "text");
 	note_read(p, S_CONTACT, "text");
 
-	if (phone_like(text)) {
+	/* Digits of any width ("６１２", full-width) are digits: the text
+	 * is folded (compatibility forms too) before it is looked at. */
+	char *folded_text = fold_dup(text, &rv);
+	if (folded_text == NULL && rv == CARTA_ENOMEM)
+		return rv;
+	rv = 0;
+	bool phone = folded_text != NULL && phone_like(folded_text);
+	if (phone) {
 		char key[64];
-		fold_phone_key(text, key, sizeof(key));
+		fold_phone_key(folded_text, key, sizeof(key));
+		free(folded_text);
 		int a = bind_text(p, key), b = bind_upper(p, key);
 		if (a == 0 || b == 0)
 			return CARTA_ENOMEM;
@@ -1043,6 +1057,7 @@ static int text_search(query_plan *p, const char *text, sb *w, sb *rank,
 		       a);
 		return 0;
 	}
+	free(folded_text);
 
 	int n = query_words(text, words, QUERY_TOKENS_MAX);
 	if (n == CARTA_ETOOBIG) {

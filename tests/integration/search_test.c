@@ -337,11 +337,20 @@ static void test_text_phones_any_format(void **state)
 	(void)state;
 	const char *forms[] = {"+34 612 34 56 78", "612345678",
 			       "0034-612-345-678", "(+34) 612.345.678",
-			       "34612345678"};
+			       "34612345678",
+			       /* full-width digits and a full-width plus */
+			       "\xef\xbc\x8b\xef\xbc\x93\xef\xbc\x94 "
+			       "\xef\xbc\x96\xef\xbc\x91\xef\xbc\x92"
+			       "\xef\xbc\x93\xef\xbc\x94\xef\xbc\x95"
+			       "\xef\xbc\x96\xef\xbc\x97\xef\xbc\x98"};
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
 		EXPECT(dept[SUPPORT], (&(q){.text = forms[i]}), 0);
 	EXPECT(dept[SUPPORT], (&(q){.text = "020 7183 8750"}), 4);
 	EXPECT(dept[SUPPORT], (&(q){.where = "phone = '612 345 678'"}), 0);
+	EXPECT(dept[SUPPORT],
+	       (&(q){.where = "phone = '\xef\xbc\x96\xef\xbc\x91\xef\xbc\x92"
+			      "345678'"}),
+	       0);
 	EXPECT(dept[SUPPORT], (&(q){.where = "phone starts-with '+44'"}), 4);
 	expect_none(dept[SUPPORT], &(q){.text = "612345679"});
 }
