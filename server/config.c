@@ -19,6 +19,8 @@ void config_defaults(server_config *cfg)
 	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:%d",
 		 CARTA_DEFAULT_PORT);
 	cfg->max_connections = 256;
+	cfg->max_connections_per_principal = 32;
+	cfg->admin_reserve = 8;
 	cfg->max_handshakes = 64;
 	cfg->max_handshakes_per_address = 16;
 	cfg->handshake_timeout_ms = 10000;
@@ -129,6 +131,12 @@ static int config_handler(void *user, const char *section, const char *name,
 	} else if (strcmp(name, "max_connections") == 0) {
 		rv = parse_uint(value, 1, 100000, &v);
 		cfg->max_connections = (unsigned)v;
+	} else if (strcmp(name, "max_connections_per_principal") == 0) {
+		rv = parse_uint(value, 1, 100000, &v);
+		cfg->max_connections_per_principal = (unsigned)v;
+	} else if (strcmp(name, "admin_reserve") == 0) {
+		rv = parse_uint(value, 0, 1000, &v);
+		cfg->admin_reserve = (unsigned)v;
 	} else if (strcmp(name, "max_handshakes") == 0) {
 		rv = parse_uint(value, 1, 100000, &v);
 		cfg->max_handshakes = (unsigned)v;
@@ -202,8 +210,13 @@ int config_write_default(const char *path, const char *listen)
 	    "[server]\n"
 	    "# Address to listen on: HOST:PORT or [IPv6]:PORT.\n"
 	    "listen = %s\n"
-	    "# Connections beyond this are refused at once.\n"
+	    "# Connections beyond this are refused (beyond it plus\n"
+	    "# admin_reserve at once; within the reserve, only admins\n"
+	    "# are served). One principal holds at most\n"
+	    "# max_connections_per_principal of them.\n"
 	    "max_connections = 256\n"
+	    "admin_reserve = 8\n"
+	    "max_connections_per_principal = 32\n"
 	    "# Connections still in their handshake, in all and from one\n"
 	    "# address; beyond them the oldest handshake is closed.\n"
 	    "max_handshakes = 64\n"

@@ -15,6 +15,11 @@
 typedef struct {
 	char listen[CONFIG_LISTEN_MAX]; /* HOST:PORT, [V6]:PORT */
 	unsigned max_connections;
+	/* Authenticated connections one principal may hold at once. */
+	unsigned max_connections_per_principal;
+	/* Connections beyond max_connections kept for admins, so that a
+	 * full server can still be administered. */
+	unsigned admin_reserve;
 	unsigned max_handshakes; /* connections not yet authenticated */
 	unsigned max_handshakes_per_address; /* of those, from one address */
 	uint64_t handshake_timeout_ms; /* preface to last handshake message */

@@ -461,6 +461,37 @@ static void auth_done(conn *c, conn_work *w)
 		return;
 	}
 
+	/* One principal cannot take every connection, and the last ones
+	 * are kept for admins. */
+	unsigned mine = 0, authed = 0;
+	for (const conn *o = c->srv->conns; o != NULL; o = o->next) {
+		if (!o->authed || o->state == CONN_CLOSING)
+			continue;
+		authed++;
+		mine += o->principal.id == w->principal.id;
+	}
+	const server_config *cfg = &c->srv->cfg;
+	if (mine >= cfg->max_connections_per_principal) {
+		log_limited(LOG_CLASS_CONN, LOG_WARN, c->id,
+			    "event=refused reason=principal_cap principal=%s "
+			    "connections=%u peer=%s",
+			    w->principal.name, mine, c->peer);
+		refuse(c, CARTA__V1__STATUS__CODE__RESOURCE_EXHAUSTED,
+		       "this principal has as many connections open as it "
+		       "may; close one");
+		return;
+	}
+	if (w->principal.role != STORE_ROLE_ADMIN &&
+	    authed >= cfg->max_connections) {
+		log_limited(LOG_CLASS_CONN, LOG_WARN, c->id,
+			    "event=refused reason=connection_cap principal=%s "
+			    "peer=%s",
+			    w->principal.name, c->peer);
+		refuse(c, CARTA__V1__STATUS__CODE__UNAVAILABLE,
+		       "the server is full; only admins are served now");
+		return;
+	}
+
 	c->principal = w->principal;
 	c->authed = true;
 	c->state = CONN_OPEN;
@@ -828,7 +859,8 @@ int conn_accept(server *srv)
 	}
 	peer_name(c);
 	const char *cap = NULL;
-	if (srv->nconns > srv->cfg.max_connections || srv->stopping)
+	if (srv->nconns > srv->cfg.max_connections + srv->cfg.admin_reserve ||
+	    srv->stopping)
 		cap = "connection_cap";
 	/* At a handshake cap the oldest handshake makes room (from the same
 	 * address, for the per-address cap): a real client finishes in a

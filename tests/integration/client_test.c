@@ -356,7 +356,9 @@ static void test_connection_cap(void **state)
 	rawclient a, b;
 	(void)state;
 
-	assert_int_equal(harness_start(&small, "max_connections = 2\n"), 0);
+	assert_int_equal(harness_start(&small, "max_connections = 2\n"
+					       "admin_reserve = 0\n"),
+			 0);
 	assert_int_equal(
 	    raw_handshake(&a, &small, small.admin_priv, small.server_pub), 0);
 	assert_int_equal(
@@ -375,6 +377,59 @@ static void test_connection_cap(void **state)
 	raw_close(&a);
 	raw_close(&b);
 	assert_int_equal(harness_stop(&small), 0);
+}
+
+/* One principal cannot hold every connection, and the last ones are
+ * kept for admins: a full server can still be administered. */
+static void test_principal_cap_and_admin_reserve(void **state)
+{
+	harness h;
+	carta_client *bob[3], *eve[2], *admin, *root;
+	uint8_t bob_priv[32], eve_priv[32];
+	carta_server_info info;
+	(void)state;
+
+	assert_int_equal(harness_start(&h,
+				       "max_connections = 3\n"
+				       "admin_reserve = 1\n"
+				       "max_connections_per_principal = 2\n"),
+			 0);
+	root = connect_to(&h, h.admin_priv);
+	enrol(root, "bob", "sales", bob_priv);
+	enrol(root, "eve", "marketing", eve_priv);
+	carta_close(root);
+	usleep(100000);
+
+	/* Bob's third connection is refused; his two go on. */
+	bob[0] = connect_to(&h, bob_priv);
+	bob[1] = connect_to(&h, bob_priv);
+	assert_int_equal(carta_ping(bob[0], &info), 0);
+	assert_int_equal(carta_ping(bob[1], &info), 0);
+	bob[2] = connect_to(&h, bob_priv);
+	assert_int_not_equal(carta_ping(bob[2], &info), 0);
+	assert_non_null(strstr(carta_client_errmsg(bob[2]),
+			       "as many connections open as it may"));
+	carta_close(bob[2]);
+	assert_int_equal(carta_ping(bob[1], &info), 0);
+
+	/* Eve takes the last ordinary place; a fourth member is told the
+	 * server is full, while an admin still gets in. */
+	eve[0] = connect_to(&h, eve_priv);
+	assert_int_equal(carta_ping(eve[0], &info), 0);
+	eve[1] = connect_to(&h, eve_priv);
+	assert_int_not_equal(carta_ping(eve[1], &info), 0);
+	assert_non_null(
+	    strstr(carta_client_errmsg(eve[1]), "only admins are served now"));
+	carta_close(eve[1]);
+	usleep(100000);
+	admin = connect_to(&h, h.admin_priv);
+	assert_int_equal(carta_ping(admin, &info), 0);
+
+	carta_close(admin);
+	carta_close(eve[0]);
+	carta_close(bob[0]);
+	carta_close(bob[1]);
+	assert_int_equal(harness_stop(&h), 0);
 }
 
 static void test_enrol_refuses_unusable_keys(void **state)
@@ -766,6 +821,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_requests_validated),
 	    cmocka_unit_test(test_many_principals_stream),
 	    cmocka_unit_test(test_connection_cap),
+	    cmocka_unit_test(test_principal_cap_and_admin_reserve),
 	    cmocka_unit_test(test_enrol_refuses_unusable_keys),
 	    cmocka_unit_test(test_admin_cannot_revoke_itself),
 	    cmocka_unit_test(test_two_admins_revoking_each_other),
