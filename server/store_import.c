@@ -596,9 +596,13 @@ static int import_one(sqlite3 *conn, const struct import_args *a,
 			     &key_missing);
 
 	/* An erased person is not brought back, neither as a new card nor
-	 * onto another one. */
+	 * onto another one. A department that may not write contact cannot
+	 * bring anyone's email or phone anywhere (its record is rejected,
+	 * or changes no contact): it is not told what was erased. */
 	int suppressed = 0;
-	if (rv == 0)
+	const bool contact_kept =
+	    (keep >> CARTA__V1__SECTION__SECTION_CONTACT) & 1u;
+	if (rv == 0 && !contact_kept)
 		rv = store_suppressed_conn(conn, a->suppression_key, c,
 					   &suppressed);
 	if (rv == 0 && suppressed) {

@@ -491,7 +491,7 @@ static void test_erase_leaves_no_trace(void **state)
  * checking store_suppressed. */
 static void test_erased_person_is_not_recreated(void **state)
 {
-	char args[PATH_MAX + 64];
+	char args[2 * PATH_MAX + 64];
 	(void)state;
 
 	add_people();
@@ -560,6 +560,38 @@ static void test_erased_person_is_not_recreated(void **state)
 	    carta(srv.admin_profile, "customer show C-000003 --json"), 0);
 	assert_null(strstr(out, "zebulonia"));
 	assert_null(strstr(out, "+442079460321"));
+
+	/* Marketing may not write contact: whether an email was erased
+	 * makes no difference to what it is told. */
+	char mkt[PATH_MAX + 32];
+	snprintf(mkt, sizeof(mkt), "%s/mia.profile", srv.dir);
+	snprintf(args, sizeof(args),
+		 "admin enrol mia --department marketing --out '%s'", mkt);
+	assert_int_equal(carta(srv.admin_profile, args), 0);
+	static const char *const guesses[] = {"zebulonia.q@example.org",
+					      "nobody.else@example.org"};
+	char first[512] = "";
+	for (size_t i = 0; i < 2; i++) {
+		char line[256];
+		snprintf(line, sizeof(line),
+			 "{\"identity\":{\"number\":\"C-000003\"},"
+			 "\"contact\":{\"emails\":[{\"address\":\"%s\"}]}}\n",
+			 guesses[i]);
+		snprintf(args, sizeof(args),
+			 "import json '%s' --upsert-by number --dry-run --json",
+			 file("guess.jsonl", line));
+		assert_int_equal(carta(mkt, args), 1);
+		assert_null(strstr(out, "suppressed\":1"));
+		const char *o = strstr(out, "{\"outcome\"");
+		assert_non_null(o);
+		if (i == 0)
+			snprintf(first, sizeof(first), "%.*s",
+				 (int)strcspn(o, "\n"), o);
+		else
+			assert_int_equal(strncmp(o, first, strlen(first)), 0);
+	}
+	assert_non_null(strstr(first, "\"outcome\":\"rejected\""));
+	assert_non_null(strstr(first, "contact"));
 }
 
 /* A phone and an email that another card in use still holds (a
