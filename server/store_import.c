@@ -391,11 +391,43 @@ static int has_row(sqlite3 *conn, const char *sql, const char *id,
 	return 0;
 }
 
+/* Whether card id has purchase p already: the same id (an export's
+ * purchase, back), or without an invoice the same day, product, amount,
+ * quantity and kind (sale or refund). */
+static int has_purchase(sqlite3 *conn, const char *id,
+			const Carta__V1__Purchase *p, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rv = store_prep(
+	    conn,
+	    "SELECT 1 FROM purchases WHERE card_id = ?1 AND (id = ?2 OR "
+	    "(?3 = '' AND invoice = '' AND date = ?4 AND product = ?5 AND "
+	    "amount_minor = ?6 AND currency = ?7 AND quantity = ?8 AND "
+	    "refund = ?9)) LIMIT 1",
+	    &st);
+
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, p->id);
+	store_bind_text(st, 3, p->invoice);
+	store_bind_text(st, 4, p->date);
+	store_bind_text(st, 5, p->product);
+	sqlite3_bind_int64(st, 6, p->amount_minor);
+	store_bind_text(st, 7, p->currency);
+	sqlite3_bind_int64(st, 8, p->quantity);
+	sqlite3_bind_int(st, 9, p->refund ? 1 : 0);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	*found = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_map_rc(rc);
+}
+
 /* Appends c's purchases, interactions and notes to card id. On a card
  * that existed before (fresh is false) an item the card already has is
  * not added again: an interaction or note with the same text (and time,
- * when it has one). A purchase whose invoice the card has is never added
- * twice. */
+ * when it has one), a purchase as has_purchase finds it. A purchase whose
+ * invoice the card has is never added twice. */
 static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 			const Carta__V1__Card *c, bool fresh,
 			store_import_outcome *o)
@@ -415,6 +447,8 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 				     "SELECT 1 FROM purchases WHERE card_id = "
 				     "?1 AND invoice = ?2 AND ?3 = ?3",
 				     id, p->invoice, 0, &found);
+		if (rv == 0 && !found && !fresh)
+			rv = has_purchase(conn, id, p, &found);
 		if (rv == 0 && found)
 			o->present++;
 		else if (rv == 0)

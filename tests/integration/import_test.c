@@ -600,6 +600,46 @@ static void test_interrupted_import_says_what_landed(void **state)
 	assert_int_equal(atol(out), before + created);
 }
 
+/* An exported card imported again by number adds no purchase, invoice
+ * or not, however often it is done. */
+static void test_reimport_adds_no_purchase(void **state)
+{
+	char args[2 * PATH_MAX + 64], path[PATH_MAX + 64];
+	(void)state;
+
+	assert_int_equal(carta(sales, "customer add --given-name Leocadia "
+				      "--family-name Urquijo --force --json"),
+			 0);
+	const char *n = strstr(out, "\"number\":\"");
+	assert_non_null(n);
+	char number[16];
+	snprintf(number, sizeof(number), "%.8s", n + 10);
+	snprintf(args, sizeof(args),
+		 "purchase add %s --product Lamp --amount 49.90 "
+		 "--currency EUR",
+		 number);
+	assert_int_equal(carta(sales, args), 0);
+	snprintf(path, sizeof(path), "%s/leocadia.jsonl", srv.dir);
+	snprintf(args, sizeof(args),
+		 "export json --where 'number = %s' --out '%s'", number, path);
+	assert_int_equal(carta(sales, args), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args),
+			 "import json '%s' --upsert-by number --json", path);
+		assert_int_equal(carta(sales, args), 0);
+		json_t *s = summary_of();
+		assert_int_equal(count(s, "unchanged"), 1);
+		assert_int_equal(count(s, "items_added"), 0);
+		json_decref(s);
+	}
+	snprintf(args, sizeof(args),
+		 "search --where 'number = %s and purchase_count = 1' "
+		 "--count",
+		 number);
+	assert_int_equal(carta(sales, args), 0);
+	assert_string_equal(out, "1\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +654,7 @@ int main(void)
 	    cmocka_unit_test(test_skip_bad_phones),
 	    cmocka_unit_test(test_purchases_add_no_country_address),
 	    cmocka_unit_test(test_interrupted_import_says_what_landed),
+	    cmocka_unit_test(test_reimport_adds_no_purchase),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
