@@ -1858,7 +1858,17 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	char old_json[64], new_json[64];
 
 	a->table = before;
-	int rv = policy_get_fn(conn, a);
+	int rv =
+	    store_prep(conn, "SELECT 1 FROM departments WHERE name = ?", &st);
+	if (rv != 0)
+		return rv;
+	store_bind_text(st, 1, a->department);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
+	rv = policy_get_fn(conn, a);
 	if (rv != 0)
 		return rv;
 	/* Setting what is already in force is no write (no row means

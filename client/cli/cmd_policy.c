@@ -198,6 +198,9 @@ int cmd_policy_show(const cli_args *a)
 	if (status == 0)
 		status = a->json ? cli_print_json(a, matrix_json(&m))
 				 : matrix_print(a, &m);
+	if (status == 0 && !a->json)
+		printf("Principals with the admin role may do everything, "
+		       "whatever their\ndepartment's column says.\n");
 
 	for (size_t i = 0; i < m.n; i++)
 		free(m.depts[i]);

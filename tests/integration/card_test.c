@@ -896,6 +896,19 @@ static void test_no_side_channels(void **state)
 	r = call(admin, &req);
 	carta__v1__response__free_unpacked(r, NULL);
 
+	/* A department that does not exist is refused, whatever the access
+	 * (none is what it has, but a typo must not look done). */
+	ps.department = "mkt";
+	for (int a = CARTA__V1__ACCESS__ACCESS_NONE;
+	     a <= CARTA__V1__ACCESS__ACCESS_WRITE; a++) {
+		ps.access = (Carta__V1__Access)a;
+		r = call(admin, &req);
+		assert_int_equal(code_of(r),
+				 CARTA__V1__STATUS__CODE__NOT_FOUND);
+		assert_string_equal(r->status->field, "policy_set.department");
+		carta__v1__response__free_unpacked(r, NULL);
+	}
+
 	/* A note (withheld from marketing) leaves no trace in what
 	 * marketing sees. */
 	r = get_card(dept[MARKETING], number);
