@@ -228,7 +228,7 @@ static void fail_duplicates(dispatch_call *call,
 
 	dup_names(call, d, n);
 	snprintf(msg, sizeof(msg),
-		 "looks like %s%s (score %.2f); to add it anyway, set force "
+		 "looks like %s%s (score %.3f); to add it anyway, set force "
 		 "(carta customer add --force)",
 		 d[0]->number, n > 1 ? " and others" : "", d[0]->score);
 	st.code = C(ALREADY_EXISTS);
@@ -440,6 +440,15 @@ static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
 		ctx->update =
 		    r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
 		int rv = check_card(call, ctx, c, true);
+		/* An email refused is named as the record gave it. */
+		if (rv == CARTA_EINVAL && given->contact != NULL &&
+		    sscanf(ctx->msg, "contact.emails.%u.", &k) == 1 &&
+		    k < given->contact->n_emails) {
+			size_t n = strlen(ctx->msg);
+			snprintf(ctx->msg + n, sizeof(ctx->msg) - n,
+				 " ('%.60s')",
+				 given->contact->emails[k]->address);
+		}
 		if (rv != CARTA_EINVAL ||
 		    sscanf(ctx->msg, "contact.phones.%u.", &k) != 1)
 			return rv;

@@ -131,6 +131,7 @@ static void test_bad_records_reported_good_ones_land(void **state)
 	json_decref(s);
 	assert_non_null(strstr(out, "\"line\":2,"));
 	assert_non_null(strstr(out, "\"field\":\"contact.emails.0.address\""));
+	assert_non_null(strstr(out, "('not-an-email')\""));
 	assert_non_null(strstr(out, "\"line\":5,"));
 	assert_int_not_equal(carta(srv.admin_profile, "customer show C-000001"),
 			     0);
