@@ -452,6 +452,7 @@ typedef struct {
 	int type, section, kind, empty, exponent;
 	char expr[320];
 	const char *custom; /* a custom field's name, else NULL */
+	int custom_type;    /* its Carta__V1__FieldType */
 } qfield;
 
 static const struct {
@@ -611,6 +612,7 @@ static int resolve(parser *ps, const char *name, qfield *f)
 			 "v.card_id = c.id AND f.name = ?%d)",
 			 k);
 		f->custom = name + 7;
+		f->custom_type = type;
 		if (type == CARTA__V1__FIELD_TYPE__FIELD_NUMBER) {
 			f->type = FT_INT;
 			f->empty = E_NULL;
@@ -738,12 +740,33 @@ static int value(parser *ps, const qfield *f, int op)
 			fail(ps, "a phone number needs digits");
 			return 0;
 		}
+		/* = matches numbers that end in these digits (a number
+		 * given without its country code): too few would match
+		 * many. */
+		if ((op == OP_EQ || op == OP_NE) && strlen(key) < 6) {
+			fail(ps, "a phone number to compare with = or != has "
+				 "at least 6 digits; for part of one use "
+				 "contains or starts-with");
+			return 0;
+		}
 		return bind_text(p, key) ? (int)p->nbinds
 					 : (ps->rv = CARTA_ENOMEM, 0);
 	}
 	default: {
 		int section, type;
 
+		/* A bool or choice field has no order. */
+		const bool unordered =
+		    f->custom_type == CARTA__V1__FIELD_TYPE__FIELD_BOOL ||
+		    f->custom_type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE;
+		if (f->custom != NULL && unordered && op != OP_EQ &&
+		    op != OP_NE && op != OP_CONTAINS && op != OP_STARTS) {
+			fail(ps,
+			     "custom.%.40s has no order: compare it with "
+			     "= or !=",
+			     f->custom);
+			return 0;
+		}
 		/* A bool or choice field takes only its values: any other
 		 * is a mistake that would silently match nothing. */
 		if (f->custom != NULL && (op == OP_EQ || op == OP_NE) &&

@@ -307,6 +307,15 @@ static void test_custom_values_checked(void **state)
 			       out, sizeof(out)),
 			 1);
 	assert_non_null(strstr(out, "'plata' is not a value of custom.nivel"));
+	/* Nor are they ordered. */
+	assert_int_equal(carta(sales, "search --where 'custom.nivel > oro'",
+			       out, sizeof(out)),
+			 1);
+	assert_non_null(strstr(out, "custom.nivel has no order"));
+	/* A phone compared with = has six digits at least. */
+	assert_int_equal(
+	    carta(sales, "search --where 'phone = 612'", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "at least 6 digits"));
 	/* Text operators take any fragment. */
 	assert_int_equal(carta(sales,
 			       "search --where 'custom.nivel starts-with b' "
