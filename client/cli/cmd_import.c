@@ -152,7 +152,7 @@ static void progress(importer *im, bool force)
 	} else {
 		fprintf(
 		    stderr,
-		    "carta: import: %s %lu records (%d%%), %.0f/s, left %s\n",
+		    "progress: %s %lu records (%d%%), %.0f/s, left %s\n",
 		    im->sending ? "sent" : "read", count, (int)(frac * 100),
 		    rate, left);
 	}
@@ -271,8 +271,8 @@ static void summary(importer *im, const char *stopped)
 		cli_print_json(a, o);
 		return;
 	}
-	printf("%s %s: %lu records", a->dry_run ? "Dry run of" : "Imported",
-	       cli_safe(im->path), im->records);
+	printf("%s %s: %lu record%s", a->dry_run ? "Dry run of" : "Imported",
+	       cli_safe(im->path), im->records, im->records == 1 ? "" : "s");
 	if (im->rows != im->records)
 		printf(" (%lu rows)", im->rows);
 	printf("\n  created   %lu\n  updated   %lu\n  unchanged %lu\n"
@@ -300,9 +300,11 @@ static void summary(importer *im, const char *stopped)
 		printf("  stopped: %s\n", cli_safe(stopped));
 	if (a->dry_run)
 		printf("  nothing was written (--dry-run)\n");
+	/* The rate of the records dealt with: an interruption leaves some
+	 * unsent. */
 	double s = seconds_since(&im->start);
-	printf("  %.1f s, %.0f records/s\n", s,
-	       s > 0 ? (double)im->records / s : 0);
+	double done = (double)(im->records - im->not_sent);
+	printf("  %.1f s, %.0f records/s\n", s, s > 0 ? done / s : 0);
 }
 
 /* With --json, every record that landed is a line too: a script learns
@@ -870,9 +872,9 @@ static int run_import(const cli_args *a, const import_reader *rd, int upsert_by,
 		char why[160];
 
 		snprintf(why, sizeof(why),
-			 "interrupted: the batches sent before were applied; "
+			 "interrupted: the batches sent before were %s; "
 			 "%zu records were not sent",
-			 im.not_sent);
+			 a->dry_run ? "checked" : "applied", im.not_sent);
 		summary(&im, why);
 		status = CLI_EXIT_FAIL;
 		goto out;
