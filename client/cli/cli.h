@@ -207,7 +207,8 @@ json_t *cli_json_str(const char *s);
 int cli_print_json(const cli_args *a, json_t *v);
 
 /* Copies s for a terminal: control characters and invalid UTF-8 become
- * '?'. Returns the number of columns it takes (one per code point). */
+ * '?'. Returns the number of columns it takes on a terminal (two for a
+ * wide CJK character, none for a combining mark). */
 size_t cli_sanitize(const char *s, char *out, size_t cap);
 
 /* "2024-05-01T12:00:00Z" (UTC) for Unix seconds t; "-" for 0. */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "cli.h"
 
@@ -140,7 +141,10 @@ size_t cli_sanitize(const char *s, char *out, size_t cap)
 			o += len;
 			p += len;
 		}
-		cols++;
+		/* Columns on a terminal: two for wide (CJK) characters,
+		 * none for combining marks. */
+		int w = bad ? 1 : utf8proc_charwidth((utf8proc_int32_t)cp);
+		cols += w > 0 ? (size_t)w : 0;
 	}
 	out[o] = '\0';
 	return cols;
@@ -403,14 +407,12 @@ static void table_row(const cli_table *t, char *const *cell, const size_t *w)
 	fputc('\n', stdout);
 }
 
-/* Columns taken by UTF-8 text already sanitized: one per code point. */
+/* Columns a title takes on a terminal (as cli_sanitize counts them). */
 static size_t text_cols(const char *s)
 {
-	size_t n = 0;
+	char buf[256];
 
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return cli_sanitize(s, buf, sizeof buf);
 }
 
 static void table_header(const cli_table *t)

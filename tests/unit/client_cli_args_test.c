@@ -473,13 +473,18 @@ static void test_sanitize_for_terminal(void **state)
 
 	(void)state;
 	/* Escape sequences, C1 controls and invalid bytes become '?';
-	 * valid multi-byte text is kept and counted as one column each. */
+	 * valid multi-byte text is kept, counted in terminal columns. */
 	assert_int_equal(cli_sanitize("ab\x1b[31mc", out, sizeof out), 8);
 	assert_string_equal(out, "ab?[31mc");
 	assert_int_equal(cli_sanitize("Jos\xc3\xa9", out, sizeof out), 4);
 	assert_string_equal(out, "Jos\xc3\xa9");
 	assert_int_equal(cli_sanitize("x\xc2\x9by\xff", out, sizeof out), 4);
 	assert_string_equal(out, "x?y?");
+	/* Wide characters take two columns, combining marks none. */
+	assert_int_equal(cli_sanitize("\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e",
+				      out, sizeof out),
+			 6); /* 王小明 */
+	assert_int_equal(cli_sanitize("Jose\xcc\x81", out, sizeof out), 4);
 	/* Overlong and surrogate encodings are invalid. */
 	cli_sanitize("\xc0\xaf\xed\xa0\x80", out, sizeof out);
 	assert_string_equal(out, "?????");
