@@ -99,8 +99,9 @@ static const opt_desc opt_table[O__COUNT] = {
 		       "a random key)",
 		       AT(request_key), 0, 0},
     [O_SECTION] = {"--section", NULL, K_STR, "SECTION",
-		   "identity, contact, demographics, purchases, preferences, "
-		   "interactions, notes or consent",
+		   "a card section: identity, contact, demographics, "
+		   "purchases, preferences, interactions, notes or consent "
+		   "(the command's text says which it takes)",
 		   AT(section), 0, 0},
     [O_SET] = {"--set", NULL, K_LIST, "FIELD=VALUE",
 	       "set a field (repeatable); 'phones.1=' removes an item",
@@ -122,9 +123,10 @@ static const opt_desc opt_table[O__COUNT] = {
 		    AT(quantity), 1, 1000000000},
     [O_CHANNEL] = {"--channel", NULL, K_STR, "CHANNEL",
 		   "purchases: shop, online, phone...; interactions: phone, "
-		   "email, visit, chat, letter, sms or other; exports and "
-		   "segments: only cards consenting to email, phone, sms or "
-		   "post",
+		   "email, visit, chat, letter, sms or other; consents: "
+		   "email, phone, sms or post; search, exports and segments: "
+		   "only cards consenting to email, phone, sms or post (or "
+		   "PURPOSE.CHANNEL: marketing.email) and reachable on it",
 		   AT(channel), 0, 0},
     [O_REMARKS] = {"--remarks", NULL, K_STR, "TEXT", "remarks", AT(remarks), 0,
 		   0},
@@ -164,8 +166,9 @@ static const opt_desc opt_table[O__COUNT] = {
 		 "-24h)",
 		 AT(since), 0, 0},
     [O_LIMIT] = {"--limit", NULL, K_INT, "N",
-		 "items per page, 1 to 500 (default 50; a page of cards also "
-		 "stops at about 56 KB)",
+		 "items per page, 1 to 500, 50 by default; a page also "
+		 "stops when it grows large, at about 40 KB of items or "
+		 "56 KB of cards",
 		 AT(limit), 1, 500},
     [O_CURSOR] = {"--cursor", NULL, K_STR, "CURSOR",
 		  "start at this page (from a previous listing)", AT(cursor), 0,
@@ -534,8 +537,13 @@ void cli_help(const cli_cmd *cmd, const char *path, FILE *out)
 {
 	const char *sep = path[0] != '\0' ? " " : "";
 
-	int col = fprintf(out, "Usage: carta%s%s ", sep, path);
-	wrap(cmd->synopsis, col, col, out);
+	const bool args = cmd->synopsis != NULL && cmd->synopsis[0] != '\0';
+	int col =
+	    fprintf(out, "Usage: carta%s%s%s", sep, path, args ? " " : "");
+	if (args)
+		wrap(cmd->synopsis, col, col, out);
+	else
+		fputc('\n', out);
 	if (cmd->about != NULL) {
 		fputc('\n', out);
 		wrap(cmd->about, 0, 0, out);

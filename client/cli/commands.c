@@ -125,7 +125,7 @@ static const cli_cmd customer_cmds[] = {
 	.synopsis = "[--given-name X] [--family-name X] [--company X] "
 		    "[--status S] [--home-branch B] [--email ADDR]... "
 		    "[--phone NUM]... [--birth-date D] [--language L] "
-		    "[--request-key K] | --from-json FILE",
+		    "[--request-key K] [--force] | --from-json FILE [--force]",
 	.about = "Adds a card and prints it with the customer number the "
 		 "server gives it. The options fill the identity, contact "
 		 "and demographics sections (only those given are sent); "
@@ -193,7 +193,10 @@ static const cli_cmd customer_cmds[] = {
 	.synopsis = "REF [--out FILE]",
 	.about = "Writes one JSON document with the whole card of REF and "
 		 "every purchase, interaction and note (a data-subject "
-		 "access request), within what your department may read.",
+		 "access request), within what your department may read, "
+		 "and the card's audit (every change, with old and new "
+		 "values) for an admin; for a department the audit is "
+		 "withheld, and the document says so.",
 	.opts = OPT(O_OUT),
 	.min_pos = 1,
 	.max_pos = 1,
@@ -504,7 +507,10 @@ static const cli_cmd export_cmds[] = {
 	.about = "One row per card, always the same columns; the cells of "
 		 "sections your department may not read are empty. Cells "
 		 "that a spreadsheet would run as a formula are neutralised "
-		 "with a leading quote, which 'carta import csv' removes.",
+		 "with a leading quote, which 'carta import csv' removes. "
+		 "--channel (email, phone, sms or post, or PURPOSE.CHANNEL: "
+		 "marketing.email) keeps the cards consenting to it and "
+		 "reachable on it.",
 	.opts = EXPORT_OPTS,
 	.check = check_export,
 	.run = cmd_export_csv,
@@ -514,7 +520,9 @@ static const cli_cmd export_cmds[] = {
 	.summary = "all cards you may read, as vCard 4.0",
 	.synopsis =
 	    "[--where EXPR | --segment NAME] [--channel C] [--out FILE]",
-	.about = "One vCard 4.0 per card.",
+	.about = "One vCard 4.0 per card. --channel (email, phone, sms or "
+		 "post, or PURPOSE.CHANNEL: marketing.email) keeps the cards "
+		 "consenting to it and reachable on it.",
 	.opts = EXPORT_OPTS,
 	.check = check_export,
 	.run = cmd_export_vcard,
@@ -525,7 +533,10 @@ static const cli_cmd export_cmds[] = {
 	.synopsis =
 	    "[--where EXPR | --segment NAME] [--channel C] [--out FILE]",
 	.about = "One card per line (docs/CARD.md) with every purchase, "
-		 "interaction and note; 'carta import json' reads it back.",
+		 "interaction and note; 'carta import json' reads it back. "
+		 "--channel (email, phone, sms or post, or PURPOSE.CHANNEL: "
+		 "marketing.email) keeps the cards consenting to it and "
+		 "reachable on it.",
 	.opts = EXPORT_OPTS,
 	.check = check_export,
 	.run = cmd_export_json,
