@@ -236,8 +236,11 @@ int cli_print_card(const cli_args *a, const Carta__V1__Card *card)
 		return cli_print_json(a, card_json_from_card(card));
 
 	print_identity(card);
-	if (card->contact != NULL)
-		rv = print_contact(a, card->contact);
+	const Carta__V1__Contact *k = card->contact;
+	if (k != NULL && k->n_emails + k->n_phones + k->n_addresses +
+				 k->n_preferred_channels >
+			     0)
+		rv = print_contact(a, k);
 	if (rv == 0 && card->demographics != NULL)
 		print_demographics(card->demographics);
 	if (rv == 0)
