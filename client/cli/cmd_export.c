@@ -555,7 +555,16 @@ static int run_export(const cli_args *a, enum export_format format)
 	}
 	status = out_close(a, &o, status);
 
-	/* Said where the data does not go. */
+	/* Said where the data does not go; with --json as an object. */
+	if (status == 0 && o.path != NULL && a->json) {
+		json_t *j = json_pack("{s:I, s:s}", "exported",
+				      (json_int_t)x.cards, "out", o.path);
+		if (j != NULL && a->channel != NULL)
+			json_object_set_new(
+			    j, "left_out",
+			    json_integer((json_int_t)x.left_out));
+		cli_print_json(a, j);
+	}
 	if (status == 0 && o.path != NULL && !a->json)
 		fprintf(stderr, "exported %llu card%s to %s\n",
 			(unsigned long long)x.cards, x.cards == 1 ? "" : "s",

@@ -268,6 +268,15 @@ static void test_out_file(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
+	/* With --json the confirmation is an object. */
+	char path2[PATH_MAX + 64], args2[PATH_MAX + 128];
+	snprintf(path2, sizeof(path2), "%s/cards2.jsonl", srv.dir);
+	snprintf(args2, sizeof(args2), "export json --out '%s' --json", path2);
+	assert_int_equal(carta(sales, args2, out, sizeof(out)), 0);
+	snprintf(said, sizeof(said), "{\"exported\":%ld,\"out\":\"%s\"}\n", n,
+		 path2);
+	assert_string_equal(out, said);
+
 	/* Never overwritten. */
 	assert_int_equal(carta(sales, args, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "already exists"));
