@@ -478,6 +478,24 @@ static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
 	}
 }
 
+/* Whether the policy refuses what record c writes: then o says so. */
+static bool import_refused(dispatch_call *call,
+			   const Carta__V1__ImportRequest *r,
+			   const Carta__V1__Card *c, uint32_t *unchanged,
+			   store_import_outcome *o)
+{
+	const char *why = NULL;
+	int section = 0;
+	policy_needs needs = policy_import_record(call->view, r, c, unchanged);
+
+	if (policy_check(call->view, &needs, &why, &section) == 0)
+		return false;
+	char msg[CARD_ERR_MAX];
+	snprintf(msg, sizeof(msg), "%s: %s", card_section_name(section), why);
+	outcome_reason(o, msg);
+	return true;
+}
+
 static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
 			const store_import_outcome *o)
 {
@@ -549,6 +567,14 @@ static void import(dispatch_call *call)
 		}
 		bool no_status =
 		    given->identity == NULL || given->identity->status[0] == 0;
+		/* What the department may not write is said first, before
+		 * what is wrong with the values (custom values count once
+		 * their fields are known, below). */
+		Carta__V1__Card carried = *given;
+		carried.custom = NULL;
+		carried.n_custom = 0;
+		if (import_refused(call, r, &carried, &unchanged[i], &out[i]))
+			continue;
 		rv = check_record(call, r, given, &ctx, &cards[i], &out[i]);
 		if (rv == CARTA_ENOMEM) {
 			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
@@ -566,15 +592,7 @@ static void import(dispatch_call *call)
 
 		/* A record the department may not write is reported, and
 		 * the others go on. */
-		const char *why = NULL;
-		int section = 0;
-		policy_needs needs = policy_import_record(
-		    call->view, r, cards[i], &unchanged[i]);
-		if (policy_check(call->view, &needs, &why, &section) != 0) {
-			char msg[CARD_ERR_MAX];
-			snprintf(msg, sizeof(msg), "%s: %s",
-				 card_section_name(section), why);
-			outcome_reason(&out[i], msg);
+		if (import_refused(call, r, cards[i], &unchanged[i], &out[i])) {
 			carta__v1__card__free_unpacked(cards[i], NULL);
 			cards[i] = NULL;
 		}

@@ -528,6 +528,16 @@ static void test_skip_bad_phones(void **state)
 	assert_int_equal(carta(sales, "customer show +34612345699 --json"), 0);
 	assert_non_null(strstr(out, "Ottilie"));
 	assert_null(strstr(out, "229"));
+
+	/* What sales may not write (demographics) is said before what is
+	 * wrong with a phone it could not keep anyway. */
+	snprintf(args, sizeof(args), "import csv '%s' --json --force",
+		 file("phones3.csv", "First Name,Last Name,Phone,Birthday\n"
+				     "Remedios,Brandmeier,229.077.5154,"
+				     "1970-01-02\n"));
+	assert_int_equal(carta(sales, args), 1);
+	assert_non_null(strstr(out, "\"field\":\"demographics\""));
+	assert_null(strstr(out, "229.077.5154"));
 }
 
 /* A transaction file's country adds no address to a card that has one:
