@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "carta_error.h"
 #include "pbfield.h"
@@ -16,8 +17,49 @@
 
 /* ---- to JSON ---------------------------------------------------------- */
 
+/* A time field, Unix seconds: "at", or a name ending in "_at". */
+static bool time_field(const ProtobufCFieldDescriptor *f)
+{
+	size_t n = strlen(f->name);
+
+	return strcmp(f->name, "at") == 0 ||
+	       (n > 3 && strcmp(f->name + n - 3, "_at") == 0);
+}
+
+/* Times as the JSON card writes them: 2026-12-01T10:00:00Z. */
+static json_t *time_to_json(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return json_integer(t);
+	return json_string(buf);
+}
+
+/* Enum values as the JSON card writes them: CONSENT_GRANTED is
+ * "granted", SECTION_CONTACT "contact". */
+static json_t *enum_to_json(const char *name)
+{
+	const char *u = strchr(name, '_');
+	char buf[64];
+	size_t i = 0;
+
+	for (const char *c = u ? u + 1 : name; *c && i + 1 < sizeof(buf); c++)
+		buf[i++] =
+		    (char)((*c >= 'A' && *c <= 'Z') ? *c - 'A' + 'a' : *c);
+	buf[i] = '\0';
+	return json_string(buf);
+}
+
 static json_t *scalar_to_json(const ProtobufCFieldDescriptor *f, const void *p)
 {
+	if ((f->type == PROTOBUF_C_TYPE_INT64 ||
+	     f->type == PROTOBUF_C_TYPE_SINT64) &&
+	    time_field(f))
+		return time_to_json(*(const int64_t *)p);
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
@@ -43,7 +85,8 @@ static json_t *scalar_to_json(const ProtobufCFieldDescriptor *f, const void *p)
 		const ProtobufCEnumValue *v =
 		    protobuf_c_enum_descriptor_get_value(f->descriptor,
 							 *(const int *)p);
-		return v ? json_string(v->name) : json_integer(*(const int *)p);
+		return v ? enum_to_json(v->name)
+			 : json_integer(*(const int *)p);
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(char *const *)p;

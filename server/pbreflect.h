@@ -12,8 +12,10 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 
-/* A JSON object with the message's non-default fields (enums by name,
- * bytes as base64). New reference, or NULL when out of memory. */
+/* A JSON object with the message's non-default fields, as the JSON card
+ * writes them: enums by their lower-case short name ("granted"), times
+ * ("at", "..._at") as 2026-12-01T10:00:00Z, bytes as hex. New reference,
+ * or NULL when out of memory. */
 json_t *pb_to_json(const ProtobufCMessage *m);
 
 /* pb_to_json rendered compactly with sorted keys; malloc'd, or NULL. */
