@@ -417,14 +417,30 @@ static size_t phone_index(uint64_t drop, unsigned k)
 		}
 }
 
+/* The section a validation message's path starts with
+ * ("contact.phones.0.number: ..."), or 0. */
+static int msg_section(const char *msg)
+{
+	char first[32];
+	size_t n = strcspn(msg, ".: ");
+
+	if (n == 0 || n >= sizeof(first))
+		return 0;
+	memcpy(first, msg, n);
+	first[n] = '\0';
+	return card_section_parse(first);
+}
+
 /* Checks import record given into *out (a copy; the caller frees it,
- * whatever the result). With skip_bad_phones, a phone the card rules
- * refuse is left out and the record checked again; o->message notes what
- * was left out, as typed, and why. Returns 0, or check_card's error with
- * ctx->msg saying why. */
+ * whatever the result). keep: the sections the department may read but
+ * not write (policy_import_record's unchanged). With skip_bad_phones, a
+ * phone the card rules refuse is left out and the record checked again;
+ * o->message notes what was left out, as typed, and why. Returns 0, or
+ * check_card's error with ctx->msg saying why. */
 static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
-			const Carta__V1__Card *given, card_ctx *ctx,
-			Carta__V1__Card **out, store_import_outcome *o)
+			const Carta__V1__Card *given, uint32_t keep,
+			card_ctx *ctx, Carta__V1__Card **out,
+			store_import_outcome *o)
 {
 	uint64_t drop = 0;
 	unsigned k;
@@ -440,6 +456,17 @@ static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
 		ctx->update =
 		    r->upsert_by != CARTA__V1__UPSERT_KEY__UPSERT_NONE;
 		int rv = check_card(call, ctx, c, true);
+		/* A value refused in a section the department may not write
+		 * (keep) could never leave it unchanged: the permission is
+		 * the reason. */
+		int sec = rv == CARTA_EINVAL ? msg_section(ctx->msg) : 0;
+		if (sec != 0 && ((keep >> sec) & 1u)) {
+			snprintf(ctx->msg, sizeof(ctx->msg),
+				 "%s: your department may not write this "
+				 "section, and the record changes it",
+				 card_section_name(sec));
+			return rv;
+		}
 		/* An email refused is named as the record gave it. */
 		if (rv == CARTA_EINVAL && given->contact != NULL &&
 		    sscanf(ctx->msg, "contact.emails.%u.", &k) == 1 &&
@@ -575,7 +602,8 @@ static void import(dispatch_call *call)
 		carried.n_custom = 0;
 		if (import_refused(call, r, &carried, &unchanged[i], &out[i]))
 			continue;
-		rv = check_record(call, r, given, &ctx, &cards[i], &out[i]);
+		rv = check_record(call, r, given, unchanged[i], &ctx, &cards[i],
+				  &out[i]);
 		if (rv == CARTA_ENOMEM) {
 			dispatch_fail(call, C(INTERNAL), "out of memory", NULL);
 			goto done;

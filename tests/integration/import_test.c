@@ -270,6 +270,29 @@ static void test_departments_permissions(void **state)
 	assert_true(count(s, "records") >= 3);
 	assert_int_equal(count(s, "unchanged"), count(s, "records"));
 	json_decref(s);
+
+	/* Marketing may read contact but not write it: a bad value there
+	 * is refused for the permission, not the value, flag or no flag. */
+	path = file("mkt2.jsonl",
+		    "{\"identity\":{\"number\":\"C-000002\"},\"contact\":{"
+		    "\"emails\":[{\"address\":\"no-at-sign\"}]}}\n"
+		    "{\"identity\":{\"number\":\"C-000002\"},\"contact\":{"
+		    "\"phones\":[{\"number\":\"123\"}]}}\n");
+	for (int flag = 0; flag < 2; flag++) {
+		snprintf(args, sizeof(args),
+			 "import json '%s' --upsert-by number --json%s", path,
+			 flag ? " --skip-bad-phones" : "");
+		assert_int_equal(carta(marketing, args), 1);
+		s = summary_of();
+		assert_int_equal(count(s, "rejected"), 2);
+		json_decref(s);
+		const char *want = "\"field\":\"contact\",\"reason\":\"your "
+				   "department may not write this section, "
+				   "and the record changes it\"";
+		const char *first = strstr(out, want);
+		assert_non_null(first);
+		assert_non_null(strstr(first + 1, want));
+	}
 }
 
 /* A CSV file end to end: a BOM, semicolons, a quoted newline, leading
