@@ -47,6 +47,7 @@ struct conn {
 	uv_shutdown_t shutdown_req;
 	size_t write_pending;
 	uint64_t opened_ms;
+	uint64_t hs_started_ms; /* when its handshake began */
 	char peer[64];
 	uint8_t peer_addr[16]; /* v4 as ::ffff:a.b.c.d; v6 by its /64 */
 	bool in_handshake;     /* on srv->handshakes */
@@ -132,6 +133,7 @@ static void handshake_enter(conn *c)
 {
 	server *srv = c->srv;
 
+	c->hs_started_ms = uv_now(&srv->loop);
 	c->hs_next = srv->handshakes;
 	if (srv->handshakes != NULL)
 		srv->handshakes->hs_prev = c;
@@ -834,6 +836,30 @@ static void evict_oldest_handshake(server *srv, const uint8_t *addr)
 	conn_close(oldest, "handshake_evicted");
 }
 
+/* A handshake that a second after it began is still waiting for the
+ * client (not one whose key is being looked up): a real client finishes
+ * in milliseconds. Closes the oldest such and returns true, or false when
+ * there is none. */
+#define HANDSHAKE_STALLED_MS 1000
+
+static bool evict_stalled_handshake(server *srv)
+{
+	uint64_t now = uv_now(&srv->loop);
+	conn *oldest = NULL;
+
+	for (conn *o = srv->handshakes; o != NULL; o = o->hs_next)
+		if (o->state != CONN_AUTH &&
+		    now - o->hs_started_ms >= HANDSHAKE_STALLED_MS)
+			oldest = o;
+	if (oldest == NULL)
+		return false;
+	log_limited(LOG_CLASS_CONN, LOG_WARN, oldest->id,
+		    "event=evicted reason=connection_cap peer=%s",
+		    oldest->peer);
+	conn_close(oldest, "handshake_evicted");
+	return true;
+}
+
 int conn_accept(server *srv)
 {
 	conn *c = calloc(1, sizeof(*c));
@@ -859,8 +885,15 @@ int conn_accept(server *srv)
 	}
 	peer_name(c);
 	const char *cap = NULL;
-	if (srv->nconns > srv->cfg.max_connections + srv->cfg.admin_reserve ||
-	    srv->stopping)
+	if (srv->stopping)
+		cap = "stopping";
+	/* At the connection cap a stalled handshake makes room, as at the
+	 * handshake caps: sockets that never finish one cannot keep clients
+	 * (nor the admins the reserve is for) out. Only connections that
+	 * authenticate, or are about to, make a new one wait. */
+	if (cap == NULL &&
+	    srv->nconns > srv->cfg.max_connections + srv->cfg.admin_reserve &&
+	    !evict_stalled_handshake(srv))
 		cap = "connection_cap";
 	/* At a handshake cap the oldest handshake makes room (from the same
 	 * address, for the per-address cap): a real client finishes in a

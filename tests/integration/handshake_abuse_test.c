@@ -476,6 +476,32 @@ static int idle_socket(const harness *h, const char *source, int closed)
 
 static unsigned count_lines(const char *text, const char *needle);
 
+/* Idle sockets up to the connection cap, under the handshake caps, make
+ * room for a client that completes its handshake: the reserve for admins
+ * stays theirs. */
+static void test_idle_sockets_cannot_fill_the_connection_cap(void **state)
+{
+	harness h;
+	int idle[8];
+	rawclient admin;
+	(void)state;
+
+	assert_int_equal(harness_start(&h, "max_connections = 4\n"
+					   "admin_reserve = 1\n"
+					   "max_handshakes = 64\n"
+					   "max_handshakes_per_address = 16\n"),
+			 0);
+	for (int i = 0; i < 8; i++)
+		idle[i] = idle_socket(&h, "127.0.0.1", 0);
+	/* Beyond 5 the oldest idle sockets went. */
+	assert_int_equal(harness_wait_closed(idle[0], 2000), 1);
+	open_session(&h, "127.0.0.2", &admin);
+	raw_close(&admin);
+	for (int i = 0; i < 8; i++)
+		close(idle[i]);
+	assert_int_equal(harness_stop(&h), 0);
+}
+
 static void test_idle_sockets_cannot_lock_out_others(void **state)
 {
 	harness h;
@@ -639,6 +665,7 @@ int main(void)
 	    cmocka_unit_test(test_low_order_public_key),
 	    cmocka_unit_test(test_one_byte_per_second_cut_at_deadline),
 	    cmocka_unit_test(test_idle_sockets_cannot_lock_out_others),
+	    cmocka_unit_test(test_idle_sockets_cannot_fill_the_connection_cap),
 	    cmocka_unit_test(test_junk_connections_do_not_flood_the_log),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
