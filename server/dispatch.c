@@ -11,20 +11,6 @@
 #include "secure.h"
 #include "store_card.h"
 
-static const char *role_name(int role)
-{
-	switch (role) {
-	case STORE_ROLE_MEMBER:
-		return "member";
-	case STORE_ROLE_ADMIN:
-		return "admin";
-	case STORE_ROLE_BRANCH:
-		return "branch";
-	default:
-		return "unknown";
-	}
-}
-
 /* Principals per streamed response of ListPrincipals: ~100 bytes each. */
 #define PRINCIPALS_PER_MSG 200
 #define PING_ECHO_MAX	   1024
@@ -250,7 +236,8 @@ static void handle_enrol(const dispatch_env *env, const store_principal *caller,
 	log_event(LOG_INFO, out->conn,
 		  "event=principal_enrolled principal=%s department=%s "
 		  "role=%s key_fp=%s by=%s",
-		  p.name, p.department, role_name(p.role), fp, caller->name);
+		  p.name, p.department, store_role_name(p.role), fp,
+		  caller->name);
 	reply_principal(req->id, &p, out);
 }
 

@@ -600,6 +600,27 @@ int store_principal_by_name(store *s, const char *name, store_principal *out)
 	return store_run(s, 0, by_name_fn, &a);
 }
 
+const char *store_role_name(int role)
+{
+	switch (role) {
+	case STORE_ROLE_MEMBER:
+		return "member";
+	case STORE_ROLE_ADMIN:
+		return "admin";
+	case STORE_ROLE_BRANCH:
+		return "branch";
+	default:
+		return "unknown";
+	}
+}
+
+const char *store_state_name(int state)
+{
+	return state == STORE_STATE_ACTIVE    ? "active"
+	       : state == STORE_STATE_REVOKED ? "revoked"
+					      : "unknown";
+}
+
 /* The audit entry of an enrolment or revocation: who, and what now. */
 static int audit_principal(sqlite3 *conn, const struct principal_args *a,
 			   const char *action)
@@ -608,9 +629,10 @@ static int audit_principal(sqlite3 *conn, const struct principal_args *a,
 
 	key_fingerprint(a->out->public_key, fp);
 	snprintf(json, sizeof(json),
-		 "{\"name\":\"%s\",\"department\":\"%s\",\"role\":%d,"
-		 "\"state\":%d,\"key_fingerprint\":\"%s\"}",
-		 a->out->name, a->out->department, a->out->role, a->out->state,
+		 "{\"name\":\"%s\",\"department\":\"%s\",\"role\":\"%s\","
+		 "\"state\":\"%s\",\"key_fingerprint\":\"%s\"}",
+		 a->out->name, a->out->department,
+		 store_role_name(a->out->role), store_state_name(a->out->state),
 		 fp);
 	return store_audit_append(conn, a->who, "", 0, action, "", json);
 }

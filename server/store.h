@@ -21,6 +21,10 @@
 enum { STORE_ROLE_MEMBER = 1, STORE_ROLE_ADMIN = 2, STORE_ROLE_BRANCH = 3 };
 enum { STORE_STATE_ACTIVE = 1, STORE_STATE_REVOKED = 2 };
 
+/* "member", "admin", "branch"; "active", "revoked"; "unknown" else. */
+const char *store_role_name(int role);
+const char *store_state_name(int state);
+
 typedef struct store store;
 
 /* Who writes: recorded in the audit log and on appended items. hidden:

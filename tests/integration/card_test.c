@@ -1152,7 +1152,7 @@ static void test_audit_every_kind_of_write(void **state)
 	    {"department.add", "", "logistics"},
 	    {"policy.set logistics", "\"none\"", "\"read\""},
 	    {"principal.enrol", "", "\"lola\""},
-	    {"principal.revoke", "", "\"state\":2"},
+	    {"principal.revoke", "", "\"state\":\"revoked\""},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const Carta__V1__AuditEntry *e =
