@@ -400,8 +400,15 @@ static void drop_phones(Carta__V1__Card *c, uint64_t drop)
 		else
 			k->phones[kept++] = k->phones[i];
 	}
-	if (k != NULL)
-		k->n_phones = kept;
+	if (k == NULL)
+		return;
+	k->n_phones = kept;
+	/* The primary one left out: the first left is primary. */
+	bool primary = false;
+	for (size_t i = 0; i < kept; i++)
+		primary |= k->phones[i]->primary;
+	if (!primary && kept > 0)
+		k->phones[0]->primary = true;
 }
 
 /* The index in the record of the k-th phone left after drop. */

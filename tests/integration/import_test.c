@@ -552,6 +552,17 @@ static void test_skip_bad_phones(void **state)
 	assert_non_null(strstr(out, "Ottilie"));
 	assert_null(strstr(out, "229"));
 
+	/* The primary phone left out: the one kept becomes primary. */
+	snprintf(args, sizeof(args),
+		 "import csv '%s' --json --force --skip-bad-phones",
+		 file("phones4.csv", "First Name,Last Name,Phone 1,Phone 2\n"
+				     "Casimira,Brandmeier,229.077.5154,"
+				     "612 34 56 97\n"));
+	assert_int_equal(carta(sales, args), 0);
+	assert_int_equal(carta(sales, "customer show +34612345697 --json"), 0);
+	assert_non_null(strstr(out, "\"number\":\"+34612345697\",\"original\":"
+				    "\"612 34 56 97\",\"primary\":true"));
+
 	/* What sales may not write (demographics) is said before what is
 	 * wrong with a phone it could not keep anyway. */
 	snprintf(args, sizeof(args), "import csv '%s' --json --force",
