@@ -283,6 +283,7 @@ struct list_ctx {
 	Carta__V1__Response__BodyCase want;
 	json_t *items; /* the JSON items so far */
 	char *next;    /* the last page's next cursor */
+	bool denied;   /* refused for the department: no items, no failure */
 };
 
 static int list_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
@@ -305,6 +306,11 @@ static int list_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		n = r->interactions->n_items;
 		next = r->interactions->next_cursor;
 		break;
+	case CARTA__V1__RESPONSE__BODY_AUDIT:
+		items = (ProtobufCMessage **)r->audit->items;
+		n = r->audit->n_items;
+		next = r->audit->next_cursor;
+		break;
 	default:
 		items = (ProtobufCMessage **)r->notes->items;
 		n = r->notes->n_items;
@@ -312,8 +318,7 @@ static int list_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		break;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *o =
-		    items[i] != NULL ? card_json_from_msg(items[i]) : NULL;
+		json_t *o = items[i] != NULL ? cli_item_json(items[i]) : NULL;
 
 		if (o == NULL || json_array_append_new(l->items, o) != 0)
 			return cli_fail(a, "out of memory");
@@ -327,6 +332,39 @@ static int list_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
+/* Sends req page after page, its cursor field (*cursor) set to the last
+ * page's next, until a page has none, gathering the items in l. A
+ * refusal that h->refused marks as l->denied ends it without failure.
+ * Returns 0 or an exit status already printed. */
+static int follow_pages(const cli_args *a, carta_client **c,
+			Carta__V1__Request *req, char **cursor,
+			const cli_handler *h, struct list_ctx *l)
+{
+	char *sent = NULL;
+	int status = 0;
+
+	for (;;) {
+		*cursor = sent != NULL ? sent : (char *)"";
+		status = cli_call(a, c, req, h);
+		if (l->denied)
+			status = 0;
+		if (status != 0 || l->denied || l->next == NULL)
+			break;
+		if (sent != NULL && strcmp(sent, l->next) == 0) {
+			status = cli_fail(a, "the server repeated a cursor");
+			break;
+		}
+		free(sent);
+		sent = l->next;
+		l->next = NULL;
+	}
+	*cursor = (char *)"";
+	free(sent);
+	free(l->next);
+	l->next = NULL;
+	return status;
+}
+
 /* Fetches every item of list k of the card with id ref into a new JSON
  * array *out. Returns 0 or an exit status already printed. */
 static int fetch_list(const cli_args *a, carta_client **c, const char *ref,
@@ -336,8 +374,6 @@ static int fetch_list(const cli_args *a, carta_client **c, const char *ref,
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
 	struct list_ctx l = {.want = item_lists[k].response};
 	cli_handler h = {.each = list_reply, .ud = &l, .retry = true};
-	char *sent = NULL;
-	int status = 0;
 
 	*out = NULL;
 	l.items = json_array();
@@ -347,21 +383,7 @@ static int fetch_list(const cli_args *a, carta_client **c, const char *ref,
 	list.limit = EXPORT_PAGE;
 	req.body_case = item_lists[k].request;
 	req.purchase_list = &list; /* the three share the oneof */
-	for (;;) {
-		list.cursor = sent != NULL ? sent : (char *)"";
-		status = cli_call(a, c, &req, &h);
-		if (status != 0 || l.next == NULL)
-			break;
-		if (sent != NULL && strcmp(sent, l.next) == 0) {
-			status = cli_fail(a, "the server repeated a cursor");
-			break;
-		}
-		free(sent);
-		sent = l.next;
-		l.next = NULL;
-	}
-	free(sent);
-	free(l.next);
+	int status = follow_pages(a, c, &req, &list.cursor, &h, &l);
 	if (status != 0) {
 		json_decref(l.items);
 		return status;
@@ -613,82 +635,39 @@ static int card_reply(const cli_args *a, void *ud, const Carta__V1__Response *r)
 	return 0;
 }
 
-/* The audit entries of one card, gathered page by page; a department
- * that may not read the audit (only admins may) gets none, and the
- * document says so. */
-struct audit_ctx {
-	json_t *entries;
-	char *next;
-	bool denied;
-};
-
-static int audit_reply(const cli_args *a, void *ud,
-		       const Carta__V1__Response *r)
-{
-	struct audit_ctx *x = ud;
-
-	if (r->body_case != CARTA__V1__RESPONSE__BODY_AUDIT || r->audit == NULL)
-		return cli_fail(a, "the server answered with something else");
-	for (size_t i = 0; i < r->audit->n_items; i++)
-		if (json_array_append_new(
-			x->entries, cli_item_json(&r->audit->items[i]->base)) !=
-		    0)
-			return cli_fail(a, "out of memory");
-	free(x->next);
-	x->next =
-	    r->audit->next_cursor[0] ? strdup(r->audit->next_cursor) : NULL;
-	return 0;
-}
-
+/* A department may not read the audit (only admins may): it gets none,
+ * and the document says so. */
 static int audit_refused(const cli_args *a, void *ud,
 			 const Carta__V1__Status *st)
 {
-	struct audit_ctx *x = ud;
+	struct list_ctx *l = ud;
 
 	if (st->code != CARTA__V1__STATUS__CODE__PERMISSION_DENIED)
 		return cli_fail_status(a, st);
-	x->denied = true;
+	l->denied = true;
 	return 0;
 }
 
+/* Every audit entry of the card with id into l->items. */
 static int fetch_audit(const cli_args *a, carta_client **c, const char *id,
-		       struct audit_ctx *x)
+		       struct list_ctx *l)
 {
 	Carta__V1__AuditRequest audit = CARTA__V1__AUDIT_REQUEST__INIT;
 	Carta__V1__Request req = CARTA__V1__REQUEST__INIT;
-	cli_handler h = {.each = audit_reply,
+	cli_handler h = {.each = list_reply,
 			 .refused = audit_refused,
-			 .ud = x,
+			 .ud = l,
 			 .retry = true};
-	char *sent = NULL;
-	int status = 0;
 
-	x->entries = json_array();
-	if (x->entries == NULL)
+	l->want = CARTA__V1__RESPONSE__BODY_AUDIT;
+	l->items = json_array();
+	if (l->items == NULL)
 		return cli_fail(a, "out of memory");
 	audit.customer = (char *)id;
 	audit.limit = EXPORT_PAGE;
 	req.body_case = CARTA__V1__REQUEST__BODY_AUDIT;
 	req.audit = &audit;
-	for (;;) {
-		audit.cursor = sent != NULL ? sent : (char *)"";
-		status = cli_call(a, c, &req, &h);
-		if (x->denied) /* a refusal, but no failure of the export */
-			status = 0;
-		if (status != 0 || x->denied || x->next == NULL)
-			break;
-		if (sent != NULL && strcmp(sent, x->next) == 0) {
-			status = cli_fail(a, "the server repeated a cursor");
-			break;
-		}
-		free(sent);
-		sent = x->next;
-		x->next = NULL;
-	}
-	free(sent);
-	free(x->next);
-	x->next = NULL;
-	return status;
+	return follow_pages(a, c, &req, &audit.cursor, &h, l);
 }
 
 int cmd_customer_export(const cli_args *a)
@@ -713,13 +692,13 @@ int cmd_customer_export(const cli_args *a)
 		status = cli_fail(a, "the server sent no card");
 	if (status == 0)
 		status = fill_lists(a, &c, card);
-	struct audit_ctx audit = {0};
+	struct list_ctx audit = {0};
 	if (status == 0)
 		status = fetch_audit(
 		    a, &c, json_string_value(json_object_get(card, "id")),
 		    &audit);
 	if (status != 0) {
-		json_decref(audit.entries);
+		json_decref(audit.items);
 		goto out;
 	}
 
@@ -737,9 +716,9 @@ int cmd_customer_export(const cli_args *a)
 				    json_string("withheld: only admins may "
 						"read the audit"));
 	else if (doc != NULL)
-		json_object_set_new(doc, "audit", audit.entries);
+		json_object_set_new(doc, "audit", audit.items);
 	if (audit.denied || doc == NULL)
-		json_decref(audit.entries);
+		json_decref(audit.items);
 	if (doc == NULL) {
 		status = cli_fail(a, "out of memory");
 		goto out;

@@ -150,11 +150,10 @@ static void progress(importer *im, bool force)
 			(int)(frac * 100), count, rate, left);
 		im->bar_shown = true;
 	} else {
-		fprintf(
-		    stderr,
-		    "progress: %s %lu records (%d%%), %.0f/s, left %s\n",
-		    im->sending ? "sent" : "read", count, (int)(frac * 100),
-		    rate, left);
+		fprintf(stderr,
+			"progress: %s %lu records (%d%%), %.0f/s, left %s\n",
+			im->sending ? "sent" : "read", count, (int)(frac * 100),
+			rate, left);
 	}
 	fflush(stderr);
 }
@@ -614,8 +613,6 @@ out:
 	return rv;
 }
 
-/* Sends the records in their order, a group never split across two
- * batches unless it alone is larger than one. */
 /* Ctrl-C (or SIGTERM) while sending: the batch in flight finishes, as
  * the server applies it whole or not at all; then the import stops and
  * says what was applied. */
@@ -629,17 +626,16 @@ static void on_interrupt(int sig)
 
 #define SEND_INTERRUPTED (-100)
 
+/* Sends the records in their order, a group never split across two
+ * batches unless it alone is larger than one. Interrupted, it sends
+ * nothing more: the records not sent are counted in im->not_sent. */
 static int send_all(importer *im)
 {
 	int status = 0;
+	size_t i;
 
-	for (size_t i = 0; status == 0 && i < im->norder; i++) {
+	for (i = 0; status == 0 && !interrupted && i < im->norder; i++) {
 		import_rec *r = &im->recs[im->order[i]];
-		if (interrupted) {
-			im->not_sent = im->norder - i + im->nitems;
-			batch_free(im);
-			return SEND_INTERRUPTED;
-		}
 		Carta__V1__ImportItem probe = CARTA__V1__IMPORT_ITEM__INIT;
 		probe.line = r->line;
 		probe.card = r->card;
@@ -677,7 +673,7 @@ static int send_all(importer *im)
 			status = batch_add(im, r, size);
 	}
 	if (status == 0 && interrupted) {
-		im->not_sent = im->nitems;
+		im->not_sent = im->norder - i + im->nitems;
 		batch_free(im);
 		return SEND_INTERRUPTED;
 	}

@@ -162,16 +162,15 @@ static int run_query(const cli_args *a, Carta__V1__QueryRequest *q)
 		status = cli_request(a, &req, &h);
 		if (status == 0 && !s.counted)
 			status = cli_fail(a, "the server sent no count");
-		if (status == 0 && a->json && a->channel != NULL)
-			status = cli_print_json(
-			    a, json_pack("{s:I, s:I}", "count",
-					 (json_int_t)s.count, "left_out",
-					 (json_int_t)s.left_out));
-		else if (status == 0 && a->json)
-			status =
-			    cli_print_json(a, json_pack("{s:I}", "count",
-							(json_int_t)s.count));
-		else if (status == 0)
+		if (status == 0 && a->json) {
+			json_t *o =
+			    json_pack("{s:I}", "count", (json_int_t)s.count);
+			if (o != NULL && a->channel != NULL)
+				json_object_set_new(
+				    o, "left_out",
+				    json_integer((json_int_t)s.left_out));
+			status = cli_print_json(a, o);
+		} else if (status == 0)
 			printf("%llu\n", (unsigned long long)s.count);
 		/* --json has it in the object. */
 		if (status == 0 && !a->json)
