@@ -818,44 +818,32 @@ static void peer_name(conn *c)
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
 }
 
-/* Closes the connection longest in its handshake, from addr when not
- * NULL. */
-static void evict_oldest_handshake(server *srv, const uint8_t *addr)
-{
-	conn *oldest = NULL;
-
-	/* New handshakes go to the head: the oldest is the last one. */
-	for (conn *o = srv->handshakes; o != NULL; o = o->hs_next)
-		if (addr == NULL ||
-		    memcmp(o->peer_addr, addr, sizeof(o->peer_addr)) == 0)
-			oldest = o;
-	if (oldest == NULL)
-		return;
-	log_limited(LOG_CLASS_CONN, LOG_WARN, oldest->id,
-		    "event=evicted reason=handshake_cap peer=%s", oldest->peer);
-	conn_close(oldest, "handshake_evicted");
-}
-
 /* A handshake that a second after it began is still waiting for the
  * client (not one whose key is being looked up): a real client finishes
- * in milliseconds. Closes the oldest such and returns true, or false when
- * there is none. */
+ * in milliseconds. */
 #define HANDSHAKE_STALLED_MS 1000
 
-static bool evict_stalled_handshake(server *srv)
+/* Closes the connection longest in its handshake: from addr when not
+ * NULL, and only a stalled one (above) when stalled; reason names the cap
+ * in the log. Returns whether one was closed. */
+static bool evict_oldest_handshake(server *srv, const uint8_t *addr,
+				   bool stalled, const char *reason)
 {
 	uint64_t now = uv_now(&srv->loop);
 	conn *oldest = NULL;
 
+	/* New handshakes go to the head: the oldest is the last one. */
 	for (conn *o = srv->handshakes; o != NULL; o = o->hs_next)
-		if (o->state != CONN_AUTH &&
-		    now - o->hs_started_ms >= HANDSHAKE_STALLED_MS)
+		if ((addr == NULL ||
+		     memcmp(o->peer_addr, addr, sizeof(o->peer_addr)) == 0) &&
+		    (!stalled ||
+		     (o->state != CONN_AUTH &&
+		      now - o->hs_started_ms >= HANDSHAKE_STALLED_MS)))
 			oldest = o;
 	if (oldest == NULL)
 		return false;
 	log_limited(LOG_CLASS_CONN, LOG_WARN, oldest->id,
-		    "event=evicted reason=connection_cap peer=%s",
-		    oldest->peer);
+		    "event=evicted reason=%s peer=%s", reason, oldest->peer);
 	conn_close(oldest, "handshake_evicted");
 	return true;
 }
@@ -893,16 +881,17 @@ int conn_accept(server *srv)
 	 * authenticate, or are about to, make a new one wait. */
 	if (cap == NULL &&
 	    srv->nconns > srv->cfg.max_connections + srv->cfg.admin_reserve &&
-	    !evict_stalled_handshake(srv))
+	    !evict_oldest_handshake(srv, NULL, true, "connection_cap"))
 		cap = "connection_cap";
 	/* At a handshake cap the oldest handshake makes room (from the same
 	 * address, for the per-address cap): a real client finishes in a
 	 * few milliseconds, so idle sockets cannot keep it out. */
 	if (cap == NULL &&
 	    handshakes_from(c) >= srv->cfg.max_handshakes_per_address)
-		evict_oldest_handshake(srv, c->peer_addr);
+		evict_oldest_handshake(srv, c->peer_addr, false,
+				       "handshake_cap");
 	if (cap == NULL && srv->nhandshakes >= srv->cfg.max_handshakes)
-		evict_oldest_handshake(srv, NULL);
+		evict_oldest_handshake(srv, NULL, false, "handshake_cap");
 	if (cap != NULL) {
 		log_limited(LOG_CLASS_CONN, LOG_WARN, c->id,
 			    "event=refused reason=%s peer=%s", cap, c->peer);
