@@ -391,19 +391,25 @@ static int has_row(sqlite3 *conn, const char *sql, const char *id,
 	return 0;
 }
 
-/* Whether card id has purchase p already: the same id (an export's
- * purchase, back), or without an invoice the same day, product, amount,
- * quantity and kind (sale or refund). */
+/* Whether card id has purchase p already: one of its invoice; and on a
+ * card that existed before (!fresh), one of the same id (an export's
+ * purchase, back) or, without an invoice, of the same day, product,
+ * amount, quantity and kind (sale or refund). */
 static int has_purchase(sqlite3 *conn, const char *id,
-			const Carta__V1__Purchase *p, int *found)
+			const Carta__V1__Purchase *p, bool fresh, int *found)
 {
 	sqlite3_stmt *st = NULL;
+
+	*found = 0;
+	if (fresh && p->invoice[0] == '\0')
+		return 0; /* nothing to look for */
 	int rv = store_prep(
 	    conn,
-	    "SELECT 1 FROM purchases WHERE card_id = ?1 AND (id = ?2 OR "
+	    "SELECT 1 FROM purchases WHERE card_id = ?1 AND "
+	    "((?3 != '' AND invoice = ?3) OR (?10 AND (id = ?2 OR "
 	    "(?3 = '' AND invoice = '' AND date = ?4 AND product = ?5 AND "
 	    "amount_minor = ?6 AND currency = ?7 AND quantity = ?8 AND "
-	    "refund = ?9)) LIMIT 1",
+	    "refund = ?9)))) LIMIT 1",
 	    &st);
 
 	if (rv != 0)
@@ -417,6 +423,7 @@ static int has_purchase(sqlite3 *conn, const char *id,
 	store_bind_text(st, 7, p->currency);
 	sqlite3_bind_int64(st, 8, p->quantity);
 	sqlite3_bind_int(st, 9, p->refund ? 1 : 0);
+	sqlite3_bind_int(st, 10, fresh ? 0 : 1);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	*found = rc == SQLITE_ROW;
@@ -441,14 +448,7 @@ static int append_items(sqlite3 *conn, const store_actor *who, const char *id,
 	 * is the oldest and is appended first. */
 	for (size_t k = c->n_purchases; rv == 0 && k > 0; k--) {
 		const Carta__V1__Purchase *p = c->purchases[k - 1];
-		found = 0;
-		if (p->invoice[0] != '\0')
-			rv = has_row(conn,
-				     "SELECT 1 FROM purchases WHERE card_id = "
-				     "?1 AND invoice = ?2 AND ?3 = ?3",
-				     id, p->invoice, 0, &found);
-		if (rv == 0 && !found && !fresh)
-			rv = has_purchase(conn, id, p, &found);
+		rv = has_purchase(conn, id, p, fresh, &found);
 		if (rv == 0 && found)
 			o->present++;
 		else if (rv == 0)
