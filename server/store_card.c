@@ -1751,6 +1751,7 @@ struct policy_args {
 	const char *department;
 	int section, access;
 	uint8_t *table;
+	bool found; /* policy_get_fn: the department exists */
 	Carta__V1__DepartmentList *departments;
 	Carta__V1__PolicyTable *policies;
 };
@@ -1826,17 +1827,21 @@ static int policy_get_fn(sqlite3 *conn, void *arg)
 {
 	struct policy_args *a = arg;
 	sqlite3_stmt *st = NULL;
+	/* A department without a row for a section has none of it; one
+	 * without any row still comes back once (section NULL). */
 	int rv = store_prep(
 	    conn,
-	    "SELECT p.section, p.access FROM policies p JOIN "
-	    "departments d ON d.id = p.department_id WHERE d.name = ?",
+	    "SELECT p.section, p.access FROM departments d LEFT JOIN "
+	    "policies p ON d.id = p.department_id WHERE d.name = ?",
 	    &st);
 	if (rv != 0)
 		return rv;
 	store_bind_text(st, 1, a->department);
 	memset(a->table, 0, CARD_SECTIONS);
+	a->found = false;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int section = sqlite3_column_int(st, 0);
+		a->found = true;
 		if (section > 0 && section < CARD_SECTIONS)
 			a->table[section] = (uint8_t)sqlite3_column_int(st, 1);
 	}
@@ -1858,19 +1863,11 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	char old_json[64], new_json[64];
 
 	a->table = before;
-	int rv =
-	    store_prep(conn, "SELECT 1 FROM departments WHERE name = ?", &st);
+	int rv = policy_get_fn(conn, a);
 	if (rv != 0)
 		return rv;
-	store_bind_text(st, 1, a->department);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? CARTA_ENOENT : store_map_rc(rc);
-	rv = policy_get_fn(conn, a);
-	if (rv != 0)
-		return rv;
+	if (!a->found)
+		return CARTA_ENOENT;
 	/* Setting what is already in force is no write (no row means
 	 * none). */
 	if (before[a->section] == a->access)
@@ -1887,8 +1884,6 @@ static int policy_set_fn(sqlite3 *conn, void *arg)
 	sqlite3_bind_int(st, 2, a->access);
 	store_bind_text(st, 3, a->department);
 	rv = store_step_done(st);
-	if (rv == 0 && sqlite3_changes(conn) == 0)
-		return CARTA_ENOENT;
 	static const char *const names[] = {"none", "read", "write"};
 	snprintf(old_json, sizeof(old_json), "{\"access\":\"%s\"}",
 		 names[before[a->section] % 3]);
