@@ -451,9 +451,15 @@ enum { E_TEXT, E_NULL, E_ZERO };
 typedef struct {
 	int type, section, kind, empty, exponent;
 	char expr[320];
-	const char *custom; /* a custom field's name, else NULL */
-	int custom_type;    /* its Carta__V1__FieldType */
+	Carta__V1__FieldDef *def; /* a custom field's (owned), else NULL */
 } qfield;
+
+static void qfield_free(qfield *f)
+{
+	if (f->def != NULL)
+		carta__v1__field_def__free_unpacked(f->def, NULL);
+	f->def = NULL;
+}
 
 static const struct {
 	const char *name;
@@ -597,11 +603,12 @@ static int resolve(parser *ps, const char *name, qfield *f)
 		return 0;
 	}
 	if (strncmp(name, "custom.", 7) == 0 && ps->ctx->custom != NULL) {
-		int type = 0;
 		if (!name_ok(name + 7) ||
-		    ps->ctx->custom(ps->ctx->custom_arg, name + 7, NULL,
-				    &f->section, &type) != 0)
+		    ps->ctx->custom(ps->ctx->custom_arg, name + 7, &f->def) !=
+			0)
 			return fail(ps, "no custom field %.40s", name + 7);
+		f->section = f->def->section;
+		int type = f->def->type;
 		int k = bind_text(p, name + 7);
 		if (k == 0)
 			return ps->rv = CARTA_ENOMEM;
@@ -611,8 +618,6 @@ static int resolve(parser *ps, const char *name, qfield *f)
 			 "custom_fields f ON f.id = v.field_id WHERE "
 			 "v.card_id = c.id AND f.name = ?%d)",
 			 k);
-		f->custom = name + 7;
-		f->custom_type = type;
 		if (type == CARTA__V1__FIELD_TYPE__FIELD_NUMBER) {
 			f->type = FT_INT;
 			f->empty = E_NULL;
@@ -636,6 +641,37 @@ static int resolve(parser *ps, const char *name, qfield *f)
 static const char *const op_sql[] = {"=", "!=", "<", "<=", ">", ">="};
 static const char *const op_text[] = {
     "=", "!=", "<", "<=", ">", ">=", "contains", "starts-with"};
+
+/* Whether v is one of d's values (bool: true or false; choice: one of
+ * its choices), folded as the comparison folds them. 0, CARTA_EINVAL or
+ * CARTA_ENOMEM. */
+static int custom_value_ok(const Carta__V1__FieldDef *d, const char *v)
+{
+	static const char *const bools[] = {"true", "false"};
+	const char *const *values = (const char *const *)d->choices;
+	size_t n = d->n_choices;
+	int rv = 0;
+
+	if (d->type == CARTA__V1__FIELD_TYPE__FIELD_BOOL) {
+		values = bools;
+		n = 2;
+	}
+	char *fv = fold_dup(v, &rv);
+	if (fv == NULL)
+		return rv == CARTA_ENOMEM ? rv : CARTA_EINVAL;
+	rv = CARTA_EINVAL;
+	for (size_t i = 0; i < n && rv == CARTA_EINVAL; i++) {
+		int frv = 0;
+		char *fc = fold_dup(values[i], &frv);
+		if (fc == NULL && frv == CARTA_ENOMEM)
+			rv = CARTA_ENOMEM;
+		else if (fc != NULL && strcmp(fc, fv) == 0)
+			rv = 0;
+		free(fc);
+	}
+	free(fv);
+	return rv;
+}
 
 /* The value after an operator, for a field of type: text and dates are
  * bound as text, numbers, amounts and consent states as integers.
@@ -753,31 +789,40 @@ static int value(parser *ps, const qfield *f, int op)
 					 : (ps->rv = CARTA_ENOMEM, 0);
 	}
 	default: {
-		int section, type;
+		const Carta__V1__FieldDef *d = f->def;
+		const bool unordered =
+		    d != NULL &&
+		    (d->type == CARTA__V1__FIELD_TYPE__FIELD_BOOL ||
+		     d->type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE);
 
 		/* A bool or choice field has no order. */
-		const bool unordered =
-		    f->custom_type == CARTA__V1__FIELD_TYPE__FIELD_BOOL ||
-		    f->custom_type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE;
-		if (f->custom != NULL && unordered && op != OP_EQ &&
-		    op != OP_NE && op != OP_CONTAINS && op != OP_STARTS) {
+		if (unordered && op != OP_EQ && op != OP_NE &&
+		    op != OP_CONTAINS && op != OP_STARTS) {
 			fail(ps,
 			     "custom.%.40s has no order: compare it with "
 			     "= or !=",
-			     f->custom);
+			     d->name);
 			return 0;
 		}
 		/* A bool or choice field takes only its values: any other
 		 * is a mistake that would silently match nothing. */
-		if (f->custom != NULL && (op == OP_EQ || op == OP_NE) &&
-		    ps->ctx->custom(ps->ctx->custom_arg, f->custom, v, &section,
-				    &type) == CARTA_EINVAL) {
-			fail(ps, "'%.40s' is not a value of custom.%.40s%s", v,
-			     f->custom,
-			     type == CARTA__V1__FIELD_TYPE__FIELD_BOOL
-				 ? " (true or false)"
-				 : " (see carta field list)");
-			return 0;
+		if (unordered && (op == OP_EQ || op == OP_NE)) {
+			rv = custom_value_ok(d, v);
+			if (rv == CARTA_ENOMEM) {
+				ps->rv = rv;
+				return 0;
+			}
+			if (rv != 0) {
+				fail(ps,
+				     "'%.40s' is not a value of "
+				     "custom.%.40s%s",
+				     v, d->name,
+				     d->type ==
+					     CARTA__V1__FIELD_TYPE__FIELD_BOOL
+					 ? " (true or false)"
+					 : " (see carta field list)");
+				return 0;
+			}
 		}
 		char *folded = fold_dup(v, &rv);
 		if (folded == NULL) {
@@ -875,11 +920,11 @@ static void emit_empty(sb *w, const qfield *f, const char *e)
 	"EXISTS (SELECT 1 FROM contact_points cp WHERE "                       \
 	"cp.card_id = c.id AND cp.kind = %d AND "
 
+static int compare(parser *ps, const qfield *f, const char *name);
+
 static int comparison(parser *ps)
 {
 	qfield f;
-	int op = -1;
-	bool empty = false, negate = false;
 
 	if (ps->tok != T_WORD)
 		return fail(ps, "expected a field name");
@@ -889,8 +934,16 @@ static int comparison(parser *ps)
 	if (strlen(ps->text) >= sizeof(name))
 		return fail(ps, "field name too long");
 	snprintf(name, sizeof(name), "%s", ps->text);
-	if (resolve(ps, name, &f) != 0)
-		return ps->rv;
+	int rv = resolve(ps, name, &f) != 0 ? ps->rv : compare(ps, &f, name);
+	qfield_free(&f);
+	return rv;
+}
+
+/* The rest of a comparison, once its field is resolved into *fp. */
+static int compare(parser *ps, const qfield *f, const char *name)
+{
+	int op = -1;
+	bool empty = false, negate = false;
 
 	if (next(ps) != 0)
 		return ps->rv;
@@ -918,7 +971,7 @@ static int comparison(parser *ps)
 	if (!empty) {
 		if (next(ps) != 0)
 			return ps->rv;
-		k = value(ps, &f, op);
+		k = value(ps, f, op);
 		if (k == 0)
 			return ps->rv ? ps->rv : fail(ps, "bad value");
 	}
@@ -926,13 +979,13 @@ static int comparison(parser *ps)
 		return ps->rv;
 
 	sb *w = ps->w;
-	if (f.kind == 0) {
+	if (f->kind == 0) {
 		if (empty) {
 			sb_add(w, "%s(", negate ? "NOT " : "");
-			emit_empty(w, &f, f.expr);
+			emit_empty(w, f, f->expr);
 			sb_add(w, ")");
 		} else {
-			emit_cmp(w, &f, f.expr, op, k);
+			emit_cmp(w, f, f->expr, op, k);
 		}
 		return 0;
 	}
@@ -941,10 +994,10 @@ static int comparison(parser *ps)
 	 * when one of them matches; != and is empty when none does. */
 	if (empty) {
 		sb_add(w, "%s" CP_EXISTS "%s != '')", negate ? "" : "NOT ",
-		       f.kind, f.expr);
+		       f->kind, f->expr);
 		return 0;
 	}
-	if (f.type == FT_PHONE && (op == OP_EQ || op == OP_NE)) {
+	if (f->type == FT_PHONE && (op == OP_EQ || op == OP_NE)) {
 		sb_add(w,
 		       "%sEXISTS (SELECT 1 FROM phone_keys pk WHERE "
 		       "pk.card_id = c.id AND substr(pk.key, 1, length(?%d)) "
@@ -952,8 +1005,8 @@ static int comparison(parser *ps)
 		       op == OP_NE ? "NOT " : "", k, k);
 		return 0;
 	}
-	sb_add(w, "%s" CP_EXISTS, op == OP_NE ? "NOT " : "", f.kind);
-	emit_cmp(w, &f, f.expr, op == OP_NE ? OP_EQ : op, k);
+	sb_add(w, "%s" CP_EXISTS, op == OP_NE ? "NOT " : "", f->kind);
+	emit_cmp(w, f, f->expr, op == OP_NE ? OP_EQ : op, k);
 	sb_add(w, ")");
 	return 0;
 }
@@ -1193,8 +1246,11 @@ static int sort_key(parser *ps, const char *item, const char *rank)
 			return fail(ps, "relevance needs a text search");
 		return add_key(ps->p, rank, QUERY_INT, desc);
 	}
-	if (resolve(ps, name, &f) != 0)
+	if (resolve(ps, name, &f) != 0) {
+		qfield_free(&f);
 		return ps->rv;
+	}
+	qfield_free(&f); /* what it knew of a custom field is in f.expr */
 	const char *e = f.expr;
 	char first[520];
 	if (f.kind != 0) {

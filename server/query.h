@@ -40,13 +40,10 @@ typedef struct {
 	bool desc;
 } query_key;
 
-/* A custom field's section and Carta__V1__FieldType; returns 0 or
- * CARTA_ENOENT. With value not NULL, also whether a filter may compare
- * the field with it: CARTA_EINVAL for a bool field's value other than
- * true or false, or a choice field's that is none of its choices (case
- * and accents aside, as the comparison folds them). */
-typedef int (*query_custom_fn)(void *arg, const char *name, const char *value,
-			       int *section, int *type);
+/* The definition of custom field name into *def (the caller frees it with
+ * carta__v1__field_def__free_unpacked); returns 0 or CARTA_ENOENT. */
+typedef int (*query_custom_fn)(void *arg, const char *name,
+			       Carta__V1__FieldDef **def);
 
 typedef struct {
 	const char *today; /* "YYYY-MM-DD"; NULL: today's UTC date */

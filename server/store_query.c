@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "carta_error.h"
-#include "fold.h"
 #include "store_card.h"
 #include "store_internal.h"
 
@@ -256,41 +255,10 @@ void store_query_result_free(const query_plan *plan, store_query_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Whether a and b are equal once folded (case, accents). */
-static bool same_folded(const char *a, const char *b)
+int store_query_custom_field(void *arg, const char *name,
+			     Carta__V1__FieldDef **def)
 {
-	char *fa = NULL, *fb = NULL;
-	bool same = fold_text(a, strlen(a), &fa, NULL) == 0 &&
-		    fold_text(b, strlen(b), &fb, NULL) == 0 &&
-		    strcmp(fa, fb) == 0;
-
-	free(fa);
-	free(fb);
-	return same;
-}
-
-int store_query_custom_field(void *arg, const char *name, const char *value,
-			     int *section, int *type)
-{
-	Carta__V1__FieldDef *def = NULL;
-
-	int rv = store_field_get(arg, name, &def);
-	if (rv != 0)
-		return rv;
-	*section = def->section;
-	*type = def->type;
-	if (value != NULL && def->type == CARTA__V1__FIELD_TYPE__FIELD_BOOL)
-		rv = same_folded(value, "true") || same_folded(value, "false")
-			 ? 0
-			 : CARTA_EINVAL;
-	if (value != NULL && def->type == CARTA__V1__FIELD_TYPE__FIELD_CHOICE) {
-		rv = CARTA_EINVAL;
-		for (size_t i = 0; i < def->n_choices && rv != 0; i++)
-			if (same_folded(value, def->choices[i]))
-				rv = 0;
-	}
-	carta__v1__field_def__free_unpacked(def, NULL);
-	return rv;
+	return store_field_get(arg, name, def);
 }
 
 /* ---- segments ---- */

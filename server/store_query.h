@@ -34,8 +34,8 @@ int store_query_run(store *s, const query_plan *plan, const query_value *after,
 void store_query_result_free(const query_plan *plan, store_query_result *r);
 
 /* A query_custom_fn over the store's custom fields (arg: the store). */
-int store_query_custom_field(void *arg, const char *name, const char *value,
-			     int *section, int *type);
+int store_query_custom_field(void *arg, const char *name,
+			     Carta__V1__FieldDef **def);
 
 /* Segments belong to a department; saving a name again replaces it.
  * seg's name, where and text are used (already checked); *out (may be

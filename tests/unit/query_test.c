@@ -17,15 +17,18 @@
 
 #define BIT(s) (1u << CARTA__V1__SECTION__SECTION_##s)
 
-static int custom(void *arg, const char *name, const char *value, int *section,
-		  int *type)
+static int custom(void *arg, const char *name, Carta__V1__FieldDef **def)
 {
 	(void)arg;
-	(void)value;
 	if (strcmp(name, "tier") != 0)
 		return CARTA_ENOENT;
-	*section = CARTA__V1__SECTION__SECTION_PREFERENCES;
-	*type = CARTA__V1__FIELD_TYPE__FIELD_NUMBER;
+	*def = malloc(sizeof(**def));
+	assert_non_null(*def);
+	carta__v1__field_def__init(*def);
+	(*def)->name = strdup(name);
+	assert_non_null((*def)->name);
+	(*def)->section = CARTA__V1__SECTION__SECTION_PREFERENCES;
+	(*def)->type = CARTA__V1__FIELD_TYPE__FIELD_NUMBER;
 	return 0;
 }
 
