@@ -469,8 +469,7 @@ static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
 		int sec = rv == CARTA_EINVAL ? msg_section(ctx->msg) : 0;
 		if (sec != 0 && ((keep >> sec) & 1u)) {
 			snprintf(ctx->msg, sizeof(ctx->msg),
-				 "%s: your department may not write this "
-				 "section, and the record changes it",
+				 "%s: " STORE_IMPORT_UNWRITABLE "changes it",
 				 card_section_name(sec));
 			return rv;
 		}

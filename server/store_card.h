@@ -90,6 +90,11 @@ enum {
 	STORE_IMPORT_SUPPRESSED = 6,
 };
 
+/* The reason of a record that writes a section its department may read
+ * but not write, followed by what the record does ("changes it"). */
+#define STORE_IMPORT_UNWRITABLE                                                \
+	"your department may not write this section, and the record "
+
 typedef struct {
 	int kind;
 	char number[32];   /* the card's customer number */

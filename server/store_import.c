@@ -524,10 +524,7 @@ static void reject_unwritable(store_import_outcome *o, int section,
 {
 	char why[sizeof o->message];
 
-	snprintf(why, sizeof why,
-		 "your department may not write this section, and the "
-		 "record %s",
-		 what);
+	snprintf(why, sizeof why, STORE_IMPORT_UNWRITABLE "%s", what);
 	reject_why(o, card_section_name(section), why);
 }
 
