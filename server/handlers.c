@@ -506,6 +506,7 @@ static int check_record(dispatch_call *call, const Carta__V1__ImportRequest *r,
 			 "%sphone '%.40s' left out: %s", n ? "; " : "", typed,
 			 why + 2);
 		drop |= 1ull << i;
+		o->phones_left_out++;
 		carta__v1__card__free_unpacked(c, NULL);
 		*out = NULL;
 	}
@@ -551,6 +552,7 @@ static int import_reply(dispatch_call *call, const Carta__V1__ImportRequest *r,
 		items[i].message = (char *)o[i].message;
 		items[i].items_added = o[i].added;
 		items[i].items_present = o[i].present;
+		items[i].phones_left_out = o[i].phones_left_out;
 		dup_names(call, o[i].dups, o[i].ndups);
 		items[i].duplicates = o[i].dups;
 		items[i].n_duplicates = o[i].ndups;

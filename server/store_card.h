@@ -102,6 +102,7 @@ typedef struct {
 	char message[384]; /* why (REJECTED ...), or phones left out */
 	unsigned added;	   /* purchases, interactions and notes appended */
 	unsigned present;  /* purchases whose invoice the card already had */
+	unsigned phones_left_out; /* by skip_bad_phones, named in message */
 	/* DUPLICATE: the cards it looks like (store_match_free) */
 	Carta__V1__DuplicateCandidate **dups;
 	size_t ndups;

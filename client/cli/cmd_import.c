@@ -373,9 +373,7 @@ static int tally(const cli_args *a, void *ud, const Carta__V1__Response *r)
 		if (o->kind >= CARTA__V1__IMPORT_OUTCOME__KIND__CREATED &&
 		    o->kind <= CARTA__V1__IMPORT_OUTCOME__KIND__UNCHANGED &&
 		    o->message[0] != '\0') {
-			for (const char *m = o->message;
-			     (m = strstr(m, "phone '")) != NULL; m++)
-				im->phones_left_out++;
+			im->phones_left_out += o->phones_left_out;
 			report(im, "note", (unsigned long)o->line, NULL,
 			       o->message);
 		}
